@@ -1,0 +1,97 @@
+"""Audio decoding: any file ffmpeg reads (WAV, FLAC, MP3, M4A, ...) to float32 mono at one rate.
+
+Uses the ffmpeg binary that imageio-ffmpeg ships, so nothing has to be installed system-wide.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioError
+
+SAMPLE_RATE = 16000  # the rate every audio stage inside facecast works at
+
+
+__all__ = ["SAMPLE_RATE", "AudioError", "load_audio", "to_mono_float", "resample", "ffmpeg_exe"]
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a whole file to float32 mono in [-1, 1] at `sample_rate`."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"audio file not found: {path}")
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-vn",
+        "-ac",
+        "1",
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "f32le",
+        "-",
+    ]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioError(
+            f"unsupported or unreadable audio {path.name}: {err[-1] if err else 'ffmpeg failed'}"
+        )
+    audio = np.frombuffer(proc.stdout, np.float32).copy()
+    if audio.size == 0:
+        raise AudioError(f"no audio samples in {path.name} (is it an audio file?)")
+    if not np.all(np.isfinite(audio)):
+        raise AudioError(f"audio in {path.name} contains NaN or infinite samples")
+    return audio
+
+
+def to_mono_float(samples: np.ndarray, channels: int = 1) -> np.ndarray:
+    """Interleaved int16/int32/float samples to float32 mono in [-1, 1]."""
+    a = np.asarray(samples)
+    if a.dtype == np.int16:
+        a = a.astype(np.float32) / 32768.0
+    elif a.dtype == np.int32:
+        a = a.astype(np.float32) / 2147483648.0
+    elif a.dtype in (np.float32, np.float64):
+        a = a.astype(np.float32)
+    else:
+        raise AudioError(f"unsupported sample type {a.dtype}; send int16, int32 or float32")
+    if channels < 1:
+        raise AudioError(f"channel count must be at least 1, got {channels}")
+    if a.ndim == 2:
+        a = a.mean(axis=1)
+    elif channels > 1:
+        if a.size % channels:
+            raise AudioError(f"{a.size} samples do not divide into {channels} channels")
+        a = a.reshape(-1, channels).mean(axis=1)
+    if not np.all(np.isfinite(a)):
+        raise AudioError("audio contains NaN or infinite samples")
+    return np.clip(a, -1.0, 1.0)
+
+
+def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Polyphase resampling (exact for integer rate ratios such as 48000 -> 16000)."""
+    if src_rate <= 0:
+        raise AudioError(f"sample rate must be positive, got {src_rate}")
+    if src_rate == dst_rate:
+        return audio.astype(np.float32, copy=False)
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(src_rate, dst_rate)
+    return resample_poly(audio, dst_rate // g, src_rate // g).astype(np.float32)
