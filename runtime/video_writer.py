@@ -1,0 +1,216 @@
+"""Video files out: frames are piped into the ffmpeg that imageio-ffmpeg ships, audio is muxed in.
+
+Formats, by the output's extension:
+- .mp4: H.264 (yuv420p) + AAC, `+faststart`. With a transparent background the picture is composited
+  over black and the matte is written alongside as `NAME.matte.mp4` (grey H.264, white = person).
+- .webm: VP9 with alpha (yuva420p) + Opus: transparent video browsers and OBS play directly.
+- .mov: ProRes 4444 with alpha + AAC: for editors.
+Everything is written to a temporary file beside the target and moved into place only when complete,
+so a failed or interrupted render never leaves a half-written file or clobbers an existing one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .audio_io import ffmpeg_exe
+from .errors import ConfigError
+
+log = logging.getLogger("facecast")
+
+_VIDEO_ARGS = {
+    ".mp4": [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "18",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart+use_metadata_tags",
+    ],
+    ".webm": [
+        "-c:v",
+        "libvpx-vp9",
+        "-pix_fmt",
+        "yuva420p",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "2M",
+        "-auto-alt-ref",
+        "0",
+    ],
+    ".mov": ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le"],
+}
+_AUDIO_ARGS = {
+    ".mp4": ["-c:a", "aac", "-b:a", "160k"],
+    ".webm": ["-c:a", "libopus", "-b:a", "128k"],
+    ".mov": ["-c:a", "aac", "-b:a", "192k"],
+}
+SUPPORTED_SUFFIXES = tuple(_VIDEO_ARGS)
+
+
+def matte_path(path: Path) -> Path:
+    """Where the matte of a transparent .mp4 render goes: NAME.matte.mp4 beside it."""
+    return path.with_name(path.stem + ".matte.mp4")
+
+
+class _FfmpegPipe:
+    """One ffmpeg process reading raw frames on stdin and writing to a temporary file."""
+
+    def __init__(
+        self,
+        final: Path,
+        pix_fmt: str,
+        size: int,
+        fps: float,
+        args: list[str],
+        audio: Path | None,
+        audio_args: list[str],
+        metadata: dict[str, str],
+    ):
+        self.final = final
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        cmd = [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            pix_fmt,
+            "-s",
+            f"{size}x{size}",
+            "-framerate",
+            f"{fps}",
+            "-i",
+            "-",
+        ]
+        if audio is not None:
+            cmd += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", *audio_args]
+        for key, value in metadata.items():
+            cmd += ["-metadata", f"{key}={value}"]
+        cmd += [*args, "-f", {".mp4": "mp4", ".webm": "webm", ".mov": "mov"}[final.suffix], str(self.tmp)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.proc.stdin.write(data)
+        except BrokenPipeError:
+            raise RuntimeError(f"ffmpeg stopped while writing {self.final.name}: {self._stderr()}") from None
+
+    def _stderr(self) -> str:
+        return self.proc.stderr.read().decode(errors="replace").strip() if self.proc.stderr else ""
+
+    def finish(self) -> None:
+        self.proc.stdin.close()
+        err = self._stderr()
+        if self.proc.wait() != 0:
+            self.abort()
+            raise RuntimeError(f"ffmpeg failed writing {self.final.name}: {err}")
+        os.replace(self.tmp, self.final)
+
+    def abort(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.tmp.unlink(missing_ok=True)
+
+
+class VideoWriter:
+    """Write RGBA frames of one size to a video file with the audio muxed in, in sync from t = 0.
+
+    Use as a context manager: the file appears only if the block completes."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        size: int,
+        fps: float,
+        audio: str | Path | None = None,
+        transparent: bool = False,
+        metadata: dict[str, str] | None = None,
+    ):
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in _VIDEO_ARGS:
+            raise ConfigError(f"cannot write {self.path.name}: use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        if not self.path.parent.is_dir():
+            raise ConfigError(f"output folder does not exist: {self.path.parent}")
+        self.size, self.fps, self.transparent = size, fps, transparent
+        self.frames_written = 0
+        alpha_native = suffix in (".webm", ".mov")
+        self._composite = not alpha_native  # mp4: no alpha channel
+        audio = Path(audio) if audio is not None else None
+        meta = dict(metadata or {})
+        self._main = _FfmpegPipe(
+            self.path,
+            "rgba" if alpha_native else "rgb24",
+            size,
+            fps,
+            _VIDEO_ARGS[suffix],
+            audio,
+            _AUDIO_ARGS[suffix],
+            meta,
+        )
+        self._matte = None
+        if transparent and suffix == ".mp4":
+            self._matte = _FfmpegPipe(
+                matte_path(self.path), "gray", size, fps, _VIDEO_ARGS[".mp4"], None, [], meta
+            )
+
+    def write(self, frames: np.ndarray) -> None:
+        """frames: (N, S, S, 4) or (S, S, 4) uint8 RGBA with straight alpha."""
+        frames = frames[None] if frames.ndim == 3 else frames
+        if frames.shape[1:] != (self.size, self.size, 4) or frames.dtype != np.uint8:
+            raise ValueError(
+                f"expected uint8 frames of shape (N, {self.size}, {self.size}, 4), got "
+                f"{frames.dtype} {frames.shape}"
+            )
+        if not self._composite:
+            self._main.write(np.ascontiguousarray(frames).tobytes())
+        elif self.transparent:
+            a = frames[..., 3:4].astype(np.uint16)
+            self._main.write(((frames[..., :3] * a + 127) // 255).astype(np.uint8).tobytes())
+            self._matte.write(np.ascontiguousarray(frames[..., 3]).tobytes())
+        else:
+            self._main.write(np.ascontiguousarray(frames[..., :3]).tobytes())
+        self.frames_written += len(frames)
+
+    def close(self) -> None:
+        if self.frames_written == 0:
+            self.abort()
+            raise ValueError(f"no frames were written to {self.path.name}")
+        self._main.finish()
+        if self._matte is not None:
+            self._matte.finish()
+        log.info("wrote %s (%d frames at %g fps)", self.path, self.frames_written, self.fps)
+
+    def abort(self) -> None:
+        for pipe in (self._main, self._matte):
+            if pipe is not None:
+                pipe.abort()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

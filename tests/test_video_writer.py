@@ -1,0 +1,111 @@
+"""The writer against a real ffmpeg: files decode back, audio and video line up, nothing half-written."""
+
+import subprocess
+import wave
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from facecast.runtime.audio_io import SAMPLE_RATE, load_audio
+from facecast.runtime.errors import ConfigError
+from facecast.runtime.video_writer import VideoWriter, matte_path
+
+FPS = 25
+SIZE = 64
+
+
+def _write_wav(path, audio):
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes())
+
+
+def _flash_clip(n_frames, flash_frames):
+    frames = np.zeros((n_frames, SIZE, SIZE, 4), np.uint8)
+    frames[..., 3] = 255
+    for k in flash_frames:
+        frames[k, :, :, :3] = 255
+    return frames
+
+
+def _clicks(n_frames, flash_frames):
+    audio = np.zeros(int(n_frames / FPS * SAMPLE_RATE), np.float32)
+    for k in flash_frames:
+        start = int(k / FPS * SAMPLE_RATE)
+        audio[start : start + 160] = 0.9  # 10 ms burst at the flash's presentation time
+    return audio
+
+
+def _decode_frames(path):
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return meta, np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])
+
+
+def test_mp4_audio_and_video_line_up_within_a_frame(tmp_path):
+    flashes = [10, 37, 61]
+    wav = tmp_path / "clicks.wav"
+    _write_wav(wav, _clicks(75, flashes))
+    out = tmp_path / "sync.mp4"
+    with VideoWriter(out, SIZE, FPS, audio=wav, metadata={"comment": "test"}) as w:
+        w.write(_flash_clip(75, flashes))
+    meta, frames = _decode_frames(out)
+    assert meta["fps"] == FPS and frames.shape[0] == 75
+    bright = np.flatnonzero(frames.mean(axis=(1, 2, 3)) > 128)
+    audio = load_audio(out)
+    envelope = np.abs(audio) > 0.3
+    onsets = np.flatnonzero(envelope[1:] & ~envelope[:-1]) + 1
+    assert list(bright) == flashes
+    assert len(onsets) == len(flashes)
+    for k, onset in zip(flashes, onsets, strict=True):
+        assert abs(onset / SAMPLE_RATE - k / FPS) < 1 / FPS, (
+            "audio and video drift apart by more than a frame"
+        )
+    codecs = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True, text=True
+    ).stderr
+    assert "h264" in codecs and "aac" in codecs
+
+
+def test_transparent_mp4_writes_a_matte_alongside(tmp_path):
+    frames = _flash_clip(5, [])
+    frames[:, :, : SIZE // 2, 3] = 0  # left half transparent
+    frames[:, :, :, :3] = 200
+    out = tmp_path / "alpha.mp4"
+    with VideoWriter(out, SIZE, FPS, transparent=True) as w:
+        w.write(frames)
+    _, matte = _decode_frames(matte_path(out))
+    assert matte[:, :, : SIZE // 2 - 4].mean() < 20 and matte[:, :, SIZE // 2 + 4 :].mean() > 235
+    _, colour = _decode_frames(out)
+    assert colour[:, :, : SIZE // 2 - 4].mean() < 20  # transparent parts composited over black
+
+
+def test_webm_keeps_the_alpha_channel(tmp_path):
+    frames = _flash_clip(5, [])
+    frames[:, :, : SIZE // 2, 3] = 0
+    out = tmp_path / "alpha.webm"
+    with VideoWriter(out, SIZE, FPS, transparent=True) as w:
+        w.write(frames)
+    probe = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True, text=True
+    ).stderr
+    assert "vp9" in probe and "alpha_mode" in probe
+
+
+def test_failed_render_leaves_nothing_and_keeps_the_old_file(tmp_path):
+    out = tmp_path / "keep.mp4"
+    out.write_bytes(b"the user's earlier render")
+    with pytest.raises(RuntimeError, match="boom"), VideoWriter(out, SIZE, FPS) as w:
+        w.write(_flash_clip(3, []))
+        raise RuntimeError("boom")
+    assert out.read_bytes() == b"the user's earlier render"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
+
+
+def test_unsupported_extension_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="use one of .mp4, .webm, .mov"):
+        VideoWriter(tmp_path / "out.avi", SIZE, FPS)
