@@ -1,0 +1,1 @@
+"""Benchmarks and quality measurements (installed as facecast.benchmarks; `facecast bench` runs them)."""
