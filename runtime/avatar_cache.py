@@ -1,0 +1,82 @@
+"""On-disk cache of prepared avatars: one .npz per (image content, preparation version, size).
+
+Writes go to a temporary file in the cache directory and are moved into place with os.replace, so a
+reader sees either nothing or a complete file, never a half-written one. Anything unreadable is
+treated as a miss (and removed), so a corrupt file costs one rebuild, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("facecast")
+
+ARRAY_FIELDS = ("image", "landmarks", "matte", "crop")
+
+
+def cache_dir(explicit: str | Path | None = None) -> Path:
+    """The cache directory: the argument, else $FACECAST_CACHE_DIR, else ~/.cache/facecast/avatars."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get("FACECAST_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path.home() / ".cache" / "facecast" / "avatars"
+
+
+def cache_key(data: bytes, version: int, size: int) -> str:
+    """Content key: the same bytes under another name hit the cache; one changed byte misses."""
+    digest = hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(f"{digest}:prep{version}:size{size}".encode()).hexdigest()
+
+
+def load(directory: Path, key: str) -> dict[str, np.ndarray] | None:
+    path = directory / f"{key}.npz"
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in ARRAY_FIELDS}
+            stored_key = str(npz["key"])
+        if stored_key != key:
+            raise ValueError("key mismatch")
+        return arrays
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("ignoring unreadable avatar cache file %s (%s); rebuilding it", path, exc)
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return None
+
+
+def store(directory: Path, key: str, arrays: dict[str, np.ndarray]) -> Path | None:
+    """Write atomically. A cache that cannot be written is logged, not fatal: preparing still works."""
+    path = directory / f"{key}.npz"
+    tmp_name = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, key=np.array(key), **{name: arrays[name] for name in ARRAY_FIELDS})
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        return path
+    except OSError as exc:
+        log.warning("could not write the avatar cache in %s (%s); continuing without it", directory, exc)
+        return None
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass

@@ -1,0 +1,244 @@
+"""Avatar preparation on the portraits scikit-image and matplotlib ship, and on pictures made from
+them: greyscale, mirrored, EXIF-rotated, a small face in a big canvas, two faces, no face."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecast.runtime import face_landmarks as fl
+from facecast.runtime.avatar import EYE_LINE, FACE_FRACTION, Avatar, prepare_avatar
+from facecast.runtime.errors import AvatarError
+
+
+def _png_bytes(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _jpeg_bytes(rgb: np.ndarray, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=92, **kwargs)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def astronaut_rgb() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def hopper_rgb(grace_hopper_jpg) -> np.ndarray:
+    return np.asarray(Image.open(grace_hopper_jpg).convert("RGB"))
+
+
+def _eye_region_contains(av: Avatar, iris: int, ring: tuple[int, ...]) -> bool:
+    pts = av.landmarks[list(ring), :2]
+    x, y = av.landmarks[iris, :2]
+    return bool(pts[:, 0].min() < x < pts[:, 0].max() and pts[:, 1].min() - 2 < y < pts[:, 1].max() + 2)
+
+
+def _check_face_geometry(av: Avatar) -> None:
+    s = av.size
+    assert av.image.shape == (s, s, 3) and av.image.dtype == np.uint8
+    assert av.landmarks.shape == (478, 3) and av.landmarks.dtype == np.float32
+    assert av.matte.shape == (s, s) and av.matte.dtype == np.float32
+    assert av.crop.shape == (2, 3)
+    lm = av.landmarks
+    # Anatomy: irises inside their eyes, subject's right eye on the viewer's left, mouth under nose.
+    assert _eye_region_contains(av, fl.RIGHT_IRIS, fl.RIGHT_EYE_RING)
+    assert _eye_region_contains(av, fl.LEFT_IRIS, fl.LEFT_EYE_RING)
+    assert lm[fl.RIGHT_IRIS, 0] < lm[fl.LEFT_IRIS, 0]
+    assert lm[fl.FOREHEAD_TOP, 1] < lm[fl.RIGHT_IRIS, 1] < lm[fl.NOSE_TIP, 1] < lm[fl.UPPER_LIP_TOP, 1]
+    assert lm[fl.UPPER_LIP_TOP, 1] < lm[fl.LOWER_LIP_BOTTOM, 1] < lm[fl.CHIN, 1]
+    # Framing as specified: face width ~42% of the crop, eyes ~40% down, face centred.
+    face_w = np.ptp(lm[:468, 0]) / s
+    assert abs(face_w - FACE_FRACTION) < 0.02
+    eye_y = (lm[fl.RIGHT_IRIS, 1] + lm[fl.LEFT_IRIS, 1]) / 2 / s
+    assert abs(eye_y - EYE_LINE) < 0.02
+    assert abs((lm[:468, 0].min() + lm[:468, 0].max()) / 2 / s - 0.5) < 0.02
+    # The matte holds the face and leaves the top corners (background in these portraits) clear.
+    face_px = lm[fl.NOSE_TIP, :2].round().astype(int)
+    assert av.matte[face_px[1], face_px[0]] > 0.95
+    corner = s // 16
+    assert av.matte[:corner, :corner].mean() < 0.3 and av.matte[:corner, -corner:].mean() < 0.3
+
+
+def _source_to_crop(av: Avatar, xy: np.ndarray) -> np.ndarray:
+    return xy @ av.crop[:, :2].T + av.crop[:, 2]
+
+
+def test_astronaut_prepares_with_face_framed(astronaut_png, tmp_path):
+    av = prepare_avatar(astronaut_png, cache_dir=tmp_path)
+    _check_face_geometry(av)
+    assert av.size == 512 and av.source_name == "astronaut.png"
+    # The crop affine really maps source pixels onto the crop: resampling the source with it gives
+    # back the crop image where the crop lies inside the source.
+    src = cv2.cvtColor(cv2.imread(str(astronaut_png)), cv2.COLOR_BGR2RGB)
+    again = cv2.warpAffine(src, av.crop, (512, 512), flags=cv2.INTER_LINEAR)
+    centre = slice(160, 352)
+    diff = np.abs(again[centre, centre].astype(int) - av.image[centre, centre].astype(int))
+    assert diff.mean() < 6
+
+
+def test_grace_hopper_prepares_at_other_sizes(grace_hopper_jpg, tmp_path):
+    for size in (256, 768):
+        av = prepare_avatar(grace_hopper_jpg, size=size, cache_dir=tmp_path)
+        _check_face_geometry(av)
+
+
+def test_black_and_white_and_mirrored(astronaut_rgb, tmp_path):
+    gray = cv2.cvtColor(astronaut_rgb, cv2.COLOR_RGB2GRAY)
+    buf = io.BytesIO()
+    Image.fromarray(gray, mode="L").save(buf, format="JPEG")
+    bw = prepare_avatar(buf.getvalue(), cache_dir=tmp_path)
+    _check_face_geometry(bw)
+    assert np.abs(bw.image[..., 0].astype(int) - bw.image[..., 2]).max() <= 2  # still grey
+
+    color = prepare_avatar(_png_bytes(astronaut_rgb), cache_dir=tmp_path)
+    mirrored = prepare_avatar(_png_bytes(astronaut_rgb[:, ::-1].copy()), cache_dir=tmp_path)
+    _check_face_geometry(mirrored)
+    # The mirror image's nose lands where the mirrored original's would.
+    w = astronaut_rgb.shape[1]
+    nose_src = color.landmarks[fl.NOSE_TIP, :2] - color.crop[:, 2]
+    nose_src = nose_src / color.crop[0, 0]
+    expected = _source_to_crop(mirrored, np.array([w - 1 - nose_src[0], nose_src[1]], np.float32))
+    assert np.linalg.norm(mirrored.landmarks[fl.NOSE_TIP, :2] - expected) < 0.02 * 512
+
+
+def test_exif_orientation_is_honoured(astronaut_rgb, tmp_path):
+    """A phone photo stored sideways with an EXIF 'rotate 90' tag prepares like the upright one."""
+    stored = np.rot90(astronaut_rgb, k=1).copy()  # rotated 90 degrees counter-clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display: rotate 90 degrees clockwise
+    av = prepare_avatar(_jpeg_bytes(stored, exif=exif.tobytes()), cache_dir=tmp_path)
+    _check_face_geometry(av)
+    upright = prepare_avatar(_jpeg_bytes(astronaut_rgb), cache_dir=tmp_path)
+    assert np.abs(av.landmarks[:, :2] - upright.landmarks[:, :2]).mean() < 3
+
+
+def test_rgba_png_with_transparency_uses_its_alpha(astronaut_rgb, tmp_path):
+    h, w = astronaut_rgb.shape[:2]
+    alpha = np.full((h, w), 255, np.uint8)
+    alpha[:, : w // 8] = 0  # a transparent strip at the left
+    rgba = np.dstack([astronaut_rgb, alpha])
+    av = prepare_avatar(_png_bytes(rgba), cache_dir=tmp_path)
+    strip = _source_to_crop(av, np.array([[w / 16, h / 2]], np.float32))[0].round().astype(int)
+    if 0 <= strip[0] < 512:
+        assert av.matte[strip[1], strip[0]] < 0.05
+    nose = av.landmarks[fl.NOSE_TIP, :2].round().astype(int)
+    assert av.matte[nose[1], nose[0]] > 0.95
+
+
+def test_small_face_in_big_canvas(astronaut_rgb, tmp_path):
+    yy, xx = np.mgrid[0:2000, 0:2000]
+    canvas = np.dstack([(60 + xx / 20), (90 + yy / 25), np.full_like(xx, 120.0)]).astype(np.uint8)
+    small = cv2.resize(astronaut_rgb, (400, 400), interpolation=cv2.INTER_AREA)
+    canvas[1300:1700, 250:650] = small
+    av = prepare_avatar(_png_bytes(canvas), cache_dir=tmp_path)
+    _check_face_geometry(av)
+    # It found the face where we pasted it.
+    nose_src = (av.landmarks[fl.NOSE_TIP, :2] - av.crop[:, 2]) / av.crop[0, 0]
+    assert 250 < nose_src[0] < 650 and 1300 < nose_src[1] < 1700
+
+
+@pytest.mark.parametrize("kind", ["gradient", "coffee", "noise"])
+def test_no_face_is_refused(kind, rng, tmp_path):
+    from skimage import data
+
+    if kind == "gradient":
+        img = np.dstack([np.tile(np.linspace(0, 255, 640), (480, 1))] * 3).astype(np.uint8)
+    elif kind == "coffee":
+        img = data.coffee()
+    else:
+        img = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    with pytest.raises(AvatarError, match=r"no face found in <image bytes>; .*64 pixels"):
+        prepare_avatar(_png_bytes(img), cache_dir=tmp_path)
+    assert not any(Path(tmp_path).iterdir())  # nothing cached for a failure
+
+
+def test_two_faces_are_refused(astronaut_rgb, hopper_rgb, tmp_path):
+    hopper = cv2.resize(hopper_rgb, (427, 512), interpolation=cv2.INTER_AREA)
+    both = np.hstack([astronaut_rgb, hopper])
+    with pytest.raises(AvatarError, match=r"found [2-9] faces in .*crop the picture to one person"):
+        prepare_avatar(_png_bytes(both), cache_dir=tmp_path)
+
+
+def test_unreadable_files(tmp_path, astronaut_png):
+    good = astronaut_png.read_bytes()
+    corrupt = tmp_path / "broken.png"
+    corrupt.write_bytes(good[:200] + b"\x00garbage" * 50)
+    with pytest.raises(AvatarError, match=r"cannot read image broken.png: "):
+        prepare_avatar(corrupt, cache_dir=tmp_path / "cache")
+    with pytest.raises(AvatarError, match=r"cannot read image .*missing.jpg"):
+        prepare_avatar(tmp_path / "missing.jpg", cache_dir=tmp_path / "cache")
+    with pytest.raises(AvatarError, match=r"cannot read image <image bytes>: the file is empty"):
+        prepare_avatar(b"", cache_dir=tmp_path / "cache")
+
+
+def test_cache_is_keyed_by_content(astronaut_png, astronaut_rgb, tmp_path):
+    cache = tmp_path / "cache"
+    first = prepare_avatar(astronaut_png, cache_dir=cache)
+    files = sorted(cache.glob("*.npz"))
+    assert [f.name for f in files] == [f"{first.key}.npz"]
+    stamp = files[0].stat().st_mtime_ns
+
+    copy = tmp_path / "renamed copy.png"
+    copy.write_bytes(astronaut_png.read_bytes())
+    hit = prepare_avatar(copy, cache_dir=cache)
+    assert files[0].stat().st_mtime_ns == stamp and len(list(cache.glob("*.npz"))) == 1
+    assert hit.key == first.key and hit.source_name == "renamed copy.png"
+    for name in ("image", "landmarks", "matte", "crop"):
+        np.testing.assert_array_equal(getattr(hit, name), getattr(first, name))
+
+    changed = astronaut_rgb.copy()
+    changed[5, 5] ^= 1
+    miss = prepare_avatar(_png_bytes(changed), cache_dir=cache)
+    assert miss.key != first.key and len(list(cache.glob("*.npz"))) == 2
+    other_size = prepare_avatar(astronaut_png, size=256, cache_dir=cache)
+    assert other_size.key != first.key and other_size.image.shape == (256, 256, 3)
+
+
+def test_corrupt_cache_file_is_rebuilt(astronaut_png, tmp_path):
+    first = prepare_avatar(astronaut_png, cache_dir=tmp_path)
+    path = tmp_path / f"{first.key}.npz"
+    path.write_bytes(path.read_bytes()[:1000])  # truncated, as after a power cut without atomic writes
+    again = prepare_avatar(astronaut_png, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.landmarks, first.landmarks)
+    with np.load(path) as npz:  # rewritten whole
+        assert npz["image"].shape == (512, 512, 3)
+
+
+def test_failed_cache_write_leaves_no_partial_file(astronaut_png, tmp_path, monkeypatch):
+    """A write that dies half-way (here: the disk fills) leaves neither a temp file nor an .npz."""
+
+    def disk_full(f, **arrays):
+        f.write(b"PK\x03\x04 half an archive")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    av = prepare_avatar(astronaut_png, cache_dir=tmp_path)  # still prepares, without caching
+    assert av.image.shape == (512, 512, 3)
+    assert os.listdir(tmp_path) == []
+
+
+def test_cache_dir_from_environment(astronaut_png, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACECAST_CACHE_DIR", str(tmp_path / "env-cache"))
+    av = prepare_avatar(astronaut_png)
+    assert (tmp_path / "env-cache" / f"{av.key}.npz").is_file()
+
+
+def test_bad_size_is_refused(astronaut_png):
+    from facecast.runtime.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="256 to 1024"):
+        prepare_avatar(astronaut_png, size=100)
