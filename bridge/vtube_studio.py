@@ -1,0 +1,453 @@
+"""VTube Studio plugin API client: drives a Live2D model's face from FaceMotion.
+
+Protocol (DenchiSoft/VTubeStudio README): JSON over a WebSocket (default ws://localhost:8001).
+A plugin asks once for a token (VTube Studio shows the user an Allow/Deny popup), stores it, and
+authenticates each session with it. Parameters are set with InjectParameterDataRequest, which must
+be repeated at least once a second or VTube Studio hands the parameter back to its own tracking.
+
+The client runs one worker thread that owns the socket: send() only hands over the newest frame, so
+the live loop never waits on VTube Studio. The worker re-sends the last values when idle, and
+reconnects (re-authenticating with the stored token) when VTube Studio goes away.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..runtime.errors import FacecastError
+from ..runtime.facemotion import FaceMotion
+from ..runtime.names import (
+    ARKIT_INDEX,
+    ARKIT_NAMES,
+    EMOTIONS,
+    PASCAL_NAMES,
+    VISEME_INDEX,
+    VRM0_NAMES,
+    VRM_PRESETS,
+)
+
+log = logging.getLogger("facecast")
+
+API_NAME = "VTubeStudioPublicAPI"
+API_VERSION = "1.0"
+DEFAULT_URL = "ws://localhost:8001"
+
+# VTube Studio error IDs we act on (Files/ErrorID.cs).
+ERR_REQUIRES_AUTH = 8
+ERR_TOKEN_DENIED = 50
+ERR_PARAM_NOT_FOUND = 453
+ERR_PARAM_OTHER_PLUGIN = 454
+
+
+class VTubeStudioError(FacecastError):
+    """VTube Studio could not be reached or refused facecast; the message says what to do."""
+
+
+class VTubeStudioDenied(VTubeStudioError):
+    """The user clicked Deny (or revoked facecast) in VTube Studio."""
+
+
+class APIError(Exception):
+    def __init__(self, error_id: int, message: str) -> None:
+        super().__init__(f"VTube Studio API error {error_id}: {message}")
+        self.error_id = error_id
+
+
+def default_token_file() -> Path:
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        base = Path(os.environ["APPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "facecast" / "vtube_studio_token.json"
+
+
+@dataclass
+class VTSOptions:
+    url: str = DEFAULT_URL
+    token_file: Path | str = field(default_factory=default_token_file)
+    plugin_name: str = "facecast"
+    plugin_developer: str = "facecast project"
+    custom_parameters: bool = True  # also create Facecast* parameters (ARKit shapes, vowels, emotions)
+    connect_timeout: float = 3.0
+    request_timeout: float = 3.0
+    token_timeout: float = 120.0  # the user has to click Allow in VTube Studio
+    keepalive: float = 0.5  # re-send the last values at least this often (VTS needs < 1 s)
+    max_rate: float = 60.0  # injections per second at most
+    reconnect_max_delay: float = 5.0
+    gaze_range: tuple[float, float] = (30.0, 20.0)  # eye yaw, pitch in degrees that map to +-1
+
+
+# --- FaceMotion -> VTube Studio parameters --------------------------------------------------------
+
+_B = {n: ARKIT_INDEX[n] for n in ARKIT_NAMES}  # source names come from names.py; a typo fails at import
+_VOWELS = ("aa", "ih", "ou", "ee", "oh")  # VRM presets; parameter names use their 0.x spellings
+
+
+def _clip(x: float, lo: float, hi: float) -> float:
+    return float(min(hi, max(lo, x)))
+
+
+def custom_parameter_specs() -> list[dict]:
+    """The custom parameters facecast creates: (name, explanation, min, max, default)."""
+    specs = [
+        {
+            "parameterName": "Facecast" + PASCAL_NAMES[n],
+            "explanation": f"facecast: ARKit {n} (0..1) from speech",
+            "min": 0,
+            "max": 1,
+            "defaultValue": 0,
+        }
+        for n in ARKIT_NAMES
+    ]
+    specs += [
+        {
+            "parameterName": "FacecastVowel" + VRM0_NAMES[v],
+            "explanation": f"facecast: vowel mouth shape {VRM0_NAMES[v]} (0..1) for ParamA/I/U/E/O rigs",
+            "min": 0,
+            "max": 1,
+            "defaultValue": 0,
+        }
+        for v in _VOWELS
+    ]
+    specs += [
+        {
+            "parameterName": "Facecast" + e.capitalize(),
+            "explanation": f"facecast: {e} emotion intensity (0..1), for expression mappings",
+            "min": 0,
+            "max": 1,
+            "defaultValue": 0,
+        }
+        for e in EMOTIONS
+        if e != "neutral"
+    ]
+    return specs
+
+
+def parameter_values(motion: FaceMotion, options: VTSOptions | None = None) -> list[dict]:
+    """VTube Studio's default input parameters (and facecast's custom ones) for one frame.
+
+    Signs (Live2D standard parameters, which VTS maps these to): FaceAngleX + turns the face to the
+    screen's right, FaceAngleY + up, FaceAngleZ + tilts clockwise; EyeLeftX + looks to the screen's
+    right, EyeLeftY + up: the same as FaceMotion's viewer's-point-of-view signs. MouthSmile and the
+    brows are 0..1 with 0.5 neutral (VTS maps them onto -1..1 Live2D parameters)."""
+    options = options or VTSOptions()
+    bs = motion.blendshapes
+    h, g = motion.head, motion.gaze
+    gy, gp = options.gaze_range
+
+    def b(name: str) -> float:
+        return float(bs[_B[name]])
+
+    smile = (b("mouthSmileLeft") + b("mouthSmileRight")) / 2
+    frown = (b("mouthFrownLeft") + b("mouthFrownRight")) / 2
+    brow_l = (b("browInnerUp") + b("browOuterUpLeft")) / 2 - b("browDownLeft")
+    brow_r = (b("browInnerUp") + b("browOuterUpRight")) / 2 - b("browDownRight")
+    values = {
+        "FaceAngleX": _clip(h.yaw, -90, 90),
+        "FaceAngleY": _clip(h.pitch, -90, 90),
+        "FaceAngleZ": _clip(h.roll, -90, 90),
+        "MouthOpen": _clip(b("jawOpen"), 0, 1),
+        "MouthSmile": _clip(0.5 + 0.5 * (smile - frown), 0, 1),
+        "EyeOpenLeft": _clip(1.0 - b("eyeBlinkLeft"), 0, 1),
+        "EyeOpenRight": _clip(1.0 - b("eyeBlinkRight"), 0, 1),
+        "EyeLeftX": _clip(g.left_yaw / gy, -1, 1),
+        "EyeLeftY": _clip(g.left_pitch / gp, -1, 1),
+        "EyeRightX": _clip(g.right_yaw / gy, -1, 1),
+        "EyeRightY": _clip(g.right_pitch / gp, -1, 1),
+        "BrowLeftY": _clip(0.5 + 0.5 * brow_l, 0, 1),
+        "BrowRightY": _clip(0.5 + 0.5 * brow_r, 0, 1),
+        "Brows": _clip(0.5 + 0.25 * (brow_l + brow_r), 0, 1),
+        "CheekPuff": _clip(b("cheekPuff"), 0, 1),
+        "TongueOut": _clip(b("tongueOut"), 0, 1),
+    }
+    if options.custom_parameters:
+        for n in ARKIT_NAMES:
+            values["Facecast" + PASCAL_NAMES[n]] = _clip(b(n), 0, 1)
+        for v in _VOWELS:
+            mix = VRM_PRESETS[v]
+            val = sum(w * float(motion.visemes[VISEME_INDEX[s.partition(":")[2]]]) for s, w in mix.items())
+            values["FacecastVowel" + VRM0_NAMES[v]] = _clip(val, 0, 1)
+        for e in EMOTIONS:
+            if e != "neutral":
+                on = motion.emotion.label == e
+                values["Facecast" + e.capitalize()] = _clip(motion.emotion.intensity if on else 0.0, 0, 1)
+    return [{"id": k, "value": round(v, 5)} for k, v in values.items()]
+
+
+# --- token storage ---------------------------------------------------------------------------------
+
+
+class TokenStore:
+    """The plugin token in a small JSON file; written only when VTube Studio grants a new one."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path).expanduser()
+
+    def load(self, options: VTSOptions) -> str | None:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("VTube Studio: ignoring unreadable token file %s (%s)", self.path, exc)
+            return None
+        if (
+            data.get("pluginName") != options.plugin_name
+            or data.get("pluginDeveloper") != options.plugin_developer
+        ):
+            return None  # a token is tied to the plugin name and developer it was issued to
+        token = data.get("authenticationToken")
+        return token if isinstance(token, str) and token else None
+
+    def save(self, token: str, options: VTSOptions) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        body = {
+            "pluginName": options.plugin_name,
+            "pluginDeveloper": options.plugin_developer,
+            "url": options.url,
+            "authenticationToken": token,
+        }
+        tmp.write_text(json.dumps(body, indent=2) + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+        log.info("VTube Studio: token saved to %s", self.path)
+
+
+# --- the session: one WebSocket connection ----------------------------------------------------------
+
+
+class _Session:
+    def __init__(self, options: VTSOptions) -> None:
+        try:
+            from websockets.sync.client import connect
+        except ImportError:
+            raise VTubeStudioError(
+                "VTube Studio output needs the websockets package: pip install 'facecast[live]'"
+            ) from None
+
+        self.options = options
+        self._n = 0
+        # websockets >= 17 wants connect() as a context manager unless told we close it ourselves.
+        legacy = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+        try:
+            self.ws = connect(options.url, open_timeout=options.connect_timeout, max_size=2**22, **legacy)
+        except (OSError, TimeoutError) as exc:
+            raise VTubeStudioError(
+                f"cannot connect to VTube Studio at {options.url} ({exc}). Is VTube Studio running? "
+                "Turn on 'Start API (allow plugins)' in its Settings and check the port (default 8001)."
+            ) from None
+        except Exception as exc:  # bad URL, not a WebSocket server, handshake refused
+            raise VTubeStudioError(
+                f"cannot open a VTube Studio API connection at {options.url}: {exc}"
+            ) from None
+
+    def request(self, message_type: str, data: dict | None = None, timeout: float | None = None) -> dict:
+        self._n += 1
+        request_id = f"facecast-{self._n}"
+        msg = {
+            "apiName": API_NAME,
+            "apiVersion": API_VERSION,
+            "requestID": request_id,
+            "messageType": message_type,
+        }
+        if data is not None:
+            msg["data"] = data
+        self.ws.send(json.dumps(msg))
+        deadline = time.monotonic() + (timeout or self.options.request_timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"VTube Studio did not answer {message_type} in time")
+            reply = json.loads(self.ws.recv(timeout=left))
+            if reply.get("requestID") != request_id:  # an event or a stale reply: not ours
+                continue
+            body = reply.get("data") or {}
+            if reply.get("messageType") == "APIError":
+                raise APIError(int(body.get("errorID", -1)), str(body.get("message", "")))
+            return body
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+class VTubeStudioClient:
+    """A pose sink for VTube Studio. connect() once (raises a clear VTubeStudioError), then send()."""
+
+    def __init__(self, options: VTSOptions | None = None) -> None:
+        self.options = options or VTSOptions()
+        self.tokens = TokenStore(self.options.token_file)
+        self._session: _Session | None = None
+        self._lock = threading.Lock()
+        self._new = threading.Event()
+        self._stop = threading.Event()
+        self._latest = FaceMotion()
+        self._thread: threading.Thread | None = None
+        self.fatal: VTubeStudioError | None = None
+        self.injections = 0
+        self.reconnects = 0
+
+    # -- setup ---------------------------------------------------------------------------------
+    def connect(self) -> None:
+        self._session = self._open_session()
+        self._thread = threading.Thread(target=self._run, name="facecast-vtube-studio", daemon=True)
+        self._thread.start()
+
+    def _open_session(self) -> _Session:
+        s = _Session(self.options)
+        try:
+            state = s.request("APIStateRequest")
+            if not state.get("active", True):
+                raise VTubeStudioError(
+                    "VTube Studio's plugin API is switched off: turn on 'Start API' in Settings"
+                )
+            if not state.get("currentSessionAuthenticated"):
+                self._authenticate(s)
+            if self.options.custom_parameters:
+                self._create_parameters(s)
+        except (VTubeStudioError, APIError, TimeoutError, OSError) as exc:
+            s.close()
+            if isinstance(exc, VTubeStudioError):
+                raise
+            raise VTubeStudioError(f"VTube Studio setup failed: {exc}") from None
+        except Exception as exc:  # connection closed during setup
+            s.close()
+            raise VTubeStudioError(f"VTube Studio closed the connection during setup: {exc}") from None
+        log.info("VTube Studio: connected to %s and authenticated", self.options.url)
+        return s
+
+    def _authenticate(self, s: _Session) -> None:
+        o = self.options
+        token = self.tokens.load(o)
+        if token is not None and self._auth_with(s, token):
+            return
+        if token is not None:
+            log.info("VTube Studio: the stored token was not accepted; asking for a new one")
+        log.info("VTube Studio: asking for access - click 'Allow' in VTube Studio's popup")
+        try:
+            reply = s.request(
+                "AuthenticationTokenRequest",
+                {"pluginName": o.plugin_name, "pluginDeveloper": o.plugin_developer},
+                timeout=o.token_timeout,
+            )
+        except APIError as exc:
+            if exc.error_id == ERR_TOKEN_DENIED:
+                raise VTubeStudioDenied(
+                    "VTube Studio denied access to facecast (the plugin popup was answered 'Deny', or "
+                    "facecast was revoked). Run again and click 'Allow'; revoked plugins are listed under "
+                    "Settings > Plugins in VTube Studio."
+                ) from None
+            raise
+        except TimeoutError:
+            raise VTubeStudioError(
+                f"nobody answered VTube Studio's plugin popup within {o.token_timeout:.0f} s: "
+                "run again and click 'Allow' in VTube Studio"
+            ) from None
+        token = reply.get("authenticationToken")
+        if not token:
+            raise VTubeStudioError("VTube Studio granted access but sent no token")
+        self.tokens.save(token, o)
+        if not self._auth_with(s, token):
+            raise VTubeStudioError("VTube Studio rejected the token it has just issued; try again")
+
+    def _auth_with(self, s: _Session, token: str) -> bool:
+        o = self.options
+        reply = s.request(
+            "AuthenticationRequest",
+            {
+                "pluginName": o.plugin_name,
+                "pluginDeveloper": o.plugin_developer,
+                "authenticationToken": token,
+            },
+        )
+        return bool(reply.get("authenticated"))
+
+    def _create_parameters(self, s: _Session) -> None:
+        for spec in custom_parameter_specs():
+            try:
+                s.request("ParameterCreationRequest", spec)
+            except APIError as exc:  # e.g. the name is taken by another plugin: use the rest
+                log.warning("VTube Studio: cannot create parameter %s: %s", spec["parameterName"], exc)
+
+    # -- the sink ------------------------------------------------------------------------------
+    def send(self, motion: FaceMotion) -> None:
+        if self.fatal is not None:
+            raise self.fatal
+        with self._lock:
+            self._latest = motion
+        self._new.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._new.set()
+        session = self._session
+        if session is not None:
+            session.close()  # also wakes the worker if it waits on a reply
+        if self._thread is not None:
+            self._thread.join(timeout=3.0)
+        self._session = None
+
+    # -- the worker ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        o = self.options
+        delay = 0.25
+        min_interval = 1.0 / o.max_rate
+        last = 0.0
+        warned_other = False
+        while not self._stop.is_set():
+            if self._session is None:
+                try:
+                    self._session = self._open_session()
+                    self.reconnects += 1
+                    delay = 0.25
+                except VTubeStudioDenied as exc:
+                    self.fatal = exc
+                    log.error("%s", exc)
+                    return
+                except VTubeStudioError as exc:
+                    log.warning("VTube Studio: reconnect failed (%s); retrying in %.1f s", exc, delay)
+                    self._stop.wait(delay)
+                    delay = min(o.reconnect_max_delay, delay * 2)
+                    continue
+            self._new.wait(max(0.0, o.keepalive - (time.monotonic() - last)))
+            if self._stop.is_set():
+                break
+            wait = min_interval - (time.monotonic() - last)
+            if wait > 0:
+                self._stop.wait(wait)
+            self._new.clear()
+            with self._lock:
+                motion = self._latest
+            data = {"faceFound": True, "mode": "set", "parameterValues": parameter_values(motion, o)}
+            try:
+                self._session.request("InjectParameterDataRequest", data)
+                self.injections += 1
+            except APIError as exc:
+                if exc.error_id in (ERR_REQUIRES_AUTH, ERR_TOKEN_DENIED, ERR_PARAM_NOT_FOUND):
+                    log.warning("VTube Studio: %s; setting the session up again", exc)
+                    self._drop_session()
+                elif exc.error_id == ERR_PARAM_OTHER_PLUGIN and not warned_other:
+                    log.warning("VTube Studio: another plugin controls some parameters: %s", exc)
+                    warned_other = True
+                else:
+                    log.warning("VTube Studio: %s", exc)
+            except Exception as exc:  # connection closed or timed out: reconnect
+                if not self._stop.is_set():
+                    log.warning("VTube Studio: connection lost (%s); reconnecting", exc or type(exc).__name__)
+                self._drop_session()
+            last = time.monotonic()
+
+    def _drop_session(self) -> None:
+        if self._session is not None:
+            try:
+                self._session.close()
+            except Exception:  # already closed
+                pass
+            self._session = None
