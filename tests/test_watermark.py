@@ -1,0 +1,163 @@
+"""The invisible watermark: marked frames are found with their session, unmarked ones are not, and the
+mark survives a real H.264 round trip, a 10% crop and a 360p round trip at > 40 dB PSNR."""
+
+from __future__ import annotations
+
+import subprocess
+
+import cv2
+import numpy as np
+import pytest
+
+from facecast.cmd_verify import metadata_verdict
+from facecast.runtime import watermark_payload as payload
+from facecast.runtime.audio_io import ffmpeg_exe
+from facecast.runtime.watermark import (
+    Watermarker,
+    detect,
+    draw_label,
+    ffmpeg_metadata_args,
+    synthetic_metadata,
+)
+from facecast.runtime.watermark_media import load_video, read_metadata
+
+SESSION = 0x5EC0_0042
+
+
+def _portrait(path) -> np.ndarray:
+    img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    h, w = img.shape[:2]
+    side = min(h, w)
+    img = img[(h - side) // 2 : (h + side) // 2, (w - side) // 2 : (w + side) // 2]
+    return cv2.resize(img, (512, 512), interpolation=cv2.INTER_AREA)
+
+
+def _talking_clip(img: np.ndarray, n: int = 12, seed: int = 0) -> np.ndarray:
+    """Frames whose middle moves (a head) while the border stays put, plus sensor noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    bump = np.exp(-((xx - 256) ** 2 + (yy - 230) ** 2) / (2 * 110.0**2))
+    out = []
+    for i in range(n):
+        dx, dy = 6 * np.sin(i / 3) * bump, 4 * np.cos(i / 4) * bump
+        f = cv2.remap(img, xx + dx, yy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        out.append(np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8))
+    return np.stack(out)
+
+
+@pytest.fixture(scope="module")
+def portraits(astronaut_png, grace_hopper_jpg) -> list[np.ndarray]:
+    return [_portrait(astronaut_png), _portrait(grace_hopper_jpg)]
+
+
+@pytest.fixture(scope="module")
+def marked_clip(portraits) -> tuple[np.ndarray, np.ndarray]:
+    clean = _talking_clip(portraits[0])
+    marked = clean.copy()
+    Watermarker(SESSION, 512).apply(marked)
+    return clean, marked
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * np.log10(255.0**2 / mse)
+
+
+def _h264_mp4(frames: np.ndarray, path, bitrate: str, extra: list[str] | None = None) -> None:
+    n, h, w, _ = frames.shape
+    cmd = [ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}"]
+    cmd += ["-r", "25", "-i", "-", "-c:v", "libx264", "-b:v", bitrate, "-maxrate", bitrate]
+    cmd += ["-bufsize", bitrate, "-pix_fmt", "yuv420p", *(extra or []), str(path)]
+    subprocess.run(cmd, input=frames.tobytes(), check=True)
+
+
+def test_marked_frames_carry_the_session_and_unmarked_do_not(portraits):
+    wm = Watermarker(SESSION, 512)
+    for img in portraits:
+        marked = wm.apply(img.copy())
+        found = detect(marked)
+        assert found.found and found.session_tag == SESSION, found
+        assert found.identifier == wm.identifier
+        assert found.confidence > 0.999
+        clean = detect(img)
+        assert not clean.found and clean.identifier is None, clean
+
+
+def test_string_sessions_and_rgba_frames(portraits):
+    rgba = np.dstack([portraits[1], np.full((512, 512), 200, np.uint8)])
+    wm = Watermarker("stream-of-alice", 512)
+    out = wm.apply(rgba)
+    assert out is rgba  # in place
+    assert np.all(rgba[..., 3] == 200)  # alpha untouched
+    found = detect(rgba)
+    assert found.found and found.session_tag == payload.session_tag("stream-of-alice")
+
+
+def test_mark_is_invisible_by_psnr(portraits, marked_clip):
+    for img in portraits:
+        assert _psnr(Watermarker(1, 512).apply(img.copy()), img) > 40.0
+    clean, marked = marked_clip
+    assert _psnr(marked, clean) > 40.0
+
+
+def test_survives_h264_at_streaming_bitrate(marked_clip, tmp_path):
+    clean, marked = marked_clip
+    _h264_mp4(marked, tmp_path / "marked.mp4", "1M")
+    back = load_video(tmp_path / "marked.mp4")
+    assert back.shape == marked.shape
+    found = detect(back)
+    assert found.found and found.session_tag == SESSION, found
+    _h264_mp4(clean, tmp_path / "clean.mp4", "1M")
+    assert not detect(load_video(tmp_path / "clean.mp4")).found
+
+
+@pytest.mark.parametrize("resize_back", [False, True])
+def test_survives_a_ten_percent_crop(marked_clip, resize_back):
+    _, marked = marked_clip
+    crop = marked[:, 51:, 20:-31]  # 10% off the top and 10% of the width, unevenly
+    if resize_back:
+        crop = np.stack([cv2.resize(f, (512, 512), interpolation=cv2.INTER_CUBIC) for f in crop])
+    found = detect(crop)
+    assert found.found and found.session_tag == SESSION, found
+
+
+def test_survives_a_360p_round_trip_and_a_copy_kept_at_360p(marked_clip):
+    _, marked = marked_clip
+    small = np.stack([cv2.resize(f, (360, 360), interpolation=cv2.INTER_AREA) for f in marked])
+    found = detect(small)
+    assert found.found and found.session_tag == SESSION, found
+    back = np.stack([cv2.resize(f, (512, 512), interpolation=cv2.INTER_LINEAR) for f in small])
+    found = detect(back)
+    assert found.found and found.session_tag == SESSION, found
+
+
+def test_payload_corrects_weak_bit_errors_and_rejects_noise():
+    signs = payload.encode(SESSION).astype(np.float64)
+    soft = signs * 3.0
+    soft[[5, 40]] *= -0.1  # two wrong, unreliable bits
+    decoded = payload.decode(soft)
+    assert decoded is not None and decoded.tag == SESSION and decoded.flipped == 2
+    rng = np.random.default_rng(7)
+    assert all(payload.decode(rng.standard_normal(payload.N_BITS)) is None for _ in range(300))
+
+
+def test_metadata_round_trips_through_a_real_mp4(marked_clip, tmp_path):
+    _, marked = marked_clip
+    path = tmp_path / "render.mp4"
+    _h264_mp4(marked[:3], path, "1M", ffmpeg_metadata_args(SESSION))
+    tags = read_metadata(path)
+    for key, value in synthetic_metadata(SESSION).items():
+        assert tags.get(key) == value, (key, tags)
+    assert metadata_verdict(tags) is not None
+    plain = tmp_path / "plain.mp4"
+    _h264_mp4(marked[:3], plain, "1M")
+    assert metadata_verdict(read_metadata(plain)) is None
+
+
+def test_label_is_drawn_in_a_corner_only(portraits):
+    img = portraits[0].copy()
+    draw_label(img, "AI-generated")
+    changed = np.any(img != portraits[0], axis=2)
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 300  # something readable was drawn
+    assert ys.min() > 512 * 0.8 and xs.min() > 512 * 0.5  # bottom-right corner only
