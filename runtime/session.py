@@ -1,0 +1,333 @@
+"""A Session: one live face (one NPC, one stream). It owns an avatar, an audio clock, controls, a
+MotionEngine and (unless pose-only) a Generator, and turns audio into (FaceMotion, frame) pairs.
+
+Two ways to drive it:
+- `push_audio(samples, rate)`: process now, return what came out (a caller paced by a microphone).
+- `enqueue_audio(...)` from any thread plus `tick()` from one worker thread: the session plays its
+  queue in real time, animates silence while the queue is empty (so the face stays alive), renders
+  at most `lead_s` ahead of the wall clock and drops frames that are already stale.
+
+The clock: seconds of audio fed to the motion engine since the session opened (silence included).
+Every FaceMotion's `t` is rewritten onto that clock, so frames and audio share one timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .audio_io import SAMPLE_RATE, to_mono_float
+from .controls import Controls
+from .errors import AudioError, ConfigError, FacecastError
+from .facemotion import FaceMotion, stack_vectors
+
+log = logging.getLogger("facecast")
+
+Output = tuple[FaceMotion, "np.ndarray | None"]
+
+
+class SessionBusy(FacecastError):
+    """The session cannot take more now (too much audio queued, an avatar still loading)."""
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    size: int = 512
+    fps: float = 25.0
+    pose_only: bool = False
+    background: str = "keep"  # "keep": alpha 255; "transparent": the avatar's matte as alpha
+    lead_s: float = 0.03  # how far ahead of the wall clock audio may be consumed
+    idle_grace_s: float = 0.12  # how long an empty queue waits for more audio before silence plays
+    stale_s: float = 0.12  # frames whose time is this far behind the wall clock are dropped, not drawn
+    max_queued_s: float = 60.0
+    max_batch: int = 4  # frames per generator call
+    cache_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.fps <= 120:
+            raise ConfigError(f"fps must be between 1 and 120, got {self.fps}")
+        if self.background not in ("keep", "transparent"):
+            raise ConfigError(f"background must be 'keep' or 'transparent', got {self.background!r}")
+
+
+class StreamResampler:
+    """Any rate -> 16 kHz, chunk by chunk, without clicks at chunk edges: a low-pass with carried
+    filter state, then linear interpolation with a carried phase."""
+
+    def __init__(self, src_rate: int, dst_rate: int = SAMPLE_RATE):
+        from scipy.signal import butter, sosfilt_zi
+
+        self.src, self.dst = src_rate, dst_rate
+        self.step = src_rate / dst_rate
+        self.pos = 0.0  # position of the next output sample, in input samples from `prev`
+        self.prev = np.zeros(0, np.float32)
+        self.sos = None
+        if src_rate > dst_rate:
+            self.sos = butter(8, 0.45 * dst_rate, fs=src_rate, output="sos")
+            self.zi = sosfilt_zi(self.sos) * 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.src == self.dst:
+            return x.astype(np.float32, copy=False)
+        if self.sos is not None:
+            from scipy.signal import sosfilt
+
+            x, self.zi = sosfilt(self.sos, x, zi=self.zi)
+        buf = np.concatenate([self.prev, x.astype(np.float32)])
+        n_out = max(0, int(np.floor((len(buf) - 1 - self.pos) / self.step)) + 1) if len(buf) > 1 else 0
+        idx = self.pos + self.step * np.arange(n_out)
+        out = np.interp(idx, np.arange(len(buf)), buf).astype(np.float32)
+        self.pos += self.step * n_out
+        keep = int(np.floor(self.pos))
+        keep = min(keep, len(buf) - 1) if len(buf) else 0
+        self.prev = buf[keep:]
+        self.pos -= keep
+        return out
+
+
+class AudioQueue:
+    """16 kHz float32 audio waiting to be played, bounded."""
+
+    def __init__(self, max_seconds: float):
+        self.max_samples = int(max_seconds * SAMPLE_RATE)
+        self.chunks: deque[np.ndarray] = deque()
+        self.size = 0
+
+    def put(self, audio: np.ndarray) -> None:
+        if self.size + len(audio) > self.max_samples:
+            raise SessionBusy(
+                f"{(self.size + len(audio)) / SAMPLE_RATE:.1f} s of audio would be queued; the limit "
+                f"is {self.max_samples / SAMPLE_RATE:.0f} s: send audio closer to real time"
+            )
+        self.chunks.append(audio)
+        self.size += len(audio)
+
+    def take(self, n: int) -> np.ndarray:
+        parts, need = [], n
+        while need and self.chunks:
+            head = self.chunks[0]
+            if len(head) <= need:
+                parts.append(self.chunks.popleft())
+                need -= len(head)
+            else:
+                parts.append(head[:need])
+                self.chunks[0] = head[need:]
+                need = 0
+        out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        self.size -= len(out)
+        return out
+
+    def clear(self) -> None:
+        self.chunks.clear()
+        self.size = 0
+
+
+class Session:
+    def __init__(
+        self,
+        session_id: str,
+        options: SessionOptions | None = None,
+        controls: Controls | None = None,
+        clock=time.monotonic,
+    ):
+        self.id = session_id
+        self.options = options or SessionOptions()
+        self.controls = controls or Controls()
+        self._clock = clock
+        self._t0 = clock()
+        self._lock = threading.Lock()
+        self._queue = AudioQueue(self.options.max_queued_s)
+        self._fed = 0  # samples fed to the motion engine: the clock
+        self._engine = None
+        self._engine_offset = 0.0  # clock time at which the current engine started
+        self._pending_controls: Controls | None = None
+        self._pending_generator = None
+        self._generator = None
+        self._resamplers: dict[tuple[int, str], StreamResampler] = {}
+        self.frames = 0
+        self.poses = 0
+        self.dropped = 0
+        self._out_times: deque[float] = deque(maxlen=64)
+        self.error: tuple[str, str] | None = None  # (code, message) of the last failed job
+        self.loading = False
+        self.avatar_source: str | Path | bytes | None = None  # kept to prepare it again at another size
+
+    # -- thread-safe calls (any thread) ------------------------------------------------------
+
+    def enqueue_audio(self, samples: np.ndarray, sample_rate: int, channels: int = 1) -> tuple[float, float]:
+        """Queue audio for real-time playback; returns (pts where it starts, duration in seconds)."""
+        audio = self._to_16k(samples, sample_rate, channels, key="queue")
+        with self._lock:
+            start = self._fed + self._queue.size  # queued audio always directly follows the clock
+            self._queue.put(audio)
+        return start / SAMPLE_RATE, len(audio) / SAMPLE_RATE
+
+    def enqueue_file(self, path: str | Path) -> tuple[float, float]:
+        from .audio_io import load_audio
+
+        return self.enqueue_audio(load_audio(path), SAMPLE_RATE)
+
+    def clear_audio(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
+    def set_controls(self, controls: Controls) -> None:
+        with self._lock:
+            self._pending_controls = controls
+
+    def set_generator(self, generator) -> None:
+        """Swap in a Generator (built off the worker thread, since preparing an avatar is slow)."""
+        with self._lock:
+            self._pending_generator = generator
+
+    @property
+    def queued_seconds(self) -> float:
+        return self._queue.size / SAMPLE_RATE
+
+    @property
+    def clock_seconds(self) -> float:
+        return self._fed / SAMPLE_RATE
+
+    def status(self) -> dict:
+        """The session entry of the protocol's status message."""
+        times = list(self._out_times)
+        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 2 and times[-1] > times[0] else 0.0
+        if times and self._clock() - times[-1] > 1.0:
+            fps = 0.0
+        state = "loading" if self.loading else "speaking" if self._queue.size else "idle"
+        if self.error is not None and not self.loading:
+            state = "error"
+        return {
+            "session": self.id,
+            "state": state,
+            "pose_only": self.options.pose_only,
+            "fps": round(fps, 2),
+            "queued_audio_s": round(self.queued_seconds, 3),
+            "frames": self.poses if self.options.pose_only else self.frames,
+            "dropped": self.dropped,
+            "error": None if self.error is None else {"code": self.error[0], "message": self.error[1]},
+        }
+
+    # -- worker-thread calls -------------------------------------------------------------------
+
+    def push_audio(self, samples: np.ndarray, sample_rate: int, channels: int = 1) -> list[Output]:
+        """Feed audio now and return every (FaceMotion, frame or None) it completes (no pacing)."""
+        audio = self._to_16k(samples, sample_rate, channels, key="push")
+        with self._lock:
+            start = self._fed
+            self._fed += len(audio)
+        return self._run(audio, start, drop_before=None)
+
+    def flush(self) -> list[Output]:
+        """End of stream: the frames the motion engine held back for its look-ahead."""
+        self._apply_pending()
+        if self._engine is None:
+            return []
+        return self._outputs(self._engine.flush(), drop_before=None)
+
+    def tick(self) -> list[Output]:
+        """Play queued audio (or silence when idle) up to the wall clock plus the lead."""
+        elapsed = self._clock() - self._t0
+        target = int((elapsed + self.options.lead_s) * SAMPLE_RATE)
+        silence_to = int((elapsed - self.options.idle_grace_s) * SAMPLE_RATE)
+        with self._lock:  # the clock moves under the lock so enqueue_audio sees a consistent end
+            start = self._fed
+            audio = self._queue.take(max(0, target - self._fed))
+            if len(audio) == 0 and self._fed < silence_to:
+                audio = np.zeros(int(elapsed * SAMPLE_RATE) - self._fed, np.float32)
+            self._fed += len(audio)
+        if len(audio) == 0:
+            return []
+        return self._run(audio, start, drop_before=elapsed - self.options.stale_s)
+
+    def seconds_to_next_frame(self) -> float:
+        """How long the worker may sleep before a frame is due."""
+        elapsed = self._clock() - self._t0
+        next_t = (np.floor(self._fed / SAMPLE_RATE * self.options.fps) + 1) / self.options.fps
+        return float(np.clip(next_t - elapsed - self.options.lead_s, 0.0, 0.05))
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _to_16k(self, samples: np.ndarray, sample_rate: int, channels: int, key: str) -> np.ndarray:
+        if not isinstance(sample_rate, (int, np.integer)) or not 4000 <= sample_rate <= 384000:
+            raise AudioError(f"sample rate must be an integer 4000..384000 Hz, got {sample_rate!r}")
+        mono = to_mono_float(samples, channels)
+        rk = (int(sample_rate), key)
+        if rk not in self._resamplers:
+            self._resamplers = {k: v for k, v in self._resamplers.items() if k[1] != key}
+            self._resamplers[rk] = StreamResampler(int(sample_rate))
+        return self._resamplers[rk](mono)
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            controls, self._pending_controls = self._pending_controls, None
+            generator, self._pending_generator = self._pending_generator, None
+        if generator is not None:
+            self._generator = generator
+        if controls is not None:
+            if controls != self.controls and self._engine is not None:
+                self._engine.set_controls(controls)
+            self.controls = controls
+
+    def _make_engine(self, start: int):
+        from .motion_engine import MotionEngine
+
+        self._engine_offset = start / SAMPLE_RATE
+        return MotionEngine(fps=self.options.fps, controls=self.controls, sample_rate=SAMPLE_RATE)
+
+    def set_fps(self, fps: float) -> list[Output]:
+        """Change the frame rate; the clock stays continuous (a new engine starts where we are)."""
+        out = self.flush()
+        self.options = replace(self.options, fps=float(fps))
+        self._engine = None
+        return out
+
+    def set_background(self, background: str) -> None:
+        self.options = replace(self.options, background=background)
+
+    def _run(self, audio: np.ndarray, start: int, drop_before: float | None) -> list[Output]:
+        self._apply_pending()
+        if self._engine is None:
+            self._engine = self._make_engine(start)
+        return self._outputs(self._engine.push(audio), drop_before)
+
+    def _outputs(self, motions: list[FaceMotion], drop_before: float | None) -> list[Output]:
+        for m in motions:
+            m.t = self._engine_offset + m.t
+        self.poses += len(motions)
+        if self.options.pose_only or self._generator is None or not motions:
+            now = self._clock()
+            self._out_times.extend([now] * len(motions))
+            return [(m, None) for m in motions]
+        draw = [m for m in motions if drop_before is None or m.t >= drop_before]
+        if not draw:  # far behind: draw the newest at least, so the picture keeps moving
+            draw = motions[-1:]
+        self.dropped += len(motions) - len(draw)
+        frames: dict[int, np.ndarray] = {}
+        for i in range(0, len(draw), self.options.max_batch):
+            batch = draw[i : i + self.options.max_batch]
+            rendered = self._generator.render(stack_vectors(batch))
+            if self.options.background == "keep":
+                rendered[..., 3] = 255
+            for m, f in zip(batch, rendered):
+                frames[id(m)] = f
+        self.frames += len(frames)
+        now = self._clock()
+        self._out_times.extend([now] * len(frames))
+        return [(m, frames.get(id(m))) for m in motions]
+
+
+def load_generator(source: str | Path | bytes, size: int, cache_dir: Path | None = None):
+    """Prepare an avatar and build its Generator (slow: call it off the session's worker thread)."""
+    from .avatar import prepare_avatar
+
+    avatar = prepare_avatar(source, size=size, cache_dir=cache_dir)
+    from .generator import Generator  # after the portrait is known good: its errors come first
+
+    return Generator(avatar)
