@@ -1,0 +1,42 @@
+# Finds libzmq and msgpack-c under the names each platform's packages use and
+# exposes them as facecast::zmq and facecast::msgpack.
+#   Debian/Ubuntu: libzmq3-dev (pkg-config libzmq), libmsgpack-dev (CMake "msgpack", target msgpackc)
+#   vcpkg:         zeromq (CMake "ZeroMQ", target libzmq / libzmq-static), msgpack-c (CMake "msgpack-c")
+#   Homebrew:      zeromq (pkg-config libzmq), msgpack (pkg-config msgpack-c or msgpack)
+
+find_package(PkgConfig QUIET)
+
+if(NOT TARGET facecast::zmq)
+  find_package(ZeroMQ CONFIG QUIET)
+  if(TARGET libzmq)
+    add_library(facecast::zmq ALIAS libzmq)
+  elseif(TARGET libzmq-static)
+    add_library(facecast::zmq ALIAS libzmq-static)
+  elseif(PKG_CONFIG_FOUND)
+    pkg_check_modules(FACECAST_ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)
+    add_library(facecast::zmq ALIAS PkgConfig::FACECAST_ZMQ)
+  else()
+    message(FATAL_ERROR "libzmq not found: install libzmq3-dev (Debian/Ubuntu), 'vcpkg install zeromq' "
+                        "(Windows) or 'brew install zeromq' (macOS)")
+  endif()
+endif()
+
+if(NOT TARGET facecast::msgpack)
+  find_package(msgpack-c CONFIG QUIET)
+  if(TARGET msgpack-c)
+    add_library(facecast::msgpack ALIAS msgpack-c)
+  else()
+    find_package(msgpack CONFIG QUIET)
+    if(TARGET msgpackc)
+      add_library(facecast::msgpack ALIAS msgpackc)
+    elseif(TARGET msgpack-c)
+      add_library(facecast::msgpack ALIAS msgpack-c)
+    elseif(PKG_CONFIG_FOUND)
+      pkg_search_module(FACECAST_MSGPACK REQUIRED IMPORTED_TARGET GLOBAL msgpack-c msgpack)
+      add_library(facecast::msgpack ALIAS PkgConfig::FACECAST_MSGPACK)
+    else()
+      message(FATAL_ERROR "msgpack-c not found: install libmsgpack-dev (Debian/Ubuntu), "
+                          "'vcpkg install msgpack-c' (Windows) or 'brew install msgpack' (macOS)")
+    endif()
+  endif()
+endif()

@@ -1,0 +1,239 @@
+/* The receiver over real ZeroMQ sockets on loopback: a PUB socket in this test plays
+ * the runtime. Checks subscription by session, rejection of bad messages on the wire,
+ * newest-frame-wins draining, the receive timeout, status heartbeats, and that the
+ * receiver picks the stream up again when the publisher goes away and comes back
+ * (a runtime restart) without being recreated. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime: the tests run on POSIX systems */
+#include <msgpack.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "test_util.h"
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static msgpack_sbuffer frame_header(const char *session, uint64_t seq, double pts, unsigned w, unsigned h)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 8);
+	pack_str(&pk, "v");
+	msgpack_pack_uint8(&pk, 1);
+	pack_str(&pk, "session");
+	pack_str(&pk, session);
+	pack_str(&pk, "seq");
+	msgpack_pack_uint64(&pk, seq);
+	pack_str(&pk, "pts");
+	msgpack_pack_double(&pk, pts);
+	pack_str(&pk, "width");
+	msgpack_pack_uint32(&pk, w);
+	pack_str(&pk, "height");
+	msgpack_pack_uint32(&pk, h);
+	pack_str(&pk, "format");
+	pack_str(&pk, "BGRA");
+	pack_str(&pk, "stride");
+	msgpack_pack_uint32(&pk, w * 4);
+	return sb;
+}
+
+/* Sends [frame/<session>/, header, pixels]; pixel_delta != 0 sends a wrong pixel count. */
+static void send_frame(void *pub, const char *session, uint64_t seq, double pts, unsigned w, unsigned h,
+		       int pixel_delta)
+{
+	char topic[160];
+	snprintf(topic, sizeof(topic), "frame/%s/", session);
+	msgpack_sbuffer sb = frame_header(session, seq, pts, w, h);
+	size_t n = (size_t)((long)w * h * 4 + pixel_delta);
+	unsigned char *pixels = malloc(n ? n : 1);
+	for (size_t i = 0; i < n; i++)
+		pixels[i] = (unsigned char)(seq + i);
+	zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE);
+	zmq_send(pub, sb.data, sb.size, ZMQ_SNDMORE);
+	zmq_send(pub, pixels, n, 0);
+	free(pixels);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void send_status(void *pub, const char *session)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	pack_str(&pk, "v");
+	msgpack_pack_uint8(&pk, 1);
+	pack_str(&pk, "time");
+	msgpack_pack_double(&pk, 1700000000.5);
+	pack_str(&pk, "sessions");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 3);
+	pack_str(&pk, "session");
+	pack_str(&pk, session);
+	pack_str(&pk, "state");
+	pack_str(&pk, "speaking");
+	pack_str(&pk, "fps");
+	msgpack_pack_double(&pk, 25.0);
+	zmq_send(pub, "status", 6, ZMQ_SNDMORE);
+	zmq_send(pub, sb.data, sb.size, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Publishes heartbeats until the receiver has one (ZeroMQ's slow-joiner: a SUB only
+ * gets what is sent after its subscription reached the publisher). */
+static bool handshake(void *pub, fc_receiver *rx, const char *session)
+{
+	for (int i = 0; i < 60; i++) {
+		send_status(pub, session);
+		fc_message msg;
+		fc_error err = fc_receiver_next(rx, &msg);
+		if (err == FC_OK && msg.kind == FC_MESSAGE_STATUS) {
+			CHECK(msg.status.found);
+			CHECK_STR(msg.status.session.session, session);
+			CHECK(msg.status.session.fps == 25.0);
+			/* drain anything else queued */
+			while (fc_receiver_next(rx, &msg) == FC_OK)
+				;
+			return true;
+		}
+	}
+	fprintf(stderr, "no status heartbeat reached the receiver in 6 s\n");
+	test_failures++;
+	return false;
+}
+
+static fc_error next_frame(fc_receiver *rx, fc_message *msg)
+{
+	for (;;) {
+		fc_error err = fc_receiver_next(rx, msg);
+		if (err != FC_OK || msg->kind == FC_MESSAGE_FRAME)
+			return err;
+	}
+}
+
+int main(void)
+{
+	void *ctx = zmq_ctx_new();
+	void *pub = zmq_socket(ctx, ZMQ_PUB);
+	int linger = 0;
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
+	CHECK(zmq_bind(pub, "tcp://127.0.0.1:*") == 0);
+	char endpoint[256];
+	size_t endpoint_len = sizeof(endpoint);
+	zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, endpoint, &endpoint_len);
+
+	/* argument checks */
+	fc_receiver_options opts;
+	fc_receiver_options_default(&opts);
+	fc_receiver *rx = NULL;
+	opts.endpoint = "";
+	CHECK_ERR(fc_receiver_create(&opts, &rx), FC_ERR_ARGUMENT);
+	opts.endpoint = "nonsense://here";
+	CHECK_ERR(fc_receiver_create(&opts, &rx), FC_ERR_ZMQ);
+	opts.endpoint = endpoint;
+	opts.session = "a/b";
+	CHECK_ERR(fc_receiver_create(&opts, &rx), FC_ERR_SESSION);
+	CHECK(rx == NULL);
+
+	opts.session = "npc-1";
+	CHECK_ERR(fc_receiver_create(&opts, &rx), FC_OK);
+	if (rx == NULL || !handshake(pub, rx, "npc-1"))
+		return TEST_RESULT();
+
+	/* frames of this session arrive in order, with their pixels; others are filtered out */
+	fc_message msg;
+	for (uint64_t seq = 0; seq < 5; seq++) {
+		send_frame(pub, "npc-10", seq, 0.04 * (double)seq, 8, 8, 0); /* prefix of npc-1 without the slash */
+		send_frame(pub, "npc-1", seq, 0.04 * (double)seq, 64, 32, 0);
+		CHECK_ERR(next_frame(rx, &msg), FC_OK);
+		CHECK_STR(msg.frame.header.session, "npc-1");
+		CHECK_EQ_U64(msg.frame.header.seq, seq);
+		CHECK_EQ_U64(msg.frame.header.width, 64);
+		CHECK_EQ_U64(msg.frame.header.height, 32);
+		CHECK(msg.frame.header.format == FC_FORMAT_BGRA);
+		CHECK_EQ_U64(msg.frame.pixels_len, 64 * 32 * 4);
+		CHECK(msg.frame.pixels[0] == (unsigned char)seq && msg.frame.pixels[100] == (unsigned char)(seq + 100));
+	}
+
+	/* bad messages on the wire are consumed and reported */
+	send_frame(pub, "npc-1", 5, 0.2, 16, 16, -1);
+	CHECK_ERR(next_frame(rx, &msg), FC_ERR_PIXELS);
+	zmq_send(pub, "frame/npc-1/", 12, ZMQ_SNDMORE);
+	zmq_send(pub, "\x81\xa1v\x01", 4, 0);
+	CHECK_ERR(next_frame(rx, &msg), FC_ERR_PARTS);
+	zmq_send(pub, "frame/npc-1/", 12, ZMQ_SNDMORE);
+	zmq_send(pub, "\xc1", 1, ZMQ_SNDMORE);
+	zmq_send(pub, "", 0, 0);
+	CHECK_ERR(next_frame(rx, &msg), FC_ERR_MSGPACK);
+
+	/* nothing sent: the call returns after the receive timeout, not later */
+	double t0 = now_s();
+	CHECK_ERR(fc_receiver_next(rx, &msg), FC_ERR_TIMEOUT);
+	double waited = now_s() - t0;
+	CHECK(waited >= 0.05 && waited < 1.0);
+
+	/* a backlog: the newest frame wins, the older ones are skipped */
+	for (uint64_t seq = 6; seq < 9; seq++)
+		send_frame(pub, "npc-1", seq, 0.04 * (double)seq, 64, 32, 0);
+	send_status(pub, "npc-1");
+	sleep_ms(200);
+	fc_receiver_stats before, after;
+	fc_receiver_get_stats(rx, &before);
+	CHECK_ERR(fc_receiver_next(rx, &msg), FC_OK);
+	CHECK(msg.kind == FC_MESSAGE_FRAME);
+	CHECK_EQ_U64(msg.frame.header.seq, 8);
+	fc_receiver_get_stats(rx, &after);
+	CHECK_EQ_U64(after.skipped - before.skipped, 2);
+	CHECK_ERR(fc_receiver_next(rx, &msg), FC_OK); /* the heartbeat seen while draining */
+	CHECK(msg.kind == FC_MESSAGE_STATUS);
+
+	/* the runtime restarts: the publisher goes away and binds the same endpoint again */
+	zmq_close(pub);
+	CHECK_ERR(fc_receiver_next(rx, &msg), FC_ERR_TIMEOUT);
+	sleep_ms(300);
+	pub = zmq_socket(ctx, ZMQ_PUB);
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
+	int bound = -1;
+	for (int i = 0; i < 50 && bound != 0; i++) { /* the port may linger briefly */
+		bound = zmq_bind(pub, endpoint);
+		if (bound != 0)
+			sleep_ms(100);
+	}
+	CHECK(bound == 0);
+	if (bound == 0 && handshake(pub, rx, "npc-1")) {
+		send_frame(pub, "npc-1", 0, 0.0, 32, 32, 0); /* a fresh session clock */
+		CHECK_ERR(next_frame(rx, &msg), FC_OK);
+		CHECK_EQ_U64(msg.frame.header.seq, 0);
+		CHECK_EQ_U64(msg.frame.header.width, 32);
+		fc_receiver_get_stats(rx, &after);
+		CHECK(after.seq_gaps >= 1); /* 8 -> 0 */
+		CHECK(after.rejected == 3);
+		printf("frames %llu, skipped %llu, rejected %llu, statuses %llu, seq gaps %llu\n",
+		       (unsigned long long)after.frames, (unsigned long long)after.skipped,
+		       (unsigned long long)after.rejected, (unsigned long long)after.statuses,
+		       (unsigned long long)after.seq_gaps);
+	}
+
+	fc_receiver_destroy(rx);
+	zmq_close(pub);
+	zmq_ctx_term(ctx);
+	return TEST_RESULT();
+}
