@@ -1,0 +1,199 @@
+"""Independent face measurement for quality tests and benchmarks: dlib's HOG face detector and
+68-point shape predictor, never mediapipe (which facecast itself uses to build the avatar, so it
+would grade its own homework).
+
+Definitions (68-point scheme, 0-based indices):
+- face height: distance from the brow line (mean of the brow points 17-26) to the chin (8). It was
+  chosen over eye-line-to-chin because with it real talkers' lip openings land where published
+  statistics put them (docs/measurements.md); it includes the jaw, so a wide-open mouth lengthens it
+  by a few percent, which slightly compresses the largest openings.
+- inner-lip gap: mean vertical distance of the inner lip pairs 61-67, 62-66, 63-65, divided by the
+  face height (0 = lips closed; ~0.05-0.09 is an open vowel in real speech).
+- eye aspect ratio (EAR, Soukupova and Cech 2016): (|p1-p5| + |p2-p4|) / (2 |p0-p3|) per eye, about
+  0.25-0.35 open and under ~0.15 closed. `ear` is (subject's right eye, subject's left eye).
+- head pose: cv2.solvePnP of 14 landmarks against the anthropometric mean face of Martins and
+  Batista (as annotated for dlib points by lincolnhard's head-pose-estimation), focal length = image
+  width, principal point at the centre. Degrees, FaceMotion's signs: yaw > 0 the face turns toward
+  the viewer's right, pitch > 0 chin up, roll > 0 clockwise as the viewer sees it.
+- identity: dlib's 128-d ResNet face descriptor; Euclidean distance < 0.6 means the same person
+  by dlib's convention (99.38% on LFW).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+FACE_HEIGHT = "brow line to chin"
+DETECT_MAX_SIDE = 400  # the HOG detector runs on a copy this size: faces in portraits are large
+
+# Mean 3D face (Martins & Batista anthropometric model), model units ~cm: x toward the subject's
+# right (the viewer's left), y up, z toward the viewer. Keys are dlib 68-point indices.
+_MODEL_POINTS = {
+    17: (6.825897, 6.760612, 4.402142),  # brow, outer end (viewer's left)
+    21: (1.330353, 7.122144, 6.903745),  # brow, inner end
+    22: (-1.330353, 7.122144, 6.903745),
+    26: (-6.825897, 6.760612, 4.402142),
+    36: (5.311432, 5.485328, 3.987654),  # eye corners
+    39: (1.789930, 5.393625, 4.413414),
+    42: (-1.789930, 5.393625, 4.413414),
+    45: (-5.311432, 5.485328, 3.987654),
+    31: (2.005628, 1.409845, 6.165652),  # nostril wings
+    35: (-2.005628, 1.409845, 6.165652),
+    48: (2.774015, -2.080775, 5.048531),  # mouth corners
+    54: (-2.774015, -2.080775, 5.048531),
+    57: (0.000000, -3.116408, 6.097667),  # lower lip, centre
+    8: (0.000000, -7.415691, 4.070434),  # chin
+}
+_PNP_INDEX = list(_MODEL_POINTS)
+# Into OpenCV's camera frame (x right, y down, z away from the camera) for a face looking at it.
+_PNP_OBJECT = np.array(list(_MODEL_POINTS.values()), np.float64) * (-1.0, -1.0, -1.0)
+
+
+@dataclass
+class FrameMeasure:
+    landmarks: np.ndarray  # (68, 2) float32 pixels
+    box: tuple[int, int, int, int]  # face box x0, y0, x1, y1 from the detector
+    face_height: float  # pixels, brow line to chin
+    lip_gap: float  # inner-lip gap / face height
+    ear: tuple[float, float]  # eye aspect ratio, subject's right eye then left eye
+    yaw: float  # degrees, FaceMotion signs
+    pitch: float
+    roll: float
+    embedding: np.ndarray | None = None  # (128,) dlib face descriptor, when asked for
+
+    @property
+    def mean_ear(self) -> float:
+        return (self.ear[0] + self.ear[1]) / 2
+
+
+class _Models:
+    """dlib models, loaded once per process. dlib objects are not documented as thread-safe."""
+
+    lock = threading.Lock()
+    detector = None
+    predictor = None
+    encoder = None
+
+    @classmethod
+    def get(cls, with_encoder: bool = False):
+        import dlib
+
+        with cls.lock:
+            if cls.detector is None:
+                cls.detector = dlib.get_frontal_face_detector()
+                cls.predictor = dlib.shape_predictor(
+                    str(_model_path("shape_predictor_68_face_landmarks.dat"))
+                )
+            if with_encoder and cls.encoder is None:
+                cls.encoder = dlib.face_recognition_model_v1(
+                    str(_model_path("dlib_face_recognition_resnet_model_v1.dat"))
+                )
+        return cls
+
+
+def _model_path(name: str) -> Path:
+    """The models of the face_recognition_models package, found without importing it (its
+    __init__ needs pkg_resources, which recent setuptools no longer ship)."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "face measurement needs dlib's models: pip install face-recognition-models dlib-bin"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / name
+    if not path.is_file():
+        raise RuntimeError(f"{path} is missing: reinstall face-recognition-models")
+    return path
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.shape[2] == 4:
+        image = image[..., :3]
+    return np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def detect(rgb: np.ndarray):
+    """The largest face as a dlib rectangle in full-resolution pixels, or None."""
+    import dlib
+
+    m = _Models.get()
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), cv2.INTER_AREA)
+    with m.lock:
+        rects = m.detector(small, 0) or m.detector(small, 1)
+    if not rects:
+        return None
+    r = max(rects, key=lambda r: r.width() * r.height())
+    return dlib.rectangle(
+        round(r.left() / scale), round(r.top() / scale), round(r.right() / scale), round(r.bottom() / scale)
+    )
+
+
+def measure_frame(rgb: np.ndarray, with_embedding: bool = False) -> FrameMeasure | None:
+    """Measure the largest face in an RGB frame; None when dlib finds no face."""
+    rgb = _rgb(rgb)
+    rect = detect(rgb)
+    if rect is None:
+        return None
+    m = _Models.get(with_encoder=with_embedding)
+    with m.lock:
+        shape = m.predictor(rgb, rect)
+        emb = np.array(m.encoder.compute_face_descriptor(rgb, shape), np.float32) if with_embedding else None
+    pts = np.array([(p.x, p.y) for p in shape.parts()], np.float32)
+    return _measure_points(
+        pts, rgb.shape[1], rgb.shape[0], (rect.left(), rect.top(), rect.right(), rect.bottom()), emb
+    )
+
+
+def _measure_points(pts: np.ndarray, width: int, height: int, box, emb) -> FrameMeasure:
+    face_h = float(np.linalg.norm(pts[8] - pts[17:27].mean(axis=0)))
+    gaps = [np.linalg.norm(pts[a] - pts[b]) for a, b in ((61, 67), (62, 66), (63, 65))]
+    ear = (eye_aspect_ratio(pts[36:42]), eye_aspect_ratio(pts[42:48]))
+    yaw, pitch, roll = head_pose(pts, width, height)
+    return FrameMeasure(pts, box, face_h, float(np.mean(gaps)) / face_h, ear, yaw, pitch, roll, emb)
+
+
+def eye_aspect_ratio(eye: np.ndarray) -> float:
+    p = eye.astype(np.float64)
+    width = np.linalg.norm(p[0] - p[3])
+    return (
+        float((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2.0 * width)) if width else 0.0
+    )
+
+
+def head_pose(pts: np.ndarray, width: int, height: int) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees by PnP against the mean face (see the module docstring)."""
+    image_pts = pts[_PNP_INDEX].astype(np.float64)
+    f = float(width)
+    camera = np.array([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1]], np.float64)
+    ok, rvec, _ = cv2.solvePnP(_PNP_OBJECT, image_pts, camera, None, flags=cv2.SOLVEPNP_ITERATIVE)
+    if not ok:
+        return float("nan"), float("nan"), float("nan")
+    rot, _ = cv2.Rodrigues(rvec)
+    fwd = rot @ np.array([0.0, 0.0, -1.0])  # out of the face, toward the camera when frontal
+    right = rot @ np.array([1.0, 0.0, 0.0])  # the face's own left-to-right as the viewer sees it
+    yaw = np.degrees(np.arctan2(fwd[0], -fwd[2]))
+    pitch = np.degrees(np.arctan2(-fwd[1], -fwd[2]))
+    roll = np.degrees(np.arctan2(right[1], right[0]))
+    return float(yaw), float(pitch), float(roll)
+
+
+def face_embedding(rgb: np.ndarray) -> np.ndarray:
+    """dlib's 128-d descriptor of the largest face; ValueError when there is none."""
+    fm = measure_frame(rgb, with_embedding=True)
+    if fm is None:
+        raise ValueError("no face found by dlib")
+    return fm.embedding
+
+
+def identity_distance(rgb_a: np.ndarray, rgb_b: np.ndarray) -> float:
+    """Euclidean distance of dlib face descriptors: < 0.6 means the same person (dlib's threshold)."""
+    return float(np.linalg.norm(face_embedding(rgb_a) - face_embedding(rgb_b)))
