@@ -10,6 +10,8 @@ import sys
 import numpy as np
 import pytest
 from scipy.io import wavfile
+from test_vmc import Listener
+from test_vtube_studio import FakeVTubeStudio
 
 from facecast.runtime.audio_io import SAMPLE_RATE, load_audio
 
@@ -43,6 +45,109 @@ def split_by_audio_time(values: list[float], rate: float) -> tuple[np.ndarray, n
     v = np.asarray(values)
     t = np.arange(v.size) / rate
     return v[(t > 0.2) & (t < LEAD_SILENCE)], v[t > LEAD_SILENCE + 0.4]
+
+
+@needs_engine
+def test_vmc_mouth_opens_when_speech_starts(silence_then_speech):
+    listener = Listener()
+    try:
+        proc = facecast_live(
+            "--pose-only",
+            "--audio",
+            str(silence_then_speech),
+            "--vmc",
+            f"127.0.0.1:{listener.port}",
+            "--fps",
+            str(RATE),
+            "--duration",
+            "3",
+        )
+    finally:
+        listener.close()
+    assert proc.returncode == 0, proc.stderr
+    frames = listener.frames()
+    assert 0.6 * 3 * RATE <= len(frames) <= 1.2 * 3 * RATE, f"{len(frames)} frames in 3 s at {RATE} Hz"
+    jaw = [f["blends"]["JawOpen"] for f in frames]
+    silent, speaking = split_by_audio_time(jaw, RATE)
+    assert silent.max() < 0.2, f"mouth open during the silence: {silent.max():.2f}"
+    assert speaking.max() > silent.max() + 0.15, (
+        f"mouth barely opens: {speaking.max():.2f} vs {silent.max():.2f}"
+    )
+    assert speaking.std() > 0.04, "the mouth should open and close with the syllables"
+    assert all(set(f["bones"]) == {"Head", "LeftEye", "RightEye"} for f in frames)
+
+
+@needs_engine
+def test_vtube_studio_mouth_opens_when_speech_starts(silence_then_speech, tmp_path):
+    server = FakeVTubeStudio()
+    try:
+        proc = facecast_live(
+            "--pose-only",
+            "--audio",
+            str(silence_then_speech),
+            "--vts",
+            server.url,
+            "--vts-token-file",
+            str(tmp_path / "token.json"),
+            "--emotion",
+            "happy:0.8",
+            "--duration",
+            "3",
+        )
+    finally:
+        server.close()
+    assert proc.returncode == 0, proc.stderr
+    assert server.violations == []
+    assert (tmp_path / "token.json").exists()
+    injections = [c for c, _, m in server.log if m["messageType"] == "InjectParameterDataRequest"]
+    assert len(injections) >= 3 * 20  # the face is updated smoothly, not once a second
+    times = [t for _, t, m in server.log if m["messageType"] == "InjectParameterDataRequest"]
+    t0 = times[0]
+    mouth = [
+        (t - t0, p["value"])
+        for _, t, m in server.log
+        if m["messageType"] == "InjectParameterDataRequest"
+        for p in m["data"]["parameterValues"]
+        if p["id"] == "MouthOpen"
+    ]
+    silent = [v for t, v in mouth if 0.2 < t < LEAD_SILENCE]
+    speaking = [v for t, v in mouth if t > LEAD_SILENCE + 0.4]
+    assert max(silent) < 0.2 and max(speaking) > max(silent) + 0.15
+    happy = [
+        p["value"]
+        for _, _, m in server.log
+        if m["messageType"] == "InjectParameterDataRequest"
+        for p in m["data"]["parameterValues"]
+        if p["id"] == "FacecastHappy"
+    ]
+    assert max(happy) > 0.3  # the emotion control reaches the avatar
+
+
+@needs_engine
+def test_face_stays_alive_after_the_file_ends(tmp_path):
+    short = tmp_path / "hi.wav"
+    subprocess.run(["espeak-ng", "-w", str(short), "Hi."], check=True)
+    listener = Listener()
+    try:
+        proc = facecast_live(
+            "--pose-only",
+            "--audio",
+            str(short),
+            "--vmc",
+            f"127.0.0.1:{listener.port}",
+            "--fps",
+            str(RATE),
+            "--duration",
+            "3.5",
+        )
+    finally:
+        listener.close()
+    assert proc.returncode == 0, proc.stderr
+    applies = [t for t, a, _ in listener.messages if a == "/VMC/Ext/Blend/Apply"]
+    last = [t for t in applies if t > applies[-1] - 1.5]  # well after the speech ended
+    assert len(last) >= 0.7 * 1.5 * RATE, "frames kept coming after the file ended"
+    heads = np.array([f["bones"]["Head"][3:] for f in listener.frames()[-int(1.5 * RATE) :]])
+    assert np.ptp(heads, axis=0).max() > 1e-4, "the idle head should move a little, not freeze"
 
 
 def test_pose_only_needs_an_output():
