@@ -127,6 +127,10 @@ class SteadySender:
                 self.error = exc
                 log.error("%s", exc)
                 return
+            except Exception as exc:  # a bug in a sink: stop sending, and let push() re-raise it
+                self.error = exc
+                log.exception("pose sender stopped")
+                return
             self.ticks += 1
             next_tick += period
             if now - next_tick > 0.5:  # fell far behind (suspended?): resynchronise, don't burst

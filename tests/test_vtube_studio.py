@@ -56,6 +56,7 @@ class FakeVTubeStudio:
 
     def __init__(self, deny: bool = False, drop_after_injections: int | None = None) -> None:
         self.deny = deny
+        self.revoked = False
         self.drop_after = drop_after_injections
         self.valid_tokens: dict[str, tuple[str, str]] = {}
         self.custom: dict[str, dict] = {}
@@ -69,6 +70,12 @@ class FakeVTubeStudio:
 
     def close(self) -> None:
         self._server.shutdown()
+
+    def revoke(self) -> None:
+        """The user revokes facecast in VTube Studio's settings and will deny it again."""
+        self.valid_tokens.clear()
+        self.deny = True
+        self.revoked = True
 
     def of(self, message_type: str, conn: int | None = None) -> list[dict]:
         return [m for c, _, m in self.log if m.get("messageType") == message_type and conn in (None, c)]
@@ -140,6 +147,8 @@ class FakeVTubeStudio:
                 reply("AuthenticationResponse", {"authenticated": authed, "reason": "checked"})
             elif not authed:
                 error(8, "This request requires authentication.")
+            elif self.revoked:
+                error(50, "User has denied API access for your plugin.")
             elif kind == "ParameterCreationRequest":
                 name = data.get("parameterName", "")
                 ok_values = all(
@@ -372,3 +381,16 @@ def _value(message: dict, pid: str) -> float | None:
         if p["id"] == pid:
             return p["value"]
     return None
+
+
+def test_revoked_plugin_stops_with_a_clear_error(fake, tmp_path):
+    client = VTubeStudioClient(options(fake, tmp_path))
+    client.connect()
+    client.send(talking(0.0))
+    assert wait_for(lambda: len(fake.of("InjectParameterDataRequest")) >= 1)
+    fake.revoke()
+    assert wait_for(lambda: client.fatal is not None)
+    with pytest.raises(VTubeStudioDenied, match="Allow"):
+        client.send(talking(0.1))
+    client.close()
+    assert fake.of("AuthenticationTokenRequest", 1), "facecast should ask again once before giving up"
