@@ -25,13 +25,14 @@ from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 1  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 2  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MIN_FACE_PX = 48  # landmark box width below which detail is too poor to animate
 MAX_YAW_DEG = 45.0  # beyond this the far side of the face is hidden: the rig cannot turn it back
 SIMILAR_FACE_RATIO = 0.6  # a second face at least this wide (relative) makes the choice ambiguous
 SIZE_RANGE = (256, 1024)
+UNSURE_LIMIT = 0.045  # fraction of hazy (0.15-0.85) segmentation pixels above which GrabCut refines
 CONFIDENT_SCORE = 0.75  # one detection this sure is a face ...
 MIN_VOTES = 3  # ... else it must be found on this many (variant, detector) attempts
 
@@ -350,18 +351,51 @@ def person_matte(image: np.ndarray, lm: np.ndarray, alpha: np.ndarray | None = N
     cv2.fillConvexPoly(face, cv2.convexHull(lm[list(fl.FACE_OVAL), :2].round().astype(np.int32)), 1.0)
     trust = float((seg * face).sum() / max(face.sum(), 1.0))  # how much of the face it calls person
     prior = _head_and_shoulders(lm, size)
+    # Segmentation blobs far from this person (a painted landscape, a second figure) are cut.
+    unsure = float(((seg > 0.15) & (seg < 0.85)).mean())
+    allowed = _head_and_shoulders(lm, size, grow=1.6)
+    seg = seg * allowed
     w = float(np.clip((trust - 0.4) / 0.4, 0.0, 1.0))
-    matte = w * seg + (1.0 - w) * np.maximum(seg * prior, prior)
+    matte = w * seg + (1.0 - w) * np.maximum(seg, prior)
+    if unsure > UNSURE_LIMIT:  # a hazy mask: typical of paintings; let the picture's colours decide
+        matte = _grabcut(image, matte, face, allowed)
     matte = np.maximum(matte, cv2.GaussianBlur(face, (0, 0), 2.0))
     guide = image.astype(np.float32) / 255.0
     matte = cv2.ximgproc.guidedFilter(guide, matte.astype(np.float32), 4, 1e-3)
     matte = cv2.GaussianBlur(matte, (0, 0), 0.8)
-    log.debug("matte: segmentation covers %.0f%% of the face; weight %.2f", 100 * trust, w)
+    log.debug(
+        "matte: segmentation covers %.0f%% of the face (weight %.2f), %.1f%% unsure",
+        100 * trust,
+        w,
+        100 * unsure,
+    )
     return np.clip(matte, 0.0, 1.0).astype(np.float32)
 
 
-def _head_and_shoulders(lm: np.ndarray, size: int) -> np.ndarray:
-    """A soft silhouette scaled to the face: head ellipse with room for hair, neck, shoulders."""
+def _grabcut(image: np.ndarray, matte: np.ndarray, face: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Refine a doubtful matte by colour (GrabCut at 256 px, ~0.3 s once per portrait): the matte
+    marks probable person, the face is certain person, outside the allowed region certain backdrop."""
+    k = 256
+    small = lambda a: cv2.resize(a, (k, k), interpolation=cv2.INTER_AREA)  # noqa: E731
+    mask = np.full((k, k), cv2.GC_PR_BGD, np.uint8)
+    mask[small(matte) > 0.5] = cv2.GC_PR_FGD
+    mask[small(allowed) < 0.05] = cv2.GC_BGD
+    mask[small(face) > 0.5] = cv2.GC_FGD
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    try:
+        cv2.grabCut(
+            cv2.cvtColor(small(image), cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK
+        )
+    except cv2.error as exc:  # degenerate colour models (e.g. a flat picture): keep the matte we had
+        log.debug("grabcut refinement skipped: %s", exc)
+        return matte
+    person = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
+    return cv2.resize(person, matte.shape[::-1], interpolation=cv2.INTER_LINEAR)
+
+
+def _head_and_shoulders(lm: np.ndarray, size: int, grow: float = 1.0) -> np.ndarray:
+    """A soft silhouette scaled to the face: head ellipse with room for hair, neck, shoulders;
+    `grow` widens it into the region a person's matte may reach at most (big hair, wide shoulders)."""
     pts = lm[:468, :2]
     x0, x1 = pts[:, 0].min(), pts[:, 0].max()
     top, chin = lm[fl.FOREHEAD_TOP, 1], lm[fl.CHIN, 1]
@@ -372,7 +406,7 @@ def _head_and_shoulders(lm: np.ndarray, size: int) -> np.ndarray:
     def ellipse(c, axes):
         cv2.ellipse(prior, (round(c[0]), round(c[1])), (round(axes[0]), round(axes[1])), 0, 0, 360, 1.0, -1)
 
-    ellipse((cx, (top + chin) / 2 - 0.12 * fh), (0.68 * fw, 0.78 * fh))  # skull and hair
+    ellipse((cx, (top + chin) / 2 - 0.12 * fh), (0.68 * fw * grow, 0.78 * fh * grow))  # skull and hair
     neck = np.array(
         [
             [cx - 0.3 * fw, chin - 0.2 * fh],
@@ -382,5 +416,5 @@ def _head_and_shoulders(lm: np.ndarray, size: int) -> np.ndarray:
         ]
     )
     cv2.fillConvexPoly(prior, neck.round().astype(np.int32), 1.0)
-    ellipse((cx, chin + 1.5 * fh), (1.5 * fw, 1.0 * fh))  # shoulders and chest
-    return cv2.GaussianBlur(prior, (0, 0), 0.08 * fw)
+    ellipse((cx, chin + 1.5 * fh), (1.5 * fw * grow, 1.0 * fh * grow))  # shoulders and chest
+    return cv2.GaussianBlur(prior, (0, 0), 0.08 * fw * grow)
