@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 f"  confidence {det.confidence:.6f}  (false-alarm bound {det.p_false:.1e}, sync z {det.sync_z:.1f})"
             )
         else:
-            print(f"  pixel watermark: not found  (best sync z {det.sync_z:.1f}; marks stand out above ~9)")
+            print(f"  pixel watermark: not found  (best sync z {det.sync_z:.1f}; marks stand out above 7)")
         for note in det.notes:
             print(f"  note: {note}")
         if not is_image:

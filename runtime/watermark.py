@@ -18,7 +18,7 @@ import logging
 import cv2
 import numpy as np
 
-from .watermark_detect import Accumulator, Detection, luma, search
+from .watermark_detect import Accumulator, Detection, search
 from .watermark_pattern import TILE, WORK, message_tile
 from .watermark_payload import encode, format_identifier, session_tag
 
@@ -39,10 +39,11 @@ MASK_RANGE = (0.35, 2.2)  # strength relative to the mean, from flat to busy are
 
 
 def _contrast_mask(frame: np.ndarray) -> np.ndarray:
-    """Relative local contrast (mean 1), computed at low resolution: smooth by construction."""
-    y = luma(frame)
-    h, w = y.shape
-    small = cv2.resize(y, (64, 64), interpolation=cv2.INTER_AREA)
+    """Relative local contrast (mean 1), computed at 64x64: smooth by construction, and cheap."""
+    h, w = frame.shape[:2]
+    code = cv2.COLOR_RGBA2GRAY if frame.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+    grey = cv2.cvtColor(frame if frame.flags.c_contiguous else np.ascontiguousarray(frame), code)
+    small = cv2.resize(grey, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
     band = small - cv2.GaussianBlur(small, (0, 0), 2.0)
     local = np.sqrt(cv2.GaussianBlur(band * band, (0, 0), 2.0)) + 1.0
     mask = np.clip(local / np.mean(local), *MASK_RANGE)
@@ -54,7 +55,7 @@ class Watermarker:
     """Marks the frames of one session. `size` is the generator's output size (square frames);
     other frame shapes are marked too, with the tile scaled as it would be for `size`."""
 
-    def __init__(self, session_id: int | str, size: int, strength: float = TARGET_RMS, refresh: int = 25):
+    def __init__(self, session_id: int | str, size: int, strength: float = TARGET_RMS, refresh: int = 50):
         if size < 64:
             raise ValueError(f"frame size {size} is too small to carry a watermark (need >= 64)")
         if not 0.5 <= strength <= 8.0:
@@ -93,9 +94,8 @@ class Watermarker:
         d = np.rint(delta).astype(np.int16)
         pos = np.clip(d, 0, 255).astype(np.uint8)
         neg = np.clip(-d, 0, 255).astype(np.uint8)
-        chans = [pos] * 3 + [np.zeros_like(pos)] * (c - 3)
-        nchans = [neg] * 3 + [np.zeros_like(neg)] * (c - 3)
-        self._parts = (np.ascontiguousarray(np.stack(chans, -1)), np.ascontiguousarray(np.stack(nchans, -1)))
+        zero = [np.zeros_like(pos)] * (c - 3)  # alpha is left alone
+        self._parts = (cv2.merge([pos] * 3 + zero), cv2.merge([neg] * 3 + zero))
         self._parts_key = frame.shape
 
     def apply(self, frames: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Evidence is accumulated before searching: frames of one video share their geometry, so their
 whitened residuals are summed at the working scale and the (relatively costly) scale x shift search
-runs once. The search tries a few base scales (the file as it is; its short or long side brought to
+runs once. The search tries the picture and its mirror image, a few base scales (the file as it is; its short or long side brought to
 512) each widened by +-13% in 1% steps, which covers 720p/360p copies, crops of up to 10% kept at
 their size or stretched back, and any mix. For every scale the residual is folded onto one tile
 period and cross-correlated with the sync pattern by FFT: the peak gives the crop's shift.
@@ -15,6 +15,7 @@ sync peak alone is far above anything seen on unmarked video (SYNC_ALONE_Z; see 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -27,7 +28,9 @@ from .watermark_payload import CHASE_ATTEMPTS, N_BITS, Decoded, decode, format_i
 SCALE_SPAN = 0.13  # fine search +- around each base scale
 SCALE_STEP = 0.01
 TOP_CANDIDATES = 3  # best (scale, shift) peaks whose message is decoded
-SYNC_ALONE_Z = 9.0  # sync peak that counts as "mark present" even when the message is unreadable
+# sync peak that counts as "mark present" even when the message is unreadable: unmarked real video
+# and natural images peak at z 5.0-5.8 over the whole search (benchmark), Gaussian theory ~5.0
+SYNC_ALONE_Z = 7.0
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Detection:
     scale: float = 1.0
     shift: tuple[int, int] = (0, 0)
     bits_corrected: int = 0
+    mirrored: bool = False
     bit_margin: float = 0.0  # median |z| of the message bits at the chosen candidate
     notes: list[str] = field(default_factory=list)
 
@@ -60,6 +64,7 @@ class Detection:
             "scale": round(self.scale, 4),
             "shift": list(self.shift),
             "bits_corrected": self.bits_corrected,
+            "mirrored": self.mirrored,
             "bit_margin": round(self.bit_margin, 2),
         }
 
@@ -153,9 +158,11 @@ def search(acc: Accumulator) -> Detection:
         raise ValueError("no frames to check")
     spectra = pattern_spectra()
     fine = np.exp(np.arange(-SCALE_SPAN, SCALE_SPAN + 1e-9, SCALE_STEP))
-    candidates: list[tuple[float, float, tuple[int, int], np.ndarray, float]] = []
+    candidates: list[tuple[float, float, tuple[int, int], np.ndarray, float, bool]] = []
     trials = 0
-    for base, total in acc.sums.items():
+    for (base, total), mirrored in itertools.product(acc.sums.items(), (False, True)):
+        if mirrored:
+            total = np.ascontiguousarray(total[:, ::-1])  # a mirrored webcam view or a flipped re-upload
         for f in fine:
             h, w = round(total.shape[0] * f), round(total.shape[1] * f)
             if min(h, w) < TILE:
@@ -169,7 +176,7 @@ def search(acc: Accumulator) -> Detection:
             idx = int(np.argmax(corr))
             dy, dx = divmod(idx, TILE)
             trials += corr.size
-            candidates.append((float(corr.flat[idx] / sd), base * float(f), (dy, dx), spec, sd))
+            candidates.append((float(corr.flat[idx] / sd), base * float(f), (dy, dx), spec, sd, mirrored))
     candidates.sort(key=lambda c: -c[0])
     best_z = candidates[0][0]
     p_sync = min(1.0, trials * _norm_sf(best_z))
@@ -182,9 +189,10 @@ def search(acc: Accumulator) -> Detection:
         p_false=p_sync,
         scale=candidates[0][1],
         shift=candidates[0][2],
+        mirrored=candidates[0][5],
     )
     attempts = 0
-    for z, scale, (dy, dx), spec, sd in candidates[:TOP_CANDIDATES]:
+    for z, scale, (dy, dx), spec, sd, mirrored in candidates[:TOP_CANDIDATES]:
         soft = _bits_at(spec, dy, dx) / sd
         decoded: Decoded | None = decode(soft)
         if decoded is None:
@@ -204,6 +212,7 @@ def search(acc: Accumulator) -> Detection:
             scale=scale,
             shift=(dy, dx),
             bits_corrected=decoded.flipped,
+            mirrored=mirrored,
             bit_margin=float(np.median(np.abs(soft))),
         )
         return result

@@ -6,7 +6,7 @@ unmarked frame) passes with probability 2**-32 per decoding attempt; that is wha
 positives far below 1 in 1,000 frames even though the detector tries many candidates.
 
 Decoding is soft: the detector hands over one correlation score per bit, and when the hard decision
-fails the check we flip the least reliable bits (Chase decoding), which corrects the one or two bit
+fails the check we flip the least reliable bits (Chase decoding), which corrects the few bit
 errors that a strong compression or a blur typically leaves.
 """
 
@@ -21,9 +21,11 @@ import numpy as np
 MAGIC = 0xFACE  # 16 bits: "this is facecast"
 N_BITS = 64
 _CRC_KEY = b"facecast-watermark-v1"
-CHASE_LEAST_RELIABLE = 8  # flip up to CHASE_MAX_FLIPS of these many least reliable bits
-CHASE_MAX_FLIPS = 2
-CHASE_ATTEMPTS = sum(1 for k in range(CHASE_MAX_FLIPS + 1) for _ in itertools.combinations(range(8), k))
+CHASE_LEAST_RELIABLE = 12  # flip up to CHASE_MAX_FLIPS of these many least reliable bits
+CHASE_MAX_FLIPS = 3
+CHASE_ATTEMPTS = sum(  # 299 candidate words: false alarm <= 299 * 2**-32 = 7e-8 per decoding
+    1 for k in range(CHASE_MAX_FLIPS + 1) for _ in itertools.combinations(range(CHASE_LEAST_RELIABLE), k)
+)
 
 
 def session_tag(session_id: int | str) -> int:
