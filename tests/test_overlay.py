@@ -1,0 +1,103 @@
+"""The browser overlay in headless Chromium: the page shows the newest frame of a session on a
+transparent background (as OBS Browser Source renders it)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import urllib.request
+
+import cv2
+import numpy as np
+import pytest
+
+from facecast.bridge.overlay import OverlayServer
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.fail("chromium is not installed: apt-get install chromium (see scripts/system-packages.txt)")
+    return exe
+
+
+def screenshot(url: str, tmp_path, size=(640, 480)) -> np.ndarray:
+    """A transparent-background screenshot (BGRA) of `url` after its scripts ran for a while."""
+    out = tmp_path / "shot.png"
+    cmd = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--default-background-color=00000000",
+        "--virtual-time-budget=4000",
+        f"--window-size={size[0]},{size[1]}",
+        f"--screenshot={out}",
+        url,
+    ]
+    subprocess.run(cmd, capture_output=True, timeout=90, check=True)
+    shot = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert shot is not None and shot.shape[2] == 4, "the screenshot has no alpha channel"
+    return shot
+
+
+@pytest.fixture()
+def overlay():
+    srv = OverlayServer().start()
+    yield srv
+    srv.stop()
+
+
+def _portrait_rgba(astronaut_png) -> np.ndarray:
+    """The astronaut prepared as facecast would show it with a transparent background."""
+    from facecast.runtime.avatar import prepare_avatar
+
+    avatar = prepare_avatar(astronaut_png, size=256)
+    alpha = (np.clip(avatar.matte, 0, 1) * 255).astype(np.uint8)
+    return np.dstack([avatar.image, alpha])
+
+
+def _faces(bgr: np.ndarray) -> int:
+    import dlib
+
+    return len(dlib.get_frontal_face_detector()(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 1))
+
+
+def test_overlay_page_shows_the_face_on_a_transparent_background(overlay, astronaut_png, tmp_path):
+    frame = _portrait_rgba(astronaut_png)
+    assert frame[0, 0, 3] < 20, "the matte should make the corner of the portrait transparent"
+    overlay.publish("npc-1", 0, np.zeros_like(frame))  # an older frame, then the real one
+    overlay.publish("npc-1", 1, frame)
+    overlay.publish("npc-2", 5, np.full_like(frame, 255))  # another session must not show up
+    shot = screenshot(overlay.url + "?session=npc-1", tmp_path)
+    h, w = shot.shape[:2]
+    corners = [shot[2, 2, 3], shot[2, w - 3, 3], shot[h - 3, 2, 3], shot[h - 3, w - 3, 3]]
+    assert max(corners) == 0, f"corners are not transparent: alpha {corners}"
+    opaque = shot[..., 3] > 200
+    assert opaque.mean() > 0.15, "the portrait is not on the page"
+    on_white = (
+        shot[..., :3].astype(np.float32) * (shot[..., 3:] / 255.0) + 255 * (1 - shot[..., 3:] / 255.0)
+    ).astype(np.uint8)
+    assert _faces(on_white) == 1, "no face found in the screenshot"
+    assert _faces(np.full_like(on_white, 255)) == 0  # the detector is not fooled by a blank page
+
+
+def test_frame_endpoint_long_polls_and_keeps_alpha(overlay):
+    frame = np.zeros((8, 8, 4), np.uint8)
+    frame[2:6, 2:6] = (10, 200, 30, 255)
+    overlay.publish("a", 7, frame)
+    with urllib.request.urlopen(overlay.url + "frame.png?session=a&after=-1", timeout=5) as r:
+        assert r.status == 200 and r.headers["X-Seq"] == "7"
+        png = cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(cv2.cvtColor(png, cv2.COLOR_BGRA2RGBA), frame)
+    with urllib.request.urlopen(overlay.url + "frame.png?session=a&after=7", timeout=5) as r:
+        assert r.status == 204  # nothing newer within the wait
+    with urllib.request.urlopen(overlay.url, timeout=5) as r:
+        assert b"overlay.js" in r.read()

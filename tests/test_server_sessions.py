@@ -1,0 +1,140 @@
+"""Sessions on a real `facecast serve` over loopback ZeroMQ: several at once, each with its own clock
+and topic; audio in, pose (and frames, when the generator is present) out; slow readers and vanishing
+clients do not stall anyone."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import zmq
+
+from facecast.bridge import wire
+from facecast.bridge.client import Client
+from facecast.bridge.server import Server, ServerOptions
+from facecast.runtime.audio_io import load_audio
+
+pytest.importorskip("facecast.runtime.motion_engine", reason="the motion engine has not landed yet")
+
+ANY = "tcp://127.0.0.1:*"
+
+
+@pytest.fixture()
+def server():
+    srv = Server(ServerOptions(control=ANY, data=ANY)).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def client(server):
+    with Client(server.control_endpoint, server.data_endpoint, timeout=10) as c:
+        yield c
+
+
+def _collect(sub, seconds: float, kind=wire.Pose) -> list:
+    out, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        msg = sub.recv(timeout=0.1)
+        if isinstance(msg, kind):
+            out.append(msg)
+    return out
+
+
+def _collect_both(sub_a, sub_b, seconds: float) -> tuple[list, list]:
+    poller = zmq.Poller()
+    poller.register(sub_a.sock, zmq.POLLIN)
+    poller.register(sub_b.sock, zmq.POLLIN)
+    got: dict = {sub_a.sock: [], sub_b.sock: []}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for sock in dict(poller.poll(100)):
+            got[sock].append(wire.decode_data(sock.recv_multipart()))
+    return got[sub_a.sock], got[sub_b.sock]
+
+
+def test_two_sessions_each_get_their_own_poses_on_their_own_clock(client, speech_wav):
+    a = client.open(session="npc-1", pose_only=True, fps=40)
+    client.open(session="npc-10", pose_only=True, fps=20)
+    with client.subscribe("pose/npc-1/") as sub_a, client.subscribe("pose/npc-10/") as sub_b:
+        time.sleep(0.3)  # subscriptions reach the PUB
+        speech = load_audio(speech_wav)[:16000]
+        reply = client.push_audio(a, (speech * 32767).astype(np.int16), 16000)
+        assert reply["duration_s"] == pytest.approx(1.0) and reply["pts"] >= 0
+        got_a, got_b = _collect_both(sub_a, sub_b, 1.5)
+    assert {p.session for p in got_a} == {"npc-1"} and {p.session for p in got_b} == {"npc-10"}
+    for got, fps in ((got_a, 40), (got_b, 20)):
+        seqs = np.array([p.seq for p in got])
+        pts = np.array([p.pts for p in got])
+        assert np.all(np.diff(seqs) == 1), "no pose lost on an idle loopback"
+        assert np.allclose(np.diff(pts), 1 / fps, atol=1e-6)
+        assert all(p.motion["t"] == p.pts for p in got)
+    # the clock runs in real time: the poses received in 1.5 s (plus what was sent while the
+    # subscription settled) span about that much of the clock
+    assert 1.3 <= got_a[-1].pts - got_a[0].pts <= 2.5
+    # the speech moved npc-1's jaw where it was pushed on the clock
+    speaking = [p.motion["blendshapes"]["jawOpen"] for p in got_a if reply["pts"] <= p.pts < reply["pts"] + 1]
+    assert speaking and max(speaking) > 0.2
+    assert max(p.motion["blendshapes"]["jawOpen"] for p in got_b) < 0.2
+
+
+def test_status_reports_each_session(client):
+    sid = client.open(pose_only=True, fps=30)
+    client.push_audio(sid, np.zeros(48000 * 2, np.float32), 48000)
+    time.sleep(1.0)
+    (entry,) = client.status(sid)
+    assert entry["state"] == "speaking" and 0.5 < entry["queued_audio_s"] < 1.5
+    assert 20 < entry["fps"] < 40 and entry["frames"] > 15 and entry["error"] is None
+
+
+def test_too_much_queued_audio_is_busy_and_the_session_goes_on(client):
+    sid = client.open(pose_only=True)
+    from facecast.bridge.client import RemoteError
+
+    for _ in range(7):  # 7 x 10 s > the 60 s limit
+        try:
+            client.push_audio(sid, np.zeros(160_000, np.int16), 16000)
+        except RemoteError as e:
+            assert e.code == "busy" and "60" in e.message
+            break
+    else:
+        pytest.fail("70 s of queued audio was accepted")
+    assert client.status(sid)[0]["state"] == "speaking"
+
+
+def test_a_subscriber_that_never_reads_does_not_stall_the_server(server, client):
+    ctx = zmq.Context.instance()
+    stuck = ctx.socket(zmq.SUB)
+    stuck.setsockopt(zmq.RCVHWM, 1)
+    stuck.setsockopt(zmq.RCVBUF, 4096)
+    stuck.setsockopt(zmq.SUBSCRIBE, b"")
+    stuck.connect(server.data_endpoint)  # and never reads
+    try:
+        sids = [client.open(pose_only=True, fps=60) for _ in range(3)]
+        with client.subscribe(f"pose/{sids[0]}/") as sub:
+            time.sleep(0.3)
+            got = _collect(sub, 2.0)
+        assert len(got) >= 100, f"only {len(got)} poses in 2 s at 60 fps"
+        assert client.ping()["protocol"] == 1
+    finally:
+        stuck.close(0)
+
+
+def test_a_client_vanishing_mid_stream_leaves_others_running(server, client):
+    sid = client.open(pose_only=True, fps=25)
+    ctx = zmq.Context.instance()
+    with client.subscribe(f"pose/{sid}/") as sub:
+        for _ in range(3):
+            d = ctx.socket(zmq.DEALER)
+            d.setsockopt(zmq.LINGER, 0)
+            d.connect(server.control_endpoint)
+            chunk = np.zeros(320, np.int16).tobytes()
+            for i in range(50):  # streaming audio, then gone without a word
+                d.send_multipart(
+                    wire.encode_request(i, "push_audio", chunk, session=sid, sample_rate=16000, dtype="int16")
+                )
+            d.close()
+        got = _collect(sub, 1.0)
+    assert len(got) >= 15
+    assert client.status(sid)[0]["error"] is None

@@ -1,0 +1,133 @@
+"""runtime/session.py: the streaming resampler, the bounded audio queue, and a Session's audio clock
+(real motion engine; the wall clock is a controllable function so pacing can be checked exactly)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecast.runtime.audio_io import SAMPLE_RATE, load_audio
+from facecast.runtime.session import AudioQueue, Session, SessionBusy, SessionOptions, StreamResampler
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
+def test_resampling_in_chunks_equals_resampling_at_once(rate):
+    x = np.random.default_rng(0).standard_normal(rate).astype(np.float32) * 0.1
+    whole = StreamResampler(rate)(x)
+    chunked_r = StreamResampler(rate)
+    chunked = np.concatenate([chunked_r(x[i : i + 441]) for i in range(0, len(x), 441)])
+    n = min(len(whole), len(chunked))
+    assert abs(len(whole) - SAMPLE_RATE) <= 2 and abs(len(chunked) - len(whole)) <= 1
+    assert np.allclose(whole[:n], chunked[:n], atol=1e-5)
+
+
+def test_resampling_keeps_a_tone_and_removes_what_16k_cannot_hold():
+    t = np.arange(48000) / 48000
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    alias = np.sin(2 * np.pi * 12000 * t).astype(np.float32)  # above 8 kHz: must not fold down
+    r = StreamResampler(48000)
+    out_tone = np.concatenate([r(tone[i : i + 960]) for i in range(0, 48000, 960)])
+    out_alias = StreamResampler(48000)(alias)
+    spectrum = np.abs(np.fft.rfft(out_tone[2000:14000]))
+    assert abs(np.argmax(spectrum) * SAMPLE_RATE / 12000 - 440) < 3
+    assert np.std(out_alias[2000:]) < 0.02 < np.std(out_tone[2000:])
+
+
+def test_audio_queue_is_bounded():
+    q = AudioQueue(max_seconds=1.0)
+    q.put(np.zeros(SAMPLE_RATE // 2, np.float32))
+    with pytest.raises(SessionBusy, match="limit"):
+        q.put(np.zeros(SAMPLE_RATE, np.float32))
+    assert len(q.take(1000)) == 1000 and q.size == SAMPLE_RATE // 2 - 1000
+
+
+@pytest.fixture()
+def engine_available():
+    pytest.importorskip("facecast.runtime.motion_engine", reason="the motion engine has not landed yet")
+
+
+def test_push_audio_gives_one_motion_per_frame_on_the_audio_clock(engine_available, speech_wav):
+    audio = load_audio(speech_wav)
+    s = Session("a", SessionOptions(pose_only=True, fps=25))
+    out = []
+    for i in range(0, len(audio), 320):
+        out += s.push_audio(audio[i : i + 320], SAMPLE_RATE)
+    out += s.flush()
+    times = np.array([m.t for m, _ in out])
+    assert all(frame is None for _, frame in out)  # pose-only: no generator
+    assert abs(len(out) - len(audio) / SAMPLE_RATE * 25) <= 2
+    assert np.allclose(np.diff(times), 1 / 25, atol=1e-6) and times[0] == 0.0
+
+
+def test_any_input_rate_and_type_give_the_same_motion(engine_available, speech_wav):
+    from facecast.runtime.audio_io import load_audio as decode
+
+    a16 = decode(speech_wav, 16000)
+    a48 = (decode(speech_wav, 48000) * 32767).astype(np.int16)
+    s1 = Session("a", SessionOptions(pose_only=True))
+    s2 = Session("b", SessionOptions(pose_only=True))
+    m1 = [m for m, _ in s1.push_audio(a16, 16000) + s1.flush()]
+    stereo = np.repeat(a48[:, None], 2, axis=1).reshape(-1)  # interleaved 2-channel
+    m2 = []
+    for i in range(0, len(stereo), 1920):
+        m2 += [m for m, _ in s2.push_audio(stereo[i : i + 1920], 48000, channels=2)]
+    m2 += [m for m, _ in s2.flush()]
+    n = min(len(m1), len(m2))
+    jaw1 = np.array([m["jawOpen"] for m in m1[:n]])
+    jaw2 = np.array([m["jawOpen"] for m in m2[:n]])
+    assert abs(len(m1) - len(m2)) <= 1 and jaw1.max() > 0.2
+    assert np.corrcoef(jaw1, jaw2)[0, 1] > 0.95
+
+
+def test_tick_plays_the_queue_in_real_time_and_animates_silence_when_idle(engine_available):
+    clock = ManualClock()
+    s = Session("a", SessionOptions(pose_only=True, fps=50, lead_s=0.0, idle_grace_s=0.1), clock=clock)
+    assert s.tick() == []  # nothing queued, within the grace: wait for audio
+    clock.now += 0.5  # idle for half a second: silence up to now keeps the face alive
+    s.tick()
+    assert s.clock_seconds == pytest.approx(0.5, abs=1e-3)
+    pts, duration = s.enqueue_audio(np.zeros(16000, np.int16), 16000)  # 1 s of audio
+    assert (pts, duration) == (pytest.approx(0.5, abs=1e-3), 1.0)
+    pts2, _ = s.enqueue_audio(np.zeros(8000, np.float32), 16000)
+    assert pts2 == pytest.approx(1.5, abs=1e-3)  # appended after what is queued
+    clock.now += 0.2
+    s.tick()
+    assert s.clock_seconds == pytest.approx(0.7, abs=1e-3)  # never ahead of the wall clock
+    assert s.queued_seconds == pytest.approx(1.3, abs=1e-3)
+    assert s.status()["state"] == "speaking"
+    clock.now += 5.0
+    out = s.tick()
+    assert s.queued_seconds == 0 and s.status()["state"] == "idle"
+    times = [m.t for m, _ in out]
+    assert np.all(np.diff(times) > 0)
+
+
+def test_fps_change_keeps_the_clock_continuous(engine_available):
+    s = Session("a", SessionOptions(pose_only=True, fps=25))
+    first = s.push_audio(np.zeros(16000, np.float32), 16000)
+    first += s.set_fps(50)
+    second = s.push_audio(np.zeros(16000, np.float32), 16000)
+    assert s.options.fps == 50
+    t1, t2 = first[-1][0].t, second[0][0].t
+    assert t1 < t2 < t1 + 0.1
+    assert np.allclose(np.diff([m.t for m, _ in second]), 1 / 50, atol=1e-6)
+
+
+def test_bad_audio_parameters_are_audio_errors():
+    from facecast.runtime.errors import AudioError
+
+    s = Session("a", SessionOptions(pose_only=True))
+    with pytest.raises(AudioError, match="sample rate"):
+        s.enqueue_audio(np.zeros(10, np.int16), 100)
+    with pytest.raises(AudioError, match="channels"):
+        s.enqueue_audio(np.zeros(9, np.int16), 16000, channels=2)
+    with pytest.raises(AudioError, match="NaN"):
+        s.enqueue_audio(np.array([np.nan], np.float32), 16000)
