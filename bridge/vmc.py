@@ -86,12 +86,17 @@ def blend_values(motion: FaceMotion, names: str = "perfectsync") -> list[tuple[s
         return [(PASCAL_NAMES[n], float(bs[i])) for i, n in enumerate(ARKIT_NAMES)]
     if names not in ("vrm", "vrm1"):
         raise ConfigError(f"unknown VMC name set {names!r}; expected one of {', '.join(NAME_SETS)}")
-    out = []
-    for preset, mix in VRM_PRESETS.items():
-        value = sum(w * _source_value(motion, src) for src, w in mix.items())
-        name = VRM0_NAMES[preset] if names == "vrm" else preset
-        out.append((name, float(min(1.0, max(0.0, value)))))
-    return out
+    values = {
+        preset: min(1.0, max(0.0, sum(w * _source_value(motion, src) for src, w in mix.items())))
+        for preset, mix in VRM_PRESETS.items()
+    }
+    # Receivers add the blink clips up: both eyes' common closure goes to 'blink', only the
+    # difference to the one-eye clips, so a full blink is not applied twice.
+    both = min(values["blinkLeft"], values["blinkRight"])
+    values["blink"] = both
+    values["blinkLeft"] -= both
+    values["blinkRight"] -= both
+    return [(VRM0_NAMES[p] if names == "vrm" else p, float(v)) for p, v in values.items()]
 
 
 def _source_value(motion: FaceMotion, source: str) -> float:

@@ -82,6 +82,9 @@ class VTSOptions:
     max_rate: float = 60.0  # injections per second at most
     reconnect_max_delay: float = 5.0
     gaze_range: tuple[float, float] = (30.0, 20.0)  # eye yaw, pitch in degrees that map to +-1
+    # Live2D mouths open by lip gap (ParamMouthOpenY), ARKit's jawOpen is a jaw angle that stays
+    # near 0.2..0.4 in speech: MouthOpen = gain * (jawOpen - mouthClose), clipped to 0..1.
+    mouth_open_gain: float = 2.0
 
 
 # --- FaceMotion -> VTube Studio parameters --------------------------------------------------------
@@ -153,7 +156,7 @@ def parameter_values(motion: FaceMotion, options: VTSOptions | None = None) -> l
         "FaceAngleX": _clip(h.yaw, -90, 90),
         "FaceAngleY": _clip(h.pitch, -90, 90),
         "FaceAngleZ": _clip(h.roll, -90, 90),
-        "MouthOpen": _clip(b("jawOpen"), 0, 1),
+        "MouthOpen": _clip(options.mouth_open_gain * (b("jawOpen") - b("mouthClose")), 0, 1),
         "MouthSmile": _clip(0.5 + 0.5 * (smile - frown), 0, 1),
         "EyeOpenLeft": _clip(1.0 - b("eyeBlinkLeft"), 0, 1),
         "EyeOpenRight": _clip(1.0 - b("eyeBlinkRight"), 0, 1),

@@ -161,9 +161,22 @@ def test_vrm_preset_names(listener, names, vowel, blink):
     blends = wait_frames(listener, 1)[0]["blends"]
     assert blends[vowel] == pytest.approx(0.9)
     assert blends[blink] == pytest.approx(0.6)
+    assert blends["Blink" if names == "vrm" else "blink"] == 0.0  # one eye only: a wink
     assert blends["Joy" if names == "vrm" else "happy"] == pytest.approx(0.7)
     assert all(0.0 <= v <= 1.0 for v in blends.values())
     assert "JawOpen" not in blends
+
+
+def test_vrm_full_blink_is_not_applied_twice(listener):
+    m = FaceMotion()
+    m.set("eyeBlinkLeft", 1.0)
+    m.set("eyeBlinkRight", 0.8)
+    sender = VMCSender(VMCOptions(port=listener.port, names="vrm"))
+    sender.send(m)
+    sender.close()
+    blends = wait_frames(listener, 1)[0]["blends"]
+    assert blends["Blink"] == pytest.approx(0.8)
+    assert blends["Blink_L"] == pytest.approx(0.2) and blends["Blink_R"] == pytest.approx(0.0)
 
 
 @pytest.mark.parametrize("yaw", [25.0, -25.0])

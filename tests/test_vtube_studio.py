@@ -205,7 +205,8 @@ def options(server: FakeVTubeStudio, tmp_path, **kw) -> VTSOptions:
 
 def talking(t: float, yaw: float = 0.0) -> FaceMotion:
     m = FaceMotion(t=t, head=HeadPose(yaw=yaw, pitch=-5.0, roll=3.0), gaze=Gaze(10.0, 4.0, 10.0, 4.0))
-    m.set("jawOpen", 0.7)
+    m.set("jawOpen", 0.3)
+    m.set("mouthClose", 0.05)
     m.set("eyeBlinkLeft", 1.0)
     m.set("mouthSmileLeft", 0.8)
     m.set("mouthSmileRight", 0.8)
@@ -318,7 +319,7 @@ def test_injected_values_follow_the_face(fake, tmp_path):
     inject = [m for m in fake.of("InjectParameterDataRequest") if _value(m, "FaceAngleX") == 20.0][0]
     v = {p["id"]: p["value"] for p in inject["data"]["parameterValues"]}
     assert inject["data"]["faceFound"] is True
-    assert v["MouthOpen"] == pytest.approx(0.7, abs=1e-3)
+    assert v["MouthOpen"] == pytest.approx(2.0 * (0.3 - 0.05), abs=1e-3)  # lip gap, Live2D scale
     assert v["EyeOpenLeft"] == pytest.approx(0.0, abs=1e-3) and v["EyeOpenRight"] == pytest.approx(
         1.0, abs=1e-3
     )
@@ -332,7 +333,7 @@ def test_injected_values_follow_the_face(fake, tmp_path):
             else (fake.custom[pid]["min"], fake.custom[pid]["max"])
         )
         assert lo <= value <= hi, (pid, value)
-    assert v["FacecastJawOpen"] == pytest.approx(0.7, abs=1e-3)
+    assert v["FacecastJawOpen"] == pytest.approx(0.3, abs=1e-3)  # custom ARKit parameters stay raw
     assert fake.violations == []
 
 
