@@ -166,3 +166,17 @@ def test_one_audio_source_at_a_time(silence_then_speech):
     proc = facecast_live("--pose-only", "--vmc", "--audio", str(silence_then_speech), "--mic")
     assert proc.returncode == 2
     assert "--audio FILE or --mic" in proc.stderr
+
+
+@needs_engine
+def test_vtube_studio_not_running_is_a_clean_error(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = facecast_live(
+        "--pose-only", "--vts", f"ws://127.0.0.1:{port}", "--vts-token-file", str(tmp_path / "t.json")
+    )
+    assert proc.returncode == 2
+    assert "Is VTube Studio running" in proc.stderr and "Traceback" not in proc.stderr
