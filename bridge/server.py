@@ -40,7 +40,7 @@ class ServerOptions:
     curve_keys: Path | None = None  # directory with server.key_secret (and optional clients/)
     max_sessions: int = 64
     idle_timeout_s: float | None = None  # close sessions no request touched for this long
-    pub_hwm: int = 8  # message parts queued per subscriber before the oldest are dropped
+    pub_hwm: int = 32  # message parts queued per subscriber (about 10 frames) before new ones are dropped
     outbox_size: int = 256  # data messages waiting for the loop (oldest dropped)
     cache_dir: Path | None = None
 
@@ -144,7 +144,7 @@ class Worker(threading.Thread):
                     log.exception("session %s failed", s.id)
                 s.error = error
                 self.wake.wait(0.2)
-            self.wake.wait(s.seconds_to_next_frame())
+            self.wake.wait(s.seconds_to_next_tick())
             self.wake.clear()
 
     def publish(self, outputs) -> None:

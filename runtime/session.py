@@ -5,7 +5,7 @@ Two ways to drive it:
 - `push_audio(samples, rate)`: process now, return what came out (a caller paced by a microphone).
 - `enqueue_audio(...)` from any thread plus `tick()` from one worker thread: the session plays its
   queue in real time, animates silence while the queue is empty (so the face stays alive), renders
-  at most `lead_s` ahead of the wall clock and drops frames that are already stale.
+  at most the motion look-ahead ahead of the wall clock, and drops frames that are already stale.
 
 The clock: seconds of audio fed to the motion engine since the session opened (silence included).
 Every FaceMotion's `t` is rewritten onto that clock, so frames and audio share one timeline.
@@ -42,9 +42,10 @@ class SessionOptions:
     fps: float = 25.0
     pose_only: bool = False
     background: str = "keep"  # "keep": alpha 255; "transparent": the avatar's matte as alpha
-    lead_s: float = 0.03  # how far ahead of the wall clock audio may be consumed
-    idle_grace_s: float = 0.12  # how long an empty queue waits for more audio before silence plays
-    stale_s: float = 0.12  # frames whose time is this far behind the wall clock are dropped, not drawn
+    lead_s: float = 0.01  # audio consumed ahead of the wall clock, beyond the motion look-ahead
+    idle_grace_s: float = 0.1  # how long an empty queue waits for more audio before silence plays
+    stale_s: float = 0.15  # frames this much later than usual are dropped, not drawn
+    idle_tick_s: float = 0.1  # how often an idle pose-only session steps its motion
     max_queued_s: float = 60.0
     max_batch: int = 4  # frames per generator call
     cache_dir: Path | None = None
@@ -146,6 +147,7 @@ class Session:
         self._fed = 0  # samples fed to the motion engine: the clock
         self._engine = None
         self._engine_offset = 0.0  # clock time at which the current engine started
+        self._last_audio = -1e9  # wall time of the last enqueue_audio
         self._pending_controls: Controls | None = None
         self._pending_generator = None
         self._generator = None
@@ -166,6 +168,7 @@ class Session:
         with self._lock:
             start = self._fed + self._queue.size  # queued audio always directly follows the clock
             self._queue.put(audio)
+            self._last_audio = self._clock()
         return start / SAMPLE_RATE, len(audio) / SAMPLE_RATE
 
     def enqueue_file(self, path: str | Path) -> tuple[float, float]:
@@ -232,25 +235,37 @@ class Session:
         return self._outputs(self._engine.flush(), drop_before=None)
 
     def tick(self) -> list[Output]:
-        """Play queued audio (or silence when idle) up to the wall clock plus the lead."""
-        elapsed = self._clock() - self._t0
-        target = int((elapsed + self.options.lead_s) * SAMPLE_RATE)
+        """Play queued audio up to the wall clock plus the motion engine's look-ahead (so a frame
+        is ready when its time comes); when no audio came for `idle_grace_s`, play silence so the
+        clock trails the wall clock by that grace and new audio can start at once."""
+        now = self._clock()
+        elapsed = now - self._t0
+        lead = self.look_ahead_s + self.options.lead_s
+        target = int((elapsed + lead) * SAMPLE_RATE)
         silence_to = int((elapsed - self.options.idle_grace_s) * SAMPLE_RATE)
         with self._lock:  # the clock moves under the lock so enqueue_audio sees a consistent end
             start = self._fed
             audio = self._queue.take(max(0, target - self._fed))
-            if len(audio) == 0 and self._fed < silence_to:
-                audio = np.zeros(int(elapsed * SAMPLE_RATE) - self._fed, np.float32)
+            idle = not self._queue.size and now - self._last_audio > self.options.idle_grace_s
+            if len(audio) == 0 and idle and self._fed < silence_to:
+                audio = np.zeros(silence_to - self._fed, np.float32)
             self._fed += len(audio)
         if len(audio) == 0:
             return []
-        return self._run(audio, start, drop_before=elapsed - self.options.stale_s)
+        stale = elapsed - self.options.idle_grace_s - self.look_ahead_s - self.options.stale_s
+        return self._run(audio, start, drop_before=stale)
 
-    def seconds_to_next_frame(self) -> float:
-        """How long the worker may sleep before a frame is due."""
-        elapsed = self._clock() - self._t0
-        next_t = (np.floor(self._fed / SAMPLE_RATE * self.options.fps) + 1) / self.options.fps
-        return float(np.clip(next_t - elapsed - self.options.lead_s, 0.0, 0.05))
+    @property
+    def look_ahead_s(self) -> float:
+        return (self._engine.look_ahead_ms / 1000.0) if self._engine is not None else 0.1
+
+    def seconds_to_next_tick(self) -> float:
+        """How long the worker may sleep: about a frame while audio plays; idle pose-only
+        sessions wake less often (the motion engine costs least in larger steps)."""
+        frame = 1.0 / self.options.fps
+        if self._queue.size:
+            return frame
+        return max(frame, self.options.idle_tick_s if self.options.pose_only else frame)
 
     # -- internals -----------------------------------------------------------------------------
 

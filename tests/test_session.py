@@ -90,22 +90,29 @@ def test_any_input_rate_and_type_give_the_same_motion(engine_available, speech_w
 def test_tick_plays_the_queue_in_real_time_and_animates_silence_when_idle(engine_available):
     clock = ManualClock()
     s = Session("a", SessionOptions(pose_only=True, fps=50, lead_s=0.0, idle_grace_s=0.1), clock=clock)
-    assert s.tick() == []  # nothing queued, within the grace: wait for audio
-    clock.now += 0.5  # idle for half a second: silence up to now keeps the face alive
+    assert s.tick() == []  # just opened: nothing to play yet
+    clock.now += 0.5  # idle: silence keeps the face alive, the clock trailing the wall by the grace
     s.tick()
-    assert s.clock_seconds == pytest.approx(0.5, abs=1e-3)
+    assert s.clock_seconds == pytest.approx(0.4, abs=1e-3)
+    look_ahead = s.look_ahead_s
+    assert 0 < look_ahead < 0.2
     pts, duration = s.enqueue_audio(np.zeros(16000, np.int16), 16000)  # 1 s of audio
-    assert (pts, duration) == (pytest.approx(0.5, abs=1e-3), 1.0)
+    assert (pts, duration) == (pytest.approx(0.4, abs=1e-3), 1.0)  # starts where the clock is
     pts2, _ = s.enqueue_audio(np.zeros(8000, np.float32), 16000)
-    assert pts2 == pytest.approx(1.5, abs=1e-3)  # appended after what is queued
+    assert pts2 == pytest.approx(1.4, abs=1e-3)  # appended after what is queued
+    out = s.tick()  # at once: audio up to the wall clock plus the look-ahead, so frames are due
+    assert s.clock_seconds == pytest.approx(0.5 + look_ahead, abs=1e-3)
+    assert out and out[-1][0].t == pytest.approx(0.5, abs=0.03)
     clock.now += 0.2
     s.tick()
-    assert s.clock_seconds == pytest.approx(0.7, abs=1e-3)  # never ahead of the wall clock
-    assert s.queued_seconds == pytest.approx(1.3, abs=1e-3)
+    assert s.clock_seconds == pytest.approx(0.7 + look_ahead, abs=1e-3)  # real time, not faster
+    assert s.queued_seconds == pytest.approx(1.5 - (0.3 + look_ahead), abs=1e-3)
     assert s.status()["state"] == "speaking"
     clock.now += 5.0
     out = s.tick()
     assert s.queued_seconds == 0 and s.status()["state"] == "idle"
+    s.tick()  # no audio for longer than the grace: silence again, trailing the wall clock
+    assert s.clock_seconds == pytest.approx(5.6, abs=1e-3)
     times = [m.t for m, _ in out]
     assert np.all(np.diff(times) > 0)
 
