@@ -1,0 +1,246 @@
+/* The plugin inside a real libobs: loads the built module, creates a "facecast"
+ * source, and plays the runtime with a PUB socket on loopback. Checks what OBS sees:
+ * frames with the header's size, format and timestamp; the picture cleared (width 0,
+ * not a frozen frame) when frames stop; a session change in the settings taking
+ * effect; recovery after the publisher restarts; and a clean destroy.
+ * Needs an X display for libobs (ctest runs it under xvfb-run) and Mesa's software GL. */
+#define _POSIX_C_SOURCE 200809L
+#include <msgpack.h>
+#include <obs.h>
+#include <stdarg.h>
+#include <time.h>
+#include <util/platform.h>
+#include <zmq.h>
+
+#include "test_util.h"
+
+#define SKIP 77
+#define W 64
+#define H 48
+
+static void *pub;
+static volatile bool source_destroyed;
+
+/* Forwards libobs's log to stdout and notes when our source is really gone
+ * (libobs destroys sources on its own thread after the last release). */
+static void log_handler(int level, const char *format, va_list args, void *param)
+{
+	(void)param;
+	char line[1024];
+	vsnprintf(line, sizeof(line), format, args);
+	if (level <= LOG_INFO || strstr(line, "destroyed") != NULL)
+		printf("obs: %s\n", line);
+	if (strstr(line, "source 'facecast test' destroyed") != NULL)
+		source_destroyed = true;
+}
+static char endpoint[256];
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static void send_frame(const char *session, uint64_t seq)
+{
+	char topic[128];
+	snprintf(topic, sizeof(topic), "frame/%s/", session);
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 8);
+	pack_str(&pk, "v");
+	msgpack_pack_uint8(&pk, 1);
+	pack_str(&pk, "session");
+	pack_str(&pk, session);
+	pack_str(&pk, "seq");
+	msgpack_pack_uint64(&pk, seq);
+	pack_str(&pk, "pts");
+	msgpack_pack_double(&pk, 0.04 * (double)seq);
+	pack_str(&pk, "width");
+	msgpack_pack_uint16(&pk, W);
+	pack_str(&pk, "height");
+	msgpack_pack_uint16(&pk, H);
+	pack_str(&pk, "format");
+	pack_str(&pk, "BGRA");
+	pack_str(&pk, "stride");
+	msgpack_pack_uint16(&pk, W * 4);
+	unsigned char pixels[W * H * 4];
+	for (size_t i = 0; i < sizeof(pixels); i++)
+		pixels[i] = (unsigned char)(i * 7 + seq);
+	zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE);
+	zmq_send(pub, sb.data, sb.size, ZMQ_SNDMORE);
+	zmq_send(pub, pixels, sizeof(pixels), 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void status_line(obs_source_t *src, char *out, size_t size)
+{
+	obs_properties_t *props = obs_source_properties(src);
+	obs_property_t *p = obs_properties_get(props, "status");
+	snprintf(out, size, "%s", p ? obs_property_description(p) : "(no status property)");
+	obs_properties_destroy(props);
+}
+
+/* Publishes frames of `session` at 25 fps until OBS shows a picture (or 8 s pass). */
+static bool publish_until_shown(obs_source_t *src, const char *session, uint64_t *seq)
+{
+	for (int i = 0; i < 200; i++) {
+		send_frame(session, (*seq)++);
+		os_sleep_ms(40);
+		if (obs_source_get_width(src) == W && obs_source_get_height(src) == H)
+			return true;
+	}
+	return false;
+}
+
+/* Waits (without publishing) up to ms for the picture to be cleared. */
+static bool wait_cleared(obs_source_t *src, int ms)
+{
+	for (int t = 0; t < ms; t += 20) {
+		if (obs_source_get_width(src) == 0)
+			return true;
+		os_sleep_ms(20);
+	}
+	return false;
+}
+
+static bool start_obs(void)
+{
+	base_set_log_handler(log_handler, NULL);
+	if (!obs_startup("en-US", NULL, NULL)) {
+		fprintf(stderr, "SKIP: libobs cannot start (no X display? run under xvfb-run)\n");
+		return false;
+	}
+	struct obs_video_info ovi = {0};
+#ifdef __APPLE__
+	ovi.graphics_module = "libobs-opengl";
+#else
+	ovi.graphics_module = "libobs-opengl.so.29";
+#endif
+	ovi.fps_num = 30;
+	ovi.fps_den = 1;
+	ovi.base_width = ovi.output_width = 320;
+	ovi.base_height = ovi.output_height = 240;
+	ovi.output_format = VIDEO_FORMAT_NV12;
+	ovi.gpu_conversion = true;
+	ovi.colorspace = VIDEO_CS_709;
+	ovi.range = VIDEO_RANGE_PARTIAL;
+	ovi.scale_type = OBS_SCALE_BILINEAR;
+	int rc = obs_reset_video(&ovi);
+	if (rc != OBS_VIDEO_SUCCESS) {
+		fprintf(stderr, "SKIP: obs_reset_video failed (%d): no OpenGL (install Mesa: libgl1-mesa-dri)\n", rc);
+		obs_shutdown();
+		return false;
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s MODULE DATA_DIR\n", argv[0]);
+		return 2;
+	}
+	if (!start_obs())
+		return SKIP;
+
+	obs_module_t *module = NULL;
+	CHECK(obs_open_module(&module, argv[1], argv[2]) == MODULE_SUCCESS);
+	CHECK(module != NULL && obs_init_module(module));
+
+	void *ctx = zmq_ctx_new();
+	pub = zmq_socket(ctx, ZMQ_PUB);
+	int linger = 0;
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_bind(pub, "tcp://127.0.0.1:*");
+	size_t len = sizeof(endpoint);
+	zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, endpoint, &len);
+
+	obs_data_t *settings = obs_data_create();
+	obs_data_set_string(settings, "endpoint", endpoint);
+	obs_data_set_string(settings, "session", "npc-1");
+	obs_data_set_int(settings, "timeout_ms", 400);
+	obs_source_t *src = obs_source_create("facecast_source", "facecast test", settings, NULL);
+	CHECK(src != NULL);
+	if (src == NULL)
+		return TEST_RESULT();
+	CHECK(obs_source_async_unbuffered(src));
+	CHECK((obs_source_get_output_flags(src) & OBS_SOURCE_ASYNC_VIDEO) == OBS_SOURCE_ASYNC_VIDEO);
+	CHECK_EQ_U64(obs_source_get_width(src), 0); /* nothing before the first frame */
+
+	/* frames reach OBS with the header's size, format and timestamp */
+	uint64_t seq = 0;
+	CHECK(publish_until_shown(src, "npc-1", &seq));
+	struct obs_source_frame *frame = NULL;
+	for (int i = 0; i < 50 && frame == NULL; i++) {
+		send_frame("npc-1", seq++);
+		os_sleep_ms(40);
+		frame = obs_source_get_frame(src);
+	}
+	CHECK(frame != NULL);
+	if (frame != NULL) {
+		CHECK_EQ_U64(frame->width, W);
+		CHECK_EQ_U64(frame->height, H);
+		CHECK(frame->format == VIDEO_FORMAT_BGRA);
+		CHECK_EQ_U64(frame->linesize[0], W * 4);
+		uint64_t frame_seq = (uint64_t)((double)frame->timestamp / 40e6 + 0.5);
+		CHECK_EQ_U64(frame->timestamp, frame_seq * 40000000ULL);
+		CHECK(frame->data[0][0] == (unsigned char)frame_seq && frame->data[0][10] == (unsigned char)(70 + frame_seq));
+		obs_source_release_frame(src, frame);
+	}
+	char status[512];
+	status_line(src, status, sizeof(status));
+	printf("status while receiving: %s\n", status);
+	CHECK(strstr(status, "Receiving session npc-1: 64x48 BGRA") != NULL);
+
+	/* frames stop: the picture is cleared, not frozen */
+	CHECK(wait_cleared(src, 2000));
+	os_sleep_ms(600);
+	status_line(src, status, sizeof(status));
+	printf("status after frames stopped: %s\n", status);
+	CHECK(strstr(status, "No picture") != NULL);
+
+	/* switching the session in the settings: the old session's frames no longer show */
+	obs_data_set_string(settings, "session", "npc-2");
+	obs_source_update(src, settings);
+	for (int i = 0; i < 25; i++) {
+		send_frame("npc-1", seq++);
+		os_sleep_ms(40);
+	}
+	CHECK_EQ_U64(obs_source_get_width(src), 0);
+	uint64_t seq2 = 0;
+	CHECK(publish_until_shown(src, "npc-2", &seq2));
+
+	/* the runtime restarts on the same endpoint: the picture comes back by itself */
+	zmq_close(pub);
+	CHECK(wait_cleared(src, 2000));
+	pub = zmq_socket(ctx, ZMQ_PUB);
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
+	int bound = -1;
+	for (int i = 0; i < 50 && bound != 0; i++) {
+		bound = zmq_bind(pub, endpoint);
+		if (bound != 0)
+			os_sleep_ms(100);
+	}
+	CHECK(bound == 0);
+	seq2 = 0;
+	CHECK(publish_until_shown(src, "npc-2", &seq2));
+
+	/* destroy while frames are flowing: the receiver thread stops, nothing hangs */
+	send_frame("npc-2", seq2++);
+	uint64_t t0 = os_gettime_ns();
+	obs_source_release(src);
+	for (int i = 0; i < 200 && !source_destroyed; i++)
+		os_sleep_ms(5);
+	CHECK(source_destroyed);
+	double destroy_ms = (double)(os_gettime_ns() - t0) / 1e6;
+	printf("source destroyed in %.1f ms\n", destroy_ms);
+	CHECK(destroy_ms < 1000.0);
+
+	obs_data_release(settings);
+	zmq_close(pub);
+	zmq_ctx_term(ctx);
+	obs_shutdown();
+	return TEST_RESULT();
+}
