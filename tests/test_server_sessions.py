@@ -138,3 +138,61 @@ def test_a_client_vanishing_mid_stream_leaves_others_running(server, client):
         got = _collect(sub, 1.0)
     assert len(got) >= 15
     assert client.status(sid)[0]["error"] is None
+
+
+@pytest.fixture()
+def generator_available():
+    pytest.importorskip("facecast.runtime.generator", reason="the generator has not landed yet")
+
+
+def test_two_sessions_with_portraits_get_their_own_frames(
+    generator_available, server, client, astronaut_png, grace_hopper_jpg, speech_wav
+):
+    a = client.open(session="astro", size=256, fps=10)
+    b = client.open(session="grace", size=256, fps=10, format="BGRA")
+    client.load_avatar(a, path=astronaut_png)
+    client.load_avatar(b, image=grace_hopper_jpg.read_bytes())
+    with client.subscribe("frame/astro/") as sub_a, client.subscribe("frame/grace/") as sub_b:
+        time.sleep(0.3)
+        speech = load_audio(speech_wav)[:24000]
+        reply = client.push_audio(a, speech, 16000)
+        got_a, got_b = _collect_both(sub_a, sub_b, 2.5)
+    assert len(got_a) >= 3 and len(got_b) >= 3, (len(got_a), len(got_b))
+    for got, sid, fmt in ((got_a, "astro", "RGBA"), (got_b, "grace", "BGRA")):
+        h = [f.header for f in got]
+        assert {x.session for x in h} == {sid} and {x.format for x in h} == {fmt}
+        assert all((x.width, x.height, x.stride) == (256, 256, 1024) for x in h)
+        assert np.all(np.diff([x.seq for x in h]) >= 1) and np.all(np.diff([x.pts for x in h]) > 0)
+        assert all(f.pixels[..., 3].min() == 255 for f in got)  # background "keep"
+    assert any(f.header.pts >= reply["pts"] for f in got_a)
+    rgb_a = got_a[-1].pixels[..., :3].astype(int)
+    rgb_b = got_b[-1].pixels[..., [2, 1, 0]].astype(int)
+    assert np.abs(rgb_a - rgb_b).mean() > 20  # two different portraits
+    status = {s["session"]: s for s in client.status()}
+    assert status["astro"]["frames"] >= len(got_a) and status["astro"]["error"] is None
+
+
+def test_overlay_follows_the_service(generator_available, server, client, astronaut_png):
+    import urllib.request
+
+    import cv2
+
+    from facecast.bridge.overlay import OverlayServer
+
+    sid = client.open(size=256, fps=10, controls={"background": "transparent"})
+    client.load_avatar(sid, path=astronaut_png)
+    overlay = OverlayServer().start()
+    try:
+        overlay.follow(server.data_endpoint)
+        for _ in range(10):  # each poll waits up to a second for a frame
+            with urllib.request.urlopen(overlay.url + f"frame.png?session={sid}&after=-1", timeout=10) as r:
+                if r.status == 200:
+                    assert r.headers["X-Session"] == sid
+                    png = cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_UNCHANGED)
+                    break
+        else:
+            pytest.fail("the overlay never got a frame from the service")
+    finally:
+        overlay.stop()
+    assert png.shape == (256, 256, 4)
+    assert png[0, 0, 3] == 0 and png[128, 128, 3] == 255  # transparent around, opaque face
