@@ -44,6 +44,7 @@ ERR_REQUIRES_AUTH = 8
 ERR_TOKEN_DENIED = 50
 ERR_PARAM_NOT_FOUND = 453
 ERR_PARAM_OTHER_PLUGIN = 454
+MAX_IN_FLIGHT = 4  # injections sent before waiting for VTube Studio's replies
 
 
 class VTubeStudioError(FacecastError):
@@ -97,40 +98,24 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return float(min(hi, max(lo, x)))
 
 
+def _custom_parameters() -> dict[str, str]:
+    """facecast's custom parameters (all 0..1): name -> explanation shown in VTube Studio."""
+    out = {f"Facecast{PASCAL_NAMES[n]}": f"facecast: ARKit {n} (0..1) from speech" for n in ARKIT_NAMES}
+    for v in _VOWELS:
+        out[f"FacecastVowel{VRM0_NAMES[v]}"] = (
+            f"facecast: vowel {VRM0_NAMES[v]} (0..1) for ParamA/I/U/E/O rigs"
+        )
+    for e in (e for e in EMOTIONS if e != "neutral"):
+        out[f"Facecast{e.capitalize()}"] = f"facecast: {e} emotion intensity (0..1) for expressions"
+    return out
+
+
 def custom_parameter_specs() -> list[dict]:
-    """The custom parameters facecast creates: (name, explanation, min, max, default)."""
-    specs = [
-        {
-            "parameterName": "Facecast" + PASCAL_NAMES[n],
-            "explanation": f"facecast: ARKit {n} (0..1) from speech",
-            "min": 0,
-            "max": 1,
-            "defaultValue": 0,
-        }
-        for n in ARKIT_NAMES
+    """ParameterCreationRequest payloads for facecast's custom parameters."""
+    return [
+        {"parameterName": n, "explanation": x, "min": 0, "max": 1, "defaultValue": 0}
+        for n, x in _custom_parameters().items()
     ]
-    specs += [
-        {
-            "parameterName": "FacecastVowel" + VRM0_NAMES[v],
-            "explanation": f"facecast: vowel mouth shape {VRM0_NAMES[v]} (0..1) for ParamA/I/U/E/O rigs",
-            "min": 0,
-            "max": 1,
-            "defaultValue": 0,
-        }
-        for v in _VOWELS
-    ]
-    specs += [
-        {
-            "parameterName": "Facecast" + e.capitalize(),
-            "explanation": f"facecast: {e} emotion intensity (0..1), for expression mappings",
-            "min": 0,
-            "max": 1,
-            "defaultValue": 0,
-        }
-        for e in EMOTIONS
-        if e != "neutral"
-    ]
-    return specs
 
 
 def parameter_values(motion: FaceMotion, options: VTSOptions | None = None) -> list[dict]:
@@ -227,6 +212,13 @@ class TokenStore:
 # --- the session: one WebSocket connection ----------------------------------------------------------
 
 
+def _body(reply: dict) -> dict:
+    body = reply.get("data") or {}
+    if reply.get("messageType") == "APIError":
+        raise APIError(int(body.get("errorID", -1)), str(body.get("message", "")))
+    return body
+
+
 class _Session:
     def __init__(self, options: VTSOptions) -> None:
         try:
@@ -252,7 +244,8 @@ class _Session:
                 f"cannot open a VTube Studio API connection at {options.url}: {exc}"
             ) from None
 
-    def request(self, message_type: str, data: dict | None = None, timeout: float | None = None) -> dict:
+    def post(self, message_type: str, data: dict | None = None) -> str:
+        """Send a request without waiting; returns its request ID."""
         self._n += 1
         request_id = f"facecast-{self._n}"
         msg = {
@@ -264,18 +257,26 @@ class _Session:
         if data is not None:
             msg["data"] = data
         self.ws.send(json.dumps(msg))
+        return request_id
+
+    def poll(self, timeout: float) -> dict | None:
+        """The next message from VTube Studio, or None if none came within `timeout` (0: don't wait)."""
+        try:
+            return json.loads(self.ws.recv(timeout=timeout))
+        except TimeoutError:
+            return None
+
+    def request(self, message_type: str, data: dict | None = None, timeout: float | None = None) -> dict:
+        """Send a request and wait for its reply's data; APIError if VTube Studio refused it."""
+        request_id = self.post(message_type, data)
         deadline = time.monotonic() + (timeout or self.options.request_timeout)
         while True:
             left = deadline - time.monotonic()
-            if left <= 0:
+            reply = self.poll(left) if left > 0 else None
+            if reply is None:
                 raise TimeoutError(f"VTube Studio did not answer {message_type} in time")
-            reply = json.loads(self.ws.recv(timeout=left))
-            if reply.get("requestID") != request_id:  # an event or a stale reply: not ours
-                continue
-            body = reply.get("data") or {}
-            if reply.get("messageType") == "APIError":
-                raise APIError(int(body.get("errorID", -1)), str(body.get("message", "")))
-            return body
+            if reply.get("requestID") == request_id:  # else an event or a stale reply: not ours
+                return _body(reply)
 
     def close(self) -> None:
         self.ws.close()
@@ -296,6 +297,7 @@ class VTubeStudioClient:
         self.fatal: VTubeStudioError | None = None
         self.injections = 0
         self.reconnects = 0
+        self._warned_other = False
 
     # -- setup ---------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -403,9 +405,10 @@ class VTubeStudioClient:
         delay = 0.25
         min_interval = 1.0 / o.max_rate
         last = 0.0
-        warned_other = False
+        pending: dict[str, float] = {}  # injections sent and not yet answered: request ID -> time
         while not self._stop.is_set():
             if self._session is None:
+                pending.clear()
                 try:
                     self._session = self._open_session()
                     self.reconnects += 1
@@ -430,22 +433,44 @@ class VTubeStudioClient:
                 motion = self._latest
             data = {"faceFound": True, "mode": "set", "parameterValues": parameter_values(motion, o)}
             try:
-                self._session.request("InjectParameterDataRequest", data)
+                pending[self._session.post("InjectParameterDataRequest", data)] = time.monotonic()
                 self.injections += 1
+                self._collect(pending)
             except APIError as exc:
-                if exc.error_id in (ERR_REQUIRES_AUTH, ERR_TOKEN_DENIED, ERR_PARAM_NOT_FOUND):
-                    log.warning("VTube Studio: %s; setting the session up again", exc)
-                    self._drop_session()
-                elif exc.error_id == ERR_PARAM_OTHER_PLUGIN and not warned_other:
-                    log.warning("VTube Studio: another plugin controls some parameters: %s", exc)
-                    warned_other = True
-                else:
-                    log.warning("VTube Studio: %s", exc)
-            except Exception as exc:  # connection closed or timed out: reconnect
+                self._on_api_error(exc)
+            except Exception as exc:  # connection closed or VTube Studio stopped answering: reconnect
                 if not self._stop.is_set():
                     log.warning("VTube Studio: connection lost (%s); reconnecting", exc or type(exc).__name__)
                 self._drop_session()
             last = time.monotonic()
+
+    def _collect(self, pending: dict[str, float]) -> None:
+        """Read the replies that have arrived. Injections are pipelined (VTube Studio answers from
+        its render loop, so waiting for each reply would halve the rate); wait only when
+        MAX_IN_FLIGHT are unanswered. Raises APIError for a refused injection."""
+        assert self._session is not None
+        while pending:
+            oldest = min(pending.values())
+            full = len(pending) >= MAX_IN_FLIGHT
+            left = self.options.request_timeout - (time.monotonic() - oldest)
+            reply = self._session.poll(max(0.0, left) if full else 0.0)
+            if reply is None:
+                if full or left <= 0:
+                    raise TimeoutError("VTube Studio stopped answering")
+                return
+            if pending.pop(reply.get("requestID"), None) is not None:
+                _body(reply)
+
+    def _on_api_error(self, exc: APIError) -> None:
+        if exc.error_id in (ERR_REQUIRES_AUTH, ERR_TOKEN_DENIED, ERR_PARAM_NOT_FOUND):
+            log.warning("VTube Studio: %s; setting the session up again", exc)
+            self._drop_session()
+        elif exc.error_id == ERR_PARAM_OTHER_PLUGIN:
+            if not self._warned_other:
+                log.warning("VTube Studio: another plugin controls some parameters: %s", exc)
+                self._warned_other = True
+        else:
+            log.warning("VTube Studio: %s", exc)
 
     def _drop_session(self) -> None:
         if self._session is not None:

@@ -54,8 +54,11 @@ class FakeVTubeStudio:
     """The subset of the API facecast uses. Violations of the documented rules are recorded in
     `violations` (and answered with the API's error, as VTube Studio does)."""
 
-    def __init__(self, deny: bool = False, drop_after_injections: int | None = None) -> None:
+    def __init__(
+        self, deny: bool = False, drop_after_injections: int | None = None, inject_latency: float = 0.0
+    ) -> None:
         self.deny = deny
+        self.inject_latency = inject_latency  # VTube Studio answers from its render loop
         self.revoked = False
         self.drop_after = drop_after_injections
         self.valid_tokens: dict[str, tuple[str, str]] = {}
@@ -183,13 +186,25 @@ class FakeVTubeStudio:
                     error(451, "value invalid")
                 else:
                     injections += 1
-                    reply("InjectParameterDataResponse", {})
+                    if self.inject_latency:
+                        threading.Timer(
+                            self.inject_latency, _send_quietly, (reply, "InjectParameterDataResponse", {})
+                        ).start()
+                    else:
+                        reply("InjectParameterDataResponse", {})
                     if self.drop_after is not None and injections >= self.drop_after:
                         self.drop_after = None  # only once: VTube Studio restarted
                         ws.close()
                         return
             else:
                 error(7, f"request type {kind} unknown")
+
+
+def _send_quietly(reply, *args) -> None:
+    try:
+        reply(*args)
+    except Exception:  # the client has gone meanwhile
+        pass
 
 
 @pytest.fixture()
@@ -395,3 +410,21 @@ def test_revoked_plugin_stops_with_a_clear_error(fake, tmp_path):
         client.send(talking(0.1))
     client.close()
     assert fake.of("AuthenticationTokenRequest", 1), "facecast should ask again once before giving up"
+
+
+def test_injections_are_pipelined_when_vtube_studio_answers_slowly(tmp_path):
+    server = FakeVTubeStudio(inject_latency=0.05)  # 50 ms per answer: 20/s if we waited for each
+    try:
+        client = VTubeStudioClient(options(server, tmp_path))
+        client.connect()
+        start = time.monotonic()
+        while time.monotonic() - start < 1.6:
+            client.send(talking(time.monotonic() - start))
+            time.sleep(1 / 60)
+        client.close()
+        times = [t for _, t, m in server.log if m["messageType"] == "InjectParameterDataRequest"]
+        last_second = [t for t in times if t > times[-1] - 1.0]
+        assert len(last_second) >= 35, f"{len(last_second)} injections/s with 50 ms answers"
+        assert server.violations == []
+    finally:
+        server.close()
