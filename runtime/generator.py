@@ -1,0 +1,114 @@
+"""Run the exported generator (runtime/models/generator.onnx) with onnxruntime.
+
+One Generator per avatar: the avatar's rig tensors are built and handed to onnxruntime once, in
+__init__; render() then only feeds the motion batch. The execution provider is chosen
+automatically (TensorRT > CUDA > CPU among those onnxruntime offers) and reported in `device`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from importlib import resources
+
+import numpy as np
+
+from .errors import ConfigError
+from .facemotion import MOTION_VECTOR_SIZE
+from .rig import build_rig
+
+log = logging.getLogger("facecast")
+
+PREFERRED_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+_DEVICE_NAMES = {
+    "TensorrtExecutionProvider": "TensorRT",
+    "CUDAExecutionProvider": "CUDA",
+    "CPUExecutionProvider": "CPU",
+}
+
+
+def model_bytes() -> bytes:
+    """The packaged ONNX file (package data, found the same way installed or editable)."""
+    return resources.files("facecast.runtime").joinpath("models/generator.onnx").read_bytes()
+
+
+def choose_providers(available: list[str], requested: list[str] | None = None) -> list[str]:
+    """The providers to use, best first. `requested` (if given) must all be available."""
+    if requested:
+        missing = [p for p in requested if p not in available]
+        if missing:
+            raise ConfigError(
+                f"onnxruntime execution provider(s) {', '.join(missing)} not available here; "
+                f"available: {', '.join(available)}"
+            )
+        return list(requested)
+    chosen = [p for p in PREFERRED_PROVIDERS if p in available]
+    return chosen or ["CPUExecutionProvider"]
+
+
+class Generator:
+    """Renders (N, 62) FaceMotion vectors of one avatar as (N, S, S, 4) uint8 RGBA frames."""
+
+    def __init__(self, avatar, providers: list[str] | None = None, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.size = int(avatar.size)
+        chosen = choose_providers(ort.get_available_providers(), providers)
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(model_bytes(), opts, providers=chosen)
+        used = self._session.get_providers()[0]
+        self.device = f"{_DEVICE_NAMES.get(used, used)} (onnxruntime {used})"
+        if used == "CUDAExecutionProvider":
+            self.device = _cuda_name() or self.device
+        rig = build_rig(avatar)
+        names = {i.name for i in self._session.get_inputs()}
+        if used == "CPUExecutionProvider":
+            self._feeds = {k: v for k, v in rig.items() if k in names}
+            self._binding = None
+        else:  # keep the avatar tensors on the device: one upload, not one per frame
+            self._feeds = {
+                k: ort.OrtValue.ortvalue_from_numpy(v, "cuda", 0) for k, v in rig.items() if k in names
+            }
+            self._binding = True
+        log.info("generator: %s, %dx%d", self.device, self.size, self.size)
+
+    def render(self, motion_vectors: np.ndarray) -> np.ndarray:
+        m = np.asarray(motion_vectors, np.float32)
+        if m.ndim == 1:
+            m = m[None]
+        if m.ndim != 2 or m.shape[1] != MOTION_VECTOR_SIZE:
+            raise ValueError(f"motion vectors must have shape (N, {MOTION_VECTOR_SIZE}), got {m.shape}")
+        if len(m) == 0:
+            return np.zeros((0, self.size, self.size, 4), np.uint8)
+        if not np.isfinite(m).all():
+            raise ValueError("motion vectors contain NaN or infinity")
+        if self._binding is None:
+            return self._session.run(None, {"motion": np.ascontiguousarray(m), **self._feeds})[0]
+        io = self._session.io_binding()
+        io.bind_cpu_input("motion", np.ascontiguousarray(m))
+        for k, v in self._feeds.items():
+            io.bind_ortvalue_input(k, v)
+        io.bind_output("frames")
+        self._session.run_with_iobinding(io)
+        return io.copy_outputs_to_cpu()[0]
+
+
+def _cuda_name() -> str | None:
+    try:
+        import subprocess
+
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        name = out.stdout.strip().splitlines()[0]
+        return f"CUDA ({name})" if name else None
+    except Exception:  # noqa: BLE001 - the name is cosmetic
+        return None

@@ -1,0 +1,103 @@
+"""Generator behaviour users see: the portrait at rest, a still background, still frames for a
+still face, the device report, and clear errors."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecast.runtime.avatar import prepare_avatar
+from facecast.runtime.errors import ConfigError
+from facecast.runtime.facemotion import FaceMotion, stack_vectors
+from facecast.runtime.generator import Generator, choose_providers
+
+
+@pytest.fixture(scope="module")
+def avatar(astronaut_png):
+    return prepare_avatar(astronaut_png)
+
+
+@pytest.fixture(scope="module")
+def gen(avatar):
+    return Generator(avatar)
+
+
+def _motion(**head) -> np.ndarray:
+    m = FaceMotion()
+    for k, v in head.items():
+        setattr(m.head, k, v)
+    return m.to_vector()
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * np.log10(255**2 / max(mse, 1e-12))
+
+
+def test_device_is_reported(gen):
+    assert gen.device.startswith(("CPU", "CUDA", "TensorRT"))
+
+
+def test_neutral_motion_reproduces_the_portrait(gen, avatar):
+    frame = gen.render(_motion()[None])[0]
+    assert frame.shape == (avatar.size, avatar.size, 4) and frame.dtype == np.uint8
+    assert psnr(frame[..., :3], avatar.image) > 33
+    alpha = frame[..., 3].astype(np.float32) / 255
+    assert np.abs(alpha - avatar.matte).mean() < 0.01
+
+
+def test_background_stays_still_under_head_motion(gen, avatar):
+    frames = gen.render(np.stack([_motion(yaw=20, pitch=-15, roll=10), _motion(x=0.05, y=0.05, scale=1.1)]))
+    # Everything the rig does not move is copied; far background (matte ~0, away from the head)
+    # does not change at all.
+    S = avatar.size
+    lm = avatar.landmarks
+    face_h = np.linalg.norm(lm[152, :2] - lm[[468, 473], :2].mean(0))
+    person = (avatar.matte > 0.3).astype(np.uint8)
+    far = cv2.distanceTransform(1 - person, cv2.DIST_L2, 5) > 0.6 * face_h
+    assert far.sum() > 0.01 * S * S
+    for f in frames:
+        d = np.abs(f[..., :3].astype(int) - avatar.image)
+        assert d[far].max() <= 1
+        assert d[~far].mean() > 1  # the head did move
+
+
+def test_still_motion_gives_still_frames(gen):
+    m = FaceMotion()
+    m.set("jawOpen", 0.4)
+    m.set("mouthSmileLeft", 0.5)
+    m.head.yaw = 7.0
+    frames = gen.render(np.repeat(m.to_vector()[None], 3, 0))
+    assert np.array_equal(frames[0], frames[1]) and np.array_equal(frames[1], frames[2])
+    again = gen.render(m.to_vector()[None])
+    assert np.array_equal(again[0], frames[0])
+
+
+def test_batches_render_like_single_frames(gen):
+    motions = [FaceMotion() for _ in range(3)]
+    motions[1].set("jawOpen", 0.6)
+    motions[2].head.roll = -12.0
+    batch = gen.render(stack_vectors(motions))
+    for i, m in enumerate(motions):
+        assert np.array_equal(gen.render(m.to_vector()[None])[0], batch[i])
+
+
+def test_bad_motion_is_rejected(gen):
+    with pytest.raises(ValueError, match="shape"):
+        gen.render(np.zeros((2, 61), np.float32))
+    bad = np.zeros((1, 62), np.float32)
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        gen.render(bad)
+    assert gen.render(np.zeros((0, 62), np.float32)).shape[0] == 0
+
+
+def test_provider_choice():
+    assert choose_providers(["CPUExecutionProvider", "CUDAExecutionProvider"]) == [
+        "CUDAExecutionProvider",
+        "CPUExecutionProvider",
+    ]
+    assert choose_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
+    with pytest.raises(ConfigError, match="not available"):
+        choose_providers(["CPUExecutionProvider"], ["CUDAExecutionProvider"])

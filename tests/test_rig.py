@@ -1,0 +1,94 @@
+"""The rig's per-avatar tensors: anatomy-driven blendshapes scaled to the face, a spline that
+reproduces what a spline must, and a moving region that holds the head."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecast.runtime.avatar import prepare_avatar
+from facecast.runtime.errors import AvatarError
+from facecast.runtime.names import ARKIT_INDEX
+from facecast.runtime.rig import LIPS_LI, LIPS_UI, build_rig
+
+
+@pytest.fixture(scope="module")
+def avatar(astronaut_png):
+    return prepare_avatar(astronaut_png)
+
+
+@pytest.fixture(scope="module")
+def rig(avatar):
+    return build_rig(avatar)
+
+
+def _point(rig, avatar, landmark):
+    """Control point index of a landmark (control points keep landmark positions)."""
+    d = np.linalg.norm(rig["ctrl"][:, :2] - avatar.landmarks[landmark, :2], axis=1)
+    assert d.min() < 1e-3
+    return int(d.argmin())
+
+
+def test_rig_tensors_are_finite_and_consistent(rig, avatar):
+    S = avatar.size
+    k = len(rig["ctrl"])
+    assert rig["basis"].shape == (52, k, 3)
+    assert rig["tps"].shape[2] == k
+    assert rig["tps"].shape[1] == rig["grid_nodes"].shape[0] * rig["grid_nodes"].shape[1]
+    assert rig["texture"].shape == (1, 4, S, S)
+    for name, v in rig.items():
+        assert np.isfinite(v).all(), name
+
+
+def test_moving_region_holds_the_whole_face(rig, avatar):
+    pix = rig["region_pix"]
+    lo, hi = pix[0, 0], pix[-1, -1]
+    face = avatar.landmarks[:468, :2]
+    assert (face.min(0) > lo).all() and (face.max(0) < hi).all()
+    # and the paste index puts every region pixel exactly once
+    idx = rig["paste_index"]
+    S = avatar.size
+    assert np.sum(idx >= S * S) == pix.shape[0] * pix.shape[1]
+
+
+def test_spline_reproduces_a_translation_exactly(rig, avatar):
+    """Thin-plate splines reproduce affine maps: moving every point by the same vector moves every
+    grid node on the face by exactly that vector (both warps); away from the head the rig fades the
+    field to exactly zero, never beyond the vector."""
+    k = len(rig["ctrl"])
+    disp = np.tile(np.array([[3.0, -2.0]]), (k, 1))
+    nodes = rig["grid_nodes"].reshape(-1, 2)
+    face = avatar.landmarks[:468, :2]
+    on_face = np.all((nodes > face.min(0)) & (nodes < face.max(0)), axis=1)
+    assert on_face.sum() > 50
+    for m in rig["tps"]:
+        used = np.abs(m).sum(0) > 0
+        out = m @ np.where(used[:, None], disp, 0.0)
+        factor = out[:, 0] / 3.0
+        np.testing.assert_allclose(out[:, 1], -2.0 * factor, atol=1e-3)
+        assert factor.min() > -1e-3 and factor.max() < 1 + 1e-3
+        np.testing.assert_allclose(factor[on_face], 1.0, atol=1e-3)
+        assert np.any(factor == 0.0)
+
+
+def test_jaw_opens_the_lower_lip_only(rig, avatar):
+    face_h = np.linalg.norm(avatar.landmarks[152, :2] - avatar.landmarks[[468, 473], :2].mean(0))
+    jaw = rig["basis"][ARKIT_INDEX["jawOpen"]]
+    lower = jaw[_point(rig, avatar, LIPS_LI[5])]
+    upper = jaw[_point(rig, avatar, LIPS_UI[5])]
+    assert 0.1 * face_h < lower[1] < 0.3 * face_h  # down, in proportion to the face
+    assert abs(upper[1]) < 0.01 * face_h
+
+
+def test_each_blink_closes_its_own_eye(rig, avatar):
+    for name, lid, other in (("eyeBlinkLeft", 386, 159), ("eyeBlinkRight", 159, 386)):
+        b = rig["basis"][ARKIT_INDEX[name]]
+        assert b[_point(rig, avatar, lid), 1] > 2.0  # the upper lid comes down (image y grows)
+        assert abs(b[_point(rig, avatar, other), 1]) < 0.1
+
+
+def test_bad_landmarks_are_rejected(avatar):
+    from dataclasses import replace
+
+    with pytest.raises(AvatarError, match="landmarks"):
+        build_rig(replace(avatar, landmarks=avatar.landmarks[:100]))
