@@ -1,0 +1,71 @@
+"""`facecast bake AUDIO -o OUT.json|OUT.csv`: FaceMotion curves for game engines.
+
+The audio streams through the motion engine in slices and frames stream into the file, so hours
+of audio bake in constant memory. Format: docs/bake-format.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from .cmd_render import add_control_arguments, controls_from_args
+from .runtime.errors import ConfigError
+
+log = logging.getLogger("facecast")
+SLICE_SECONDS = 5.0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("audio", type=Path, help="speech or singing: WAV, FLAC, MP3, M4A, ...")
+    p.add_argument("-o", "--output", type=Path, required=True, help="OUT.json or OUT.csv")
+    p.add_argument("--fps", type=float, default=60.0, help="frames per second of the curves (default 60)")
+    add_control_arguments(p)
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .runtime.audio_io import SAMPLE_RATE, load_audio
+    from .runtime.bake_format import format_for, write_bake
+    from .runtime.motion_engine import LOOK_AHEAD_MS, stream_motion
+
+    out = Path(args.output)
+    format_for(out)
+    if out.exists() and not args.force:
+        raise ConfigError(f"{out} already exists; pass --force to overwrite it")
+    if not 1.0 <= args.fps <= 1000.0:
+        raise ConfigError(f"--fps must be between 1 and 1000, got {args.fps}")
+    controls = controls_from_args(args)
+    audio = load_audio(args.audio, SAMPLE_RATE)
+    duration = audio.size / SAMPLE_RATE
+    step = int(SLICE_SECONDS * SAMPLE_RATE)
+    t0 = time.perf_counter()
+    with tqdm(total=round(duration, 1), unit="s", disable=args.quiet or duration < 30, desc="bake") as bar:
+
+        def slices():
+            for i in range(0, audio.size, step):
+                yield audio[i : i + step]
+                bar.update(round(min(step, audio.size - i) / SAMPLE_RATE, 1))
+
+        frames = stream_motion(slices(), fps=args.fps, controls=controls, sample_rate=SAMPLE_RATE)
+        meta = {
+            "duration": round(duration, 6),
+            "source": Path(args.audio).name,
+            "controls": controls.to_dict(),
+            "look_ahead_ms": LOOK_AHEAD_MS,
+        }
+        n = write_bake(out, frames, args.fps, meta, force=args.force)
+    log.info(
+        "baked %d frames (%.1f s at %g FPS) to %s in %.1f s",
+        n,
+        duration,
+        args.fps,
+        out,
+        time.perf_counter() - t0,
+    )
+    return 0

@@ -1,0 +1,182 @@
+"""Lips: feature frames -> viseme posteriors -> ARKit mouth blendshapes.
+
+The posteriors come from a small causal network (runtime/models/lips.onnx, trained by
+scripts/train_lips.py on festival speech with exact phone timings) that sees CONTEXT_PAST frames of
+the past and LOOK_AHEAD frames of the future. One table maps each viseme to mouth blendshapes; the
+blend is the posterior-weighted mix, then a critically damped filter provides coarticulation
+(no chatter). A loudness-to-jaw baseline lives here too, for the benchmark.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+import numpy as np
+from scipy.signal import lfilter
+
+from .audio_features import N_FEATURES
+from .names import ARKIT_INDEX, VISEME_INDEX, VISEME_NAMES
+
+log = logging.getLogger("facecast")
+
+CONTEXT_PAST = 12  # frames of history the model sees (120 ms)
+LOOK_AHEAD = 5  # frames of future the model sees (50 ms)
+CONTEXT = CONTEXT_PAST + 1 + LOOK_AHEAD
+MODEL_FILE = "lips.onnx"
+
+# Mouth shapes per viseme. Lips are shut when jawOpen - mouthClose is about 0.
+_VISEME_SHAPES: dict[str, dict[str, float]] = {
+    "sil": {"jawOpen": 0.02, "mouthClose": 0.02},
+    "PP": {
+        "jawOpen": 0.07,
+        "mouthClose": 0.07,
+        "mouthPressLeft": 0.35,
+        "mouthPressRight": 0.35,
+        "mouthRollLower": 0.12,
+        "mouthRollUpper": 0.08,
+    },
+    "FF": {
+        "jawOpen": 0.09,
+        "mouthClose": 0.03,
+        "mouthRollLower": 0.5,
+        "mouthUpperUpLeft": 0.2,
+        "mouthUpperUpRight": 0.2,
+    },
+    "TH": {"jawOpen": 0.16, "tongueOut": 0.25, "mouthUpperUpLeft": 0.1, "mouthUpperUpRight": 0.1},
+    "DD": {
+        "jawOpen": 0.18,
+        "mouthStretchLeft": 0.1,
+        "mouthStretchRight": 0.1,
+        "mouthUpperUpLeft": 0.1,
+        "mouthUpperUpRight": 0.1,
+    },
+    "kk": {"jawOpen": 0.24, "mouthStretchLeft": 0.1, "mouthStretchRight": 0.1},
+    "CH": {
+        "jawOpen": 0.13,
+        "mouthFunnel": 0.35,
+        "mouthPucker": 0.15,
+        "mouthUpperUpLeft": 0.2,
+        "mouthUpperUpRight": 0.2,
+        "mouthLowerDownLeft": 0.2,
+        "mouthLowerDownRight": 0.2,
+    },
+    "SS": {
+        "jawOpen": 0.08,
+        "mouthStretchLeft": 0.25,
+        "mouthStretchRight": 0.25,
+        "mouthUpperUpLeft": 0.15,
+        "mouthUpperUpRight": 0.15,
+        "mouthLowerDownLeft": 0.12,
+        "mouthLowerDownRight": 0.12,
+    },
+    "nn": {"jawOpen": 0.15, "mouthStretchLeft": 0.05, "mouthStretchRight": 0.05},
+    "RR": {"jawOpen": 0.15, "mouthFunnel": 0.25, "mouthPucker": 0.25},
+    "aa": {
+        "jawOpen": 0.55,
+        "mouthLowerDownLeft": 0.3,
+        "mouthLowerDownRight": 0.3,
+        "mouthUpperUpLeft": 0.1,
+        "mouthUpperUpRight": 0.1,
+    },
+    "E": {
+        "jawOpen": 0.35,
+        "mouthStretchLeft": 0.3,
+        "mouthStretchRight": 0.3,
+        "mouthSmileLeft": 0.12,
+        "mouthSmileRight": 0.12,
+        "mouthLowerDownLeft": 0.2,
+        "mouthLowerDownRight": 0.2,
+    },
+    "ih": {
+        "jawOpen": 0.2,
+        "mouthStretchLeft": 0.35,
+        "mouthStretchRight": 0.35,
+        "mouthSmileLeft": 0.18,
+        "mouthSmileRight": 0.18,
+        "mouthUpperUpLeft": 0.1,
+        "mouthUpperUpRight": 0.1,
+    },
+    "oh": {"jawOpen": 0.38, "mouthFunnel": 0.5, "mouthPucker": 0.2},
+    "ou": {"jawOpen": 0.16, "mouthPucker": 0.6, "mouthFunnel": 0.35},
+}
+MOUTH_SHAPES: tuple[str, ...] = tuple(
+    sorted({k for v in _VISEME_SHAPES.values() for k in v}, key=ARKIT_INDEX.get)
+)
+MOUTH_INDEX = np.array([ARKIT_INDEX[n] for n in MOUTH_SHAPES])
+VISEME_TABLE = np.zeros((len(VISEME_NAMES), len(MOUTH_SHAPES)), np.float32)
+for _v, _shapes in _VISEME_SHAPES.items():
+    for _n, _x in _shapes.items():
+        VISEME_TABLE[VISEME_INDEX[_v], MOUTH_SHAPES.index(_n)] = _x
+
+
+def critically_damped(tau_s: float, rate: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+    """Two cascaded one-pole low-passes with time constant tau: a smooth, overshoot-free follower."""
+    a = float(np.exp(-1.0 / (tau_s * rate)))
+    b1 = np.array([1.0 - a])
+    a1 = np.array([1.0, -a])
+    return np.convolve(b1, b1), np.convolve(a1, a1)
+
+
+_COART_B, _COART_A = critically_damped(0.012)
+_TABLE64 = VISEME_TABLE.astype(np.float64)
+
+
+class LipModel:
+    """The ONNX viseme classifier: (n, CONTEXT * N_FEATURES) -> (n, 15) posteriors."""
+
+    def __init__(self, path=None) -> None:
+        import onnxruntime as ort
+
+        if path is None:
+            path = resources.files("facecast.runtime") / "models" / MODEL_FILE
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        if windows.shape[0] == 0:
+            return np.zeros((0, len(VISEME_NAMES)), np.float32)
+        return self.session.run(None, {self.input: windows.astype(np.float32, copy=False)})[0]
+
+
+_MODEL: LipModel | None = None
+
+
+def lip_model() -> LipModel:
+    """Loaded once per process (an InferenceSession is thread-safe for run())."""
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = LipModel()
+    return _MODEL
+
+
+def context_windows(history: np.ndarray, n_new: int) -> np.ndarray:
+    """Rows of CONTEXT stacked frames. `history` holds the last CONTEXT - 1 + n_new frames; row j is
+    centred on frame history[CONTEXT_PAST + j]."""
+    if n_new <= 0:
+        return np.zeros((0, CONTEXT * N_FEATURES), np.float32)
+    w = np.lib.stride_tricks.sliding_window_view(history, (CONTEXT, N_FEATURES))[:n_new, 0]
+    return w.reshape(n_new, CONTEXT * N_FEATURES)
+
+
+class LipState:
+    """Coarticulation filter state across blocks (lfilter carries it exactly)."""
+
+    def __init__(self) -> None:
+        self.zi = np.zeros((2, len(MOUTH_SHAPES)))
+
+    def mouth(self, posteriors: np.ndarray) -> np.ndarray:
+        """(n, 15) viseme posteriors -> (n, len(MOUTH_SHAPES)) smoothed mouth blendshapes."""
+        if posteriors.shape[0] == 0:
+            return np.zeros((0, len(MOUTH_SHAPES)), np.float32)
+        target = np.einsum("ij,jk->ik", posteriors.astype(np.float64), _TABLE64, optimize=False)
+        y, self.zi = lfilter(_COART_B, _COART_A, target, axis=0, zi=self.zi)
+        return y.astype(np.float32)
+
+
+def loudness_jaw(level_db: np.ndarray) -> np.ndarray:
+    """The baseline: jaw opening from loudness alone (0 at -40 dB re the speech peak, 0.6 at 0 dB)."""
+    return np.clip((np.asarray(level_db, np.float64) + 40.0) / 40.0, 0.0, 1.0) * 0.6
