@@ -11,6 +11,7 @@
 #include <util/platform.h>
 #include <util/threading.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
