@@ -20,10 +20,10 @@ extern "C" {
 #endif
 
 #define FC_PROTOCOL_VERSION 1
-#define FC_SESSION_MAX 128      /* bytes of a session id, including the NUL */
-#define FC_MAX_DIMENSION 8192   /* refuse absurd sizes before touching memory */
+#define FC_SESSION_MAX      128  /* bytes of a session id, including the NUL */
+#define FC_MAX_DIMENSION    8192 /* refuse absurd sizes before touching memory */
 #define FC_MAX_HEADER_BYTES 65536
-#define FC_TOPIC_FRAME "frame/"
+#define FC_TOPIC_FRAME      "frame/"
 
 /* Stable error codes: their numbers and names never change (logs and tests use them). */
 typedef enum fc_error {
@@ -43,8 +43,8 @@ typedef enum fc_error {
 	FC_ERR_TIMEOUT = 13,      /* nothing arrived within the receive timeout */
 	FC_ERR_ZMQ = 14,          /* a ZeroMQ call failed (see fc_receiver_last_zmq_error) */
 	FC_ERR_NOMEM = 15,
-	FC_ERR_ARGUMENT = 16,     /* bad argument (NULL, empty endpoint, ...) */
-	FC_ERR_SESSION = 17,      /* session id empty or longer than FC_SESSION_MAX-1 */
+	FC_ERR_ARGUMENT = 16, /* bad argument (NULL, empty endpoint, ...) */
+	FC_ERR_SESSION = 17,  /* session id empty or longer than FC_SESSION_MAX-1 */
 	FC_ERR_COUNT
 } fc_error;
 
@@ -86,12 +86,10 @@ fc_error fc_decode_frame_header(const void *data, size_t len, fc_frame_header *o
 
 /* Check a decoded header against its topic and pixel part: topic must be
  * "frame/<header.session>/" and pixels_len must equal height*stride. */
-fc_error fc_check_frame_parts(const fc_frame_header *header, const void *topic, size_t topic_len,
-			      size_t pixels_len);
+fc_error fc_check_frame_parts(const fc_frame_header *header, const void *topic, size_t topic_len, size_t pixels_len);
 
 /* Decode a whole frame message from its parts (topic, header, pixels). */
-fc_error fc_decode_frame_message(const void *const *parts, const size_t *part_lens, size_t n_parts,
-				 fc_frame *out);
+fc_error fc_decode_frame_message(const void *const *parts, const size_t *part_lens, size_t n_parts, fc_frame *out);
 
 /* Presentation time in nanoseconds, as OBS wants it. */
 uint64_t fc_pts_to_ns(double pts);

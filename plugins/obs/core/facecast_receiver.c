@@ -180,7 +180,8 @@ static fc_error receive_into(fc_receiver *r, int slot, int flags, size_t *total_
 static bool is_status_topic(const zmq_msg_t *topic)
 {
 	const size_t n = sizeof(FC_TOPIC_STATUS) - 1;
-	return zmq_msg_size((zmq_msg_t *)topic) == n && memcmp(zmq_msg_data((zmq_msg_t *)topic), FC_TOPIC_STATUS, n) == 0;
+	return zmq_msg_size((zmq_msg_t *)topic) == n &&
+	       memcmp(zmq_msg_data((zmq_msg_t *)topic), FC_TOPIC_STATUS, n) == 0;
 }
 
 /* Decodes the message in a slot as a frame or a status heartbeat. */
@@ -191,7 +192,8 @@ static fc_error decode_slot(fc_receiver *r, int slot, size_t total_parts, fc_mes
 	if (total_parts >= 1 && is_status_topic(&parts[0])) {
 		if (total_parts != 2)
 			return FC_ERR_PARTS;
-		fc_error err = fc_decode_status(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), r->session, &msg->status);
+		fc_error err =
+			fc_decode_status(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), r->session, &msg->status);
 		if (err == FC_OK)
 			msg->kind = FC_MESSAGE_STATUS;
 		return err;

@@ -18,10 +18,10 @@
 #include "facecast_core.h"
 #include "plugin-support.h"
 
-#define STATUS_MAX 512
-#define RETRY_NS 500000000ULL         /* after a failed connect, try again in 0.5 s */
-#define STATUS_INTERVAL_NS 500000000ULL /* refresh the "receiving" status twice a second */
-#define LOG_INTERVAL_NS 5000000000ULL  /* at most one rejected-message warning per 5 s */
+#define STATUS_MAX         512
+#define RETRY_NS           500000000ULL  /* after a failed connect, try again in 0.5 s */
+#define STATUS_INTERVAL_NS 500000000ULL  /* refresh the "receiving" status twice a second */
+#define LOG_INTERVAL_NS    5000000000ULL /* at most one rejected-message warning per 5 s */
 
 struct facecast_config {
 	char *endpoint;
@@ -126,8 +126,7 @@ struct link_state {
 
 #define HEARTBEAT_TIMEOUT_NS 3000000000ULL /* the runtime sends one at least every second */
 
-static void compose_status(struct facecast_source *fs, const struct link_state *s, const fc_receiver *rx,
-			   uint64_t now)
+static void compose_status(struct facecast_source *fs, const struct link_state *s, const fc_receiver *rx, uint64_t now)
 {
 	fc_receiver_stats st = {0};
 	fc_receiver_get_stats(rx, &st);
@@ -143,13 +142,14 @@ static void compose_status(struct facecast_source *fs, const struct link_state *
 		set_status(fs, "No picture: no facecast runtime at %s (start `facecast serve`; reconnects by itself)",
 			   s->endpoint);
 	} else if (!s->status.found) {
-		set_status(fs, "No picture: the runtime is up but has %s", want ? "no such session open" : "no session open");
+		set_status(fs, "No picture: the runtime is up but has %s",
+			   want ? "no such session open" : "no session open");
 	} else if (s->status.session.pose_only) {
 		set_status(fs, "No picture: session %s is pose-only (open it with pose_only=false)",
 			   s->status.session.session);
 	} else if (s->status.session.error_code[0]) {
-		set_status(fs, "No picture: session %s: %s: %s", s->status.session.session, s->status.session.error_code,
-			   s->status.session.error_message);
+		set_status(fs, "No picture: session %s: %s: %s", s->status.session.session,
+			   s->status.session.error_code, s->status.session.error_message);
 	} else {
 		set_status(fs, "No picture yet: session %s is %s", s->status.session.session, s->status.session.state);
 	}
@@ -172,7 +172,8 @@ static fc_receiver *connect_receiver(struct facecast_source *fs, struct link_sta
 	fc_receiver *rx = NULL;
 	fc_error err = fc_receiver_create(&opts, &rx);
 	if (err != FC_OK) {
-		set_status(fs, "Cannot subscribe to '%s': %s (%s)", c.endpoint, fc_error_message(err), fc_error_name(err));
+		set_status(fs, "Cannot subscribe to '%s': %s (%s)", c.endpoint, fc_error_message(err),
+			   fc_error_name(err));
 		obs_log(LOG_WARNING, "cannot subscribe to '%s': %s (%s)", c.endpoint, fc_error_message(err),
 			fc_error_name(err));
 	} else {
@@ -180,7 +181,8 @@ static fc_receiver *connect_receiver(struct facecast_source *fs, struct link_sta
 		snprintf(s->endpoint, sizeof(s->endpoint), "%s", c.endpoint);
 		snprintf(s->session, sizeof(s->session), "%s", c.session);
 		fc_liveness_init(&s->live, (uint64_t)c.timeout_ms * 1000000ULL);
-		set_status(fs, "Waiting for the runtime at %s (session: %s)", c.endpoint, c.session[0] ? c.session : "any");
+		set_status(fs, "Waiting for the runtime at %s (session: %s)", c.endpoint,
+			   c.session[0] ? c.session : "any");
 		obs_log(LOG_INFO, "subscribed to %s, session '%s'", c.endpoint, c.session);
 	}
 	free_config(&c);
@@ -224,7 +226,8 @@ static void *receiver_thread(void *data)
 		} else if (err != FC_ERR_TIMEOUT) {
 			s.last_reject = err;
 			if (now - last_warning_ns >= LOG_INTERVAL_NS) {
-				obs_log(LOG_WARNING, "rejected a message: %s (%s)", fc_error_message(err), fc_error_name(err));
+				obs_log(LOG_WARNING, "rejected a message: %s (%s)", fc_error_message(err),
+					fc_error_name(err));
 				last_warning_ns = now;
 			}
 			if (err == FC_ERR_ZMQ)
@@ -265,6 +268,8 @@ static bool refresh_clicked(obs_properties_t *props, obs_property_t *property, v
 {
 	UNUSED_PARAMETER(property);
 	struct facecast_source *fs = data;
+	if (fs == NULL)
+		return false; /* properties of the source type, not of a source */
 	char status[STATUS_MAX];
 	copy_status(fs, status, sizeof(status));
 	obs_property_set_description(obs_properties_get(props, S_STATUS), status);
@@ -284,8 +289,7 @@ obs_properties_t *facecast_source_properties(void *data)
 	char status[STATUS_MAX] = "";
 	if (fs != NULL)
 		copy_status(fs, status, sizeof(status));
-	obs_properties_add_text(props, S_STATUS, status[0] ? status : obs_module_text("StatusUnknown"),
-				OBS_TEXT_INFO);
+	obs_properties_add_text(props, S_STATUS, status[0] ? status : obs_module_text("StatusUnknown"), OBS_TEXT_INFO);
 	obs_properties_add_button2(props, S_REFRESH, obs_module_text("RefreshStatus"), refresh_clicked, fs);
 	return props;
 }

@@ -12,13 +12,13 @@ extern "C" {
 #define FACECAST_SOURCE_ID "facecast_source"
 
 /* settings keys */
-#define S_ENDPOINT "endpoint"
-#define S_SESSION "session"
+#define S_ENDPOINT   "endpoint"
+#define S_SESSION    "session"
 #define S_TIMEOUT_MS "timeout_ms"
-#define S_STATUS "status"
-#define S_REFRESH "refresh_status"
+#define S_STATUS     "status"
+#define S_REFRESH    "refresh_status"
 
-#define FACECAST_DEFAULT_ENDPOINT "tcp://127.0.0.1:5556"
+#define FACECAST_DEFAULT_ENDPOINT   "tcp://127.0.0.1:5556"
 #define FACECAST_DEFAULT_TIMEOUT_MS 1000
 
 extern struct obs_source_info facecast_source_info;

@@ -19,9 +19,9 @@ typedef struct field {
 
 #define N_BASE 8
 static const field BASE[N_BASE] = {
-	{"v", K_UINT, 1, 0, NULL},          {"session", K_STR, 0, 0, "npc-1"}, {"seq", K_UINT, 7, 0, NULL},
-	{"pts", K_F64, 0, 0.175, NULL},     {"width", K_UINT, 4, 0, NULL},     {"height", K_UINT, 2, 0, NULL},
-	{"format", K_STR, 0, 0, "RGBA"},    {"stride", K_UINT, 16, 0, NULL},
+	{"v", K_UINT, 1, 0, NULL},       {"session", K_STR, 0, 0, "npc-1"}, {"seq", K_UINT, 7, 0, NULL},
+	{"pts", K_F64, 0, 0.175, NULL},  {"width", K_UINT, 4, 0, NULL},     {"height", K_UINT, 2, 0, NULL},
+	{"format", K_STR, 0, 0, "RGBA"}, {"stride", K_UINT, 16, 0, NULL},
 };
 
 static void pack_value(msgpack_packer *pk, const field *f)
@@ -128,9 +128,10 @@ static void rejected_fields(void)
 	expect(1, (field){"session", K_STR, 0, 0, ""}, FC_ERR_SESSION);
 	expect(1, (field){"session", K_UINT, 5, 0, NULL}, FC_ERR_FIELD_TYPE);
 	expect(1, (field){"session", K_NIL, 0, 0, NULL}, FC_ERR_FIELD_TYPE);
-	expect(1, (field){"session", K_STR, 0, 0,
-			  "a-session-id-that-is-far-longer-than-any-id-the-runtime-allows-and-longer-than-the-"
-			  "buffer-of-one-hundred-and-twenty-eight-bytes-too"},
+	expect(1,
+	       (field){"session", K_STR, 0, 0,
+		       "a-session-id-that-is-far-longer-than-any-id-the-runtime-allows-and-longer-than-the-"
+		       "buffer-of-one-hundred-and-twenty-eight-bytes-too"},
 	       FC_ERR_SESSION);
 	expect(2, (field){"seq", K_INT, -1, 0, NULL}, FC_ERR_FIELD_TYPE);
 	expect(2, (field){"seq", K_F64, 0, 1.0, NULL}, FC_ERR_FIELD_TYPE);
@@ -287,12 +288,14 @@ static void status_rejections(void)
 	msgpack_sbuffer sb = pack_fields(no_sessions, 2);
 	CHECK_ERR(fc_decode_status(sb.data, sb.size, NULL, &st), FC_ERR_MISSING_FIELD);
 	msgpack_sbuffer_destroy(&sb);
-	field wrong_v[3] = {{"v", K_UINT, 9, 0, NULL}, {"time", K_F64, 0, 1.0, NULL}, {"sessions", K_ARRAY, 0, 0, NULL}};
+	field wrong_v[3] = {
+		{"v", K_UINT, 9, 0, NULL}, {"time", K_F64, 0, 1.0, NULL}, {"sessions", K_ARRAY, 0, 0, NULL}};
 	sb = pack_fields(wrong_v, 3);
 	CHECK_ERR(fc_decode_status(sb.data, sb.size, NULL, &st), FC_ERR_VERSION);
 	msgpack_sbuffer_destroy(&sb);
 	/* sessions holding something other than maps */
-	field bad_list[3] = {{"v", K_UINT, 1, 0, NULL}, {"time", K_F64, 0, 1.0, NULL}, {"sessions", K_ARRAY, 0, 0, NULL}};
+	field bad_list[3] = {
+		{"v", K_UINT, 1, 0, NULL}, {"time", K_F64, 0, 1.0, NULL}, {"sessions", K_ARRAY, 0, 0, NULL}};
 	sb = pack_fields(bad_list, 3);
 	CHECK_ERR(fc_decode_status(sb.data, sb.size, NULL, &st), FC_ERR_FIELD_TYPE);
 	msgpack_sbuffer_destroy(&sb);

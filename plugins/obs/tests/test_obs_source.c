@@ -15,8 +15,8 @@
 #include "test_util.h"
 
 #define SKIP 77
-#define W 64
-#define H 48
+#define W    64
+#define H    48
 
 static void *pub;
 static volatile bool source_destroyed;
@@ -186,7 +186,8 @@ int main(int argc, char **argv)
 		CHECK_EQ_U64(frame->linesize[0], W * 4);
 		uint64_t frame_seq = (uint64_t)((double)frame->timestamp / 40e6 + 0.5);
 		CHECK_EQ_U64(frame->timestamp, frame_seq * 40000000ULL);
-		CHECK(frame->data[0][0] == (unsigned char)frame_seq && frame->data[0][10] == (unsigned char)(70 + frame_seq));
+		CHECK(frame->data[0][0] == (unsigned char)frame_seq &&
+		      frame->data[0][10] == (unsigned char)(70 + frame_seq));
 		obs_source_release_frame(src, frame);
 	}
 	char status[512];

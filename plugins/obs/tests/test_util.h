@@ -19,43 +19,43 @@ const char *__asan_default_options(void)
 	return "allocator_may_return_null=1:max_allocation_size_mb=1024";
 }
 
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			test_failures++;                                            \
-		}                                                                   \
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (!(cond)) {                                                                                         \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                       \
+			test_failures++;                                                                               \
+		}                                                                                                      \
 	} while (0)
 
-#define CHECK_ERR(expr, expected)                                                           \
-	do {                                                                                \
-		fc_error got_ = (expr);                                                     \
-		if (got_ != (expected)) {                                                   \
-			fprintf(stderr, "%s:%d: %s returned %s, expected %s\n", __FILE__, __LINE__, \
-				#expr, fc_error_name(got_), fc_error_name(expected));      \
-			test_failures++;                                                    \
-		}                                                                           \
+#define CHECK_ERR(expr, expected)                                                                                      \
+	do {                                                                                                           \
+		fc_error got_ = (expr);                                                                                \
+		if (got_ != (expected)) {                                                                              \
+			fprintf(stderr, "%s:%d: %s returned %s, expected %s\n", __FILE__, __LINE__, #expr,             \
+				fc_error_name(got_), fc_error_name(expected));                                         \
+			test_failures++;                                                                               \
+		}                                                                                                      \
 	} while (0)
 
-#define CHECK_EQ_U64(a, b)                                                                          \
-	do {                                                                                        \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);      \
-		if (a_ != b_) {                                                                     \
-			fprintf(stderr, "%s:%d: %s == %llu, expected %llu\n", __FILE__, __LINE__, #a, a_, b_); \
-			test_failures++;                                                            \
-		}                                                                                   \
+#define CHECK_EQ_U64(a, b)                                                                                             \
+	do {                                                                                                           \
+		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);                         \
+		if (a_ != b_) {                                                                                        \
+			fprintf(stderr, "%s:%d: %s == %llu, expected %llu\n", __FILE__, __LINE__, #a, a_, b_);         \
+			test_failures++;                                                                               \
+		}                                                                                                      \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                                \
-	do {                                                                                           \
-		if (strcmp((a), (b)) != 0) {                                                           \
-			fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a, (a), (b)); \
-			test_failures++;                                                               \
-		}                                                                                      \
+#define CHECK_STR(a, b)                                                                                                \
+	do {                                                                                                           \
+		if (strcmp((a), (b)) != 0) {                                                                           \
+			fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a, (a), (b));   \
+			test_failures++;                                                                               \
+		}                                                                                                      \
 	} while (0)
 
-#define TEST_RESULT()                                                              \
-	(test_failures == 0 ? (printf("all checks passed\n"), 0)                  \
+#define TEST_RESULT()                                                                                                  \
+	(test_failures == 0 ? (printf("all checks passed\n"), 0)                                                       \
 			    : (fprintf(stderr, "%d check(s) failed\n", test_failures), 1))
 
 typedef struct blob {
