@@ -420,15 +420,14 @@ class Server:
 
         def job() -> None:
             try:
-                s.set_generator(load_generator(source, s.options.size, s.options.cache_dir))
-                s.avatar_source = source
-                s.error = None
-                self.outbox.reply(identity, wire.encode_reply(req.id, session=s.id, size=s.options.size))
+                generator = load_generator(source, s.options.size, s.options.cache_dir)
             except Exception as exc:
-                s.error = (error_code(exc), str(exc))
+                s.error, s.loading = (error_code(exc), str(exc)), False
                 self._fail(identity, req.id, exc)
-            finally:
-                s.loading = False
+                return
+            s.set_generator(generator)
+            s.avatar_source, s.error, s.loading = source, None, False  # before the reply: no race
+            self.outbox.reply(identity, wire.encode_reply(req.id, session=s.id, size=s.options.size))
 
         self.pool.submit(job)
 

@@ -30,6 +30,7 @@ from .facemotion import FaceMotion, stack_vectors
 log = logging.getLogger("facecast")
 
 Output = tuple[FaceMotion, "np.ndarray | None"]
+RENDER_BUDGET_S = 0.1  # when behind, draw at most this much rendering per step (newest frames)
 
 
 class SessionBusy(FacecastError):
@@ -46,6 +47,7 @@ class SessionOptions:
     idle_grace_s: float = 0.1  # how long an empty queue waits for more audio before silence plays
     stale_s: float = 0.15  # frames this much later than usual are dropped, not drawn
     idle_tick_s: float = 0.1  # how often an idle pose-only session steps its motion
+    pose_tick_s: float = 0.05  # ... and a speaking one (the motion engine costs least in larger steps)
     max_queued_s: float = 60.0
     max_batch: int = 4  # frames per generator call
     cache_dir: Path | None = None
@@ -151,6 +153,7 @@ class Session:
         self._pending_controls: Controls | None = None
         self._pending_generator = None
         self._generator = None
+        self._render_cost = 0.0  # seconds per frame, smoothed
         self._resamplers: dict[tuple[int, str], StreamResampler] = {}
         self.frames = 0
         self.poses = 0
@@ -263,9 +266,9 @@ class Session:
         """How long the worker may sleep: about a frame while audio plays; idle pose-only
         sessions wake less often (the motion engine costs least in larger steps)."""
         frame = 1.0 / self.options.fps
-        if self._queue.size:
+        if not self.options.pose_only:
             return frame
-        return max(frame, self.options.idle_tick_s if self.options.pose_only else frame)
+        return max(frame, self.options.pose_tick_s if self._queue.size else self.options.idle_tick_s)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -285,6 +288,7 @@ class Session:
             generator, self._pending_generator = self._pending_generator, None
         if generator is not None:
             self._generator = generator
+            self._render_cost = 0.0
         if controls is not None:
             if controls != self.controls and self._engine is not None:
                 self._engine.set_controls(controls)
@@ -320,14 +324,21 @@ class Session:
             now = self._clock()
             self._out_times.extend([now] * len(motions))
             return [(m, None) for m in motions]
-        draw = [m for m in motions if drop_before is None or m.t >= drop_before]
-        if not draw:  # far behind: draw the newest at least, so the picture keeps moving
-            draw = motions[-1:]
+        draw = motions
+        if drop_before is not None:  # live: stale frames are skipped, and when rendering cannot
+            # keep up, only the newest frames that fit in RENDER_BUDGET_S are drawn, so the
+            # picture lags by about one render instead of a growing queue
+            draw = [m for m in motions if m.t >= drop_before] or motions[-1:]
+            fit = int(RENDER_BUDGET_S / self._render_cost) if self._render_cost > 0 else len(draw)
+            draw = draw[-max(1, fit) :]
         self.dropped += len(motions) - len(draw)
         frames: dict[int, np.ndarray] = {}
         for i in range(0, len(draw), self.options.max_batch):
             batch = draw[i : i + self.options.max_batch]
+            t0 = time.perf_counter()
             rendered = self._generator.render(stack_vectors(batch))
+            cost = (time.perf_counter() - t0) / len(batch)
+            self._render_cost = cost if self._render_cost == 0 else 0.8 * self._render_cost + 0.2 * cost
             if self.options.background == "keep":
                 rendered[..., 3] = 255
             for m, f in zip(batch, rendered):
