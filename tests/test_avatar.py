@@ -242,3 +242,28 @@ def test_bad_size_is_refused(astronaut_png):
 
     with pytest.raises(ConfigError, match="256 to 1024"):
         prepare_avatar(astronaut_png, size=100)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "GIF", "PNG16"])
+def test_other_formats(fmt, astronaut_rgb, tmp_path):
+    buf = io.BytesIO()
+    if fmt == "PNG16":  # 16-bit greyscale, as scanners write
+        gray = cv2.cvtColor(astronaut_rgb, cv2.COLOR_RGB2GRAY).astype(np.uint16) * 257
+        Image.fromarray(gray).save(buf, format="PNG")
+    else:
+        Image.fromarray(astronaut_rgb).save(buf, format=fmt)
+    av = prepare_avatar(buf.getvalue(), cache_dir=tmp_path)
+    _check_face_geometry(av)
+
+
+def test_dominant_face_is_taken_over_a_small_one(astronaut_rgb, hopper_rgb, tmp_path):
+    """A person in the background (half the face width) does not block the portrait."""
+    picture = astronaut_rgb.copy()
+    small = cv2.resize(hopper_rgb, (140, 164), interpolation=cv2.INTER_AREA)
+    picture[-164:, -140:] = small
+    faces = fl.detect_faces(picture) + fl.detect_faces(picture, full_range=False)
+    assert any(b.x > 350 and b.y > 330 for b in faces)  # her face is seen, and then passed over
+    av = prepare_avatar(_png_bytes(picture), cache_dir=tmp_path)
+    _check_face_geometry(av)
+    nose_src = (av.landmarks[fl.NOSE_TIP, :2] - av.crop[:, 2]) / av.crop[0, 0]
+    assert nose_src[0] < 350 and nose_src[1] < 300  # the astronaut's face, not Grace Hopper's
