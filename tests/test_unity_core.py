@@ -87,3 +87,56 @@ def test_csharp_name_tables_equal_runtime_names(csharp_run):
     assert cs["vrm_presets"] == names.VRM_PRESETS
     assert list(cs["vrm_presets"]) == list(names.VRM_PRESETS), "same preset order"
     assert cs["vrm0_names"] == names.VRM0_NAMES
+
+
+def test_components_editors_and_unity_tests_type_check_against_api_stubs(tmp_path):
+    """Unity is not installed here: compile every component, editor, Unity test and the sample against
+    stubs with Unity's signatures, so typos and wrong types are caught before anyone opens Unity."""
+    sources = [
+        *sorted((TESTS / "stubs").glob("*.cs")),
+        *sorted((UNITY / "Runtime").rglob("*.cs")),
+        *sorted((UNITY / "Editor").glob("*.cs")),
+        *sorted((UNITY / "Tests" / "Runtime").glob("*.cs")),
+        *sorted((UNITY / "Tests" / "Editor").glob("*.cs")),
+        *sorted((UNITY / "Samples~").rglob("*.cs")),
+    ]
+    build = subprocess.run(
+        [
+            "mcs",
+            "-nologo",
+            "-target:library",
+            "-warnaserror+",
+            "-langversion:7",
+            f"-out:{tmp_path / 'unity.dll'}",
+        ]
+        + ["-r:System.Core.dll", *map(str, sources)],
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, f"the Unity code does not compile against the API stubs:\n{build.stdout}"
+
+
+def test_package_layout_metas_and_an_engine_free_core():
+    manifest = json.loads((UNITY / "package.json").read_text())
+    assert manifest["name"] == "com.facecast.unity" and manifest["unity"] == "2021.3"
+    for sample in manifest["samples"]:
+        assert (UNITY / sample["path"]).is_dir(), sample
+    core = json.loads((UNITY / "Runtime" / "Core" / "Facecast.Core.asmdef").read_text())
+    assert core["noEngineReferences"] is True
+    for cs in (UNITY / "Runtime" / "Core").glob("*.cs"):
+        assert "UnityEngine" not in cs.read_text(), f"{cs.name} references UnityEngine"
+    # A git-URL package is immutable: Unity ignores any asset without a .meta file there.
+    sys.path.insert(0, str(TESTS))
+    try:
+        import make_metas
+    finally:
+        sys.path.remove(str(TESTS))
+    guids = {}
+    for path, rel in make_metas.assets(UNITY):
+        meta = path.with_name(path.name + ".meta")
+        assert meta.exists(), f"{rel} has no .meta (run plugins/unity/Tests/Core~/make_metas.py)"
+        guid = re.search(r"^guid: ([0-9a-f]{32})$", meta.read_text(), re.M).group(1)
+        assert guid not in guids, f"{rel} and {guids.get(guid)} share a GUID"
+        guids[guid] = rel
+    for meta in UNITY.rglob("*.meta"):
+        assert meta.with_suffix("").exists(), f"orphan {meta.relative_to(UNITY)}"

@@ -129,10 +129,17 @@ def router() -> None:
                 "disconnected": disconnected,
                 "parts": len(body),
                 "payload_len": len(body[1]) if len(body) > 1 else 0,
-                "payload_sum": int(np.frombuffer(body[1], np.uint8).sum(dtype=np.int64)) if len(body) > 1 else 0,
+                "payload_sum": int(np.frombuffer(body[1], np.uint8).sum(dtype=np.int64))
+                if len(body) > 1
+                else 0,
             }
             if req["op"] == "fail":
-                reply = {"v": 1, "id": req["id"], "ok": False, "error": {"code": "busy", "message": "go away"}}
+                reply = {
+                    "v": 1,
+                    "id": req["id"],
+                    "ok": False,
+                    "error": {"code": "busy", "message": "go away"},
+                }
             if req["op"] == "never":
                 continue
             out = [ident, msgpack.packb(reply)]
