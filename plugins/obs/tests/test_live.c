@@ -124,11 +124,17 @@ static bool receive_frames(fc_receiver *rx, const expect *e, int min_frames, uin
 		median = dts[n_dts / 2];
 		p95 = dts[(n_dts * 95) / 100 < n_dts ? (n_dts * 95) / 100 : n_dts - 1];
 	}
-	printf("frames %d, seq gaps %d, pts step median %.4f s p95 %.4f s (1/fps = %.4f), "
-	       "pts span %.2f s over %.2f s wall\n",
-	       n, gaps, median, p95, 1.0 / e->fps, prev_pts - first_pts, last_wall - first_wall);
+	const double pts_span = prev_pts - first_pts, wall_span = last_wall - first_wall;
+	printf("frames %d in %.2f s (%.1f fps received), seq gaps %d, pts step median %.4f s p95 %.4f s "
+	       "min %.4f s (1/fps = %.4f), pts span %.2f s over %.2f s wall\n",
+	       n, wall_span, wall_span > 0 ? (n - 1) / wall_span : 0.0, gaps, median, p95, n_dts ? dts[0] : 0.0,
+	       1.0 / e->fps, pts_span, wall_span);
 	CHECK(gaps * 10 <= n); /* a loaded machine may drop a few, not many */
-	CHECK(median > 0.9 / e->fps && median < 1.1 / e->fps);
+	/* frames sit on the session's frame grid (never closer than one frame interval; a
+	 * runtime that cannot keep up skips frame times), and the clock runs in real time */
+	CHECK(n_dts == 0 || dts[0] > 0.9 / e->fps);
+	if (wall_span > 2.0)
+		CHECK(pts_span / wall_span > 0.5 && pts_span / wall_span < 2.0);
 	free(dts);
 	*last_seq = prev_seq;
 	*last_pts = prev_pts;
