@@ -217,6 +217,8 @@ static void *receiver_thread(void *data)
 		const uint64_t now = os_gettime_ns();
 		if (err == FC_OK && msg.kind == FC_MESSAGE_FRAME) {
 			output_frame(fs, &msg.frame);
+			if (!s.live.live)
+				s.last_compose_ns = 0; /* the picture is back: say so at once */
 			fc_liveness_frame(&s.live, now);
 			s.last_frame = msg.frame.header;
 			s.last_reject = FC_OK;

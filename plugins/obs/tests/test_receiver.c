@@ -188,13 +188,14 @@ int main(void)
 	double t0 = now_s();
 	CHECK_ERR(fc_receiver_next(rx, &msg), FC_ERR_TIMEOUT);
 	double waited = now_s() - t0;
-	CHECK(waited >= 0.05 && waited < 1.0);
+	CHECK(waited >= 0.05 && waited < 2.0);
 
 	/* a backlog: the newest frame wins, the older ones are skipped */
 	for (uint64_t seq = 6; seq < 9; seq++)
 		send_frame(pub, "npc-1", seq, 0.04 * (double)seq, 64, 32, 0);
 	send_status(pub, "npc-1");
-	sleep_ms(200);
+	sleep_ms(1000); /* all four messages queued in the receiver (loopback: microseconds; slack for a loaded machine)
+			 */
 	fc_receiver_stats before, after;
 	fc_receiver_get_stats(rx, &before);
 	CHECK_ERR(fc_receiver_next(rx, &msg), FC_OK);
