@@ -69,9 +69,9 @@ namespace Facecast.CoreTests
         public static int Main(string[] argv)
         {
             string filter = null;
-            for (int i = 0; i + 1 < argv.Length; i += 2)
+            for (int i = 0; i < argv.Length; i += 2)
             {
-                string k = argv[i], v = argv[i + 1];
+                string k = argv[i], v = i + 1 < argv.Length ? argv[i + 1] : null;
                 switch (k)
                 {
                     case "--fixtures": Env.Fixtures = v; break;
@@ -82,6 +82,7 @@ namespace Facecast.CoreTests
                     case "--speech": Env.Speech = v; break;
                     case "--repo": Env.Repo = v; break;
                     case "--filter": filter = v; break;
+                    case "--bench": Bench.Run(); return 0;
                     default: Console.Error.WriteLine("unknown option " + k); return 2;
                 }
             }

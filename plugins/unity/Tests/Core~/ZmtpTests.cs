@@ -102,6 +102,26 @@ namespace Facecast.CoreTests
             }
         }
 
+        [Test]
+        public static void AnIdleSubStaysConnectedOnPongsFromLibzmq()
+        {
+            // A PUB that publishes nothing: only our PINGs and libzmq's PONGs keep the link proven alive.
+            using (var pub = PeerProcess.Peer("xpub"))
+            {
+                int port = pub.Port();
+                var opts = new ZmtpOptions { HeartbeatIntervalMs = 200, HeartbeatTimeoutMs = 700 };
+                using (var sub = new ZmtpSocket(ZmtpSocket.SocketKind.Sub, "tcp://127.0.0.1:" + port, opts))
+                {
+                    sub.Subscribe(Encoding.ASCII.GetBytes("status"));
+                    sub.Start();
+                    pub.WaitLine("SUB 01" + Hex("status"));
+                    Thread.Sleep(2000);
+                    Assert.Equal(1, sub.Connects, "no reconnect while idle (last error: " + sub.LastError + ")");
+                    Assert.True(sub.Connection.PongsReceived >= 3, "libzmq answered our PINGs: " + sub.Connection.PongsReceived);
+                }
+            }
+        }
+
         static int FreePort()
         {
             var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

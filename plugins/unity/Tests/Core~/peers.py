@@ -47,7 +47,7 @@ def frame_pixels(seq: int, w: int = 64, h: int = 32) -> np.ndarray:
 def xpub(port: int) -> None:
     ctx = zmq.Context.instance()
     s = ctx.socket(zmq.XPUB)
-    s.setsockopt(zmq.SNDHWM, 10000)
+    s.setsockopt(zmq.SNDHWM, 1000)
     s.setsockopt(zmq.LINGER, 1000)
     bind(s, port)
     stop = threading.Event()
@@ -80,6 +80,14 @@ def xpub(port: int) -> None:
             t = threading.Thread(target=read_subs, daemon=True)
             stop.clear()
             t.start()
+        elif cmd.startswith("blast"):
+            # blast N SIZE: N frames of SIZExSIZE for npc-1 as fast as the socket takes them.
+            _, n, size = cmd.split()
+            img = frame_pixels(0, int(size), int(size))
+            t0 = time.perf_counter()
+            for seq in range(int(n)):
+                s.send_multipart(wire.encode_frame("npc-1", seq, seq / 25, img))
+            say(f"BLASTED {int(n)} {time.perf_counter() - t0:.4f}")
         elif cmd == "quit":
             break
     stop.set()
