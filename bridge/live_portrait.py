@@ -124,7 +124,10 @@ def run(args: argparse.Namespace) -> int:
     play = args.audio is not None or (args.mic is not None and args.delay is not None)
     try:
         if play:
-            player = AudioPlayer(delay_ms / 1000.0)
+            try:
+                player = AudioPlayer(delay_ms / 1000.0)
+            except FacecastError as exc:  # no sound card: the picture is still worth having
+                log.warning("no audio playback: %s", exc)
         source, described = audio_source(args)
         log.info(
             "live: %s -> %s at %g fps; audio %s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 import urllib.request
 
 import cv2
@@ -101,3 +102,37 @@ def test_frame_endpoint_long_polls_and_keeps_alpha(overlay):
         assert r.status == 204  # nothing newer within the wait
     with urllib.request.urlopen(overlay.url, timeout=5) as r:
         assert b"overlay.js" in r.read()
+
+
+def test_facecast_live_serves_the_talking_portrait_to_the_overlay(astronaut_png, speech_wav):
+    """`facecast live IMAGE --audio FILE --port P`, end to end: frames reach the overlay page."""
+    pytest.importorskip("facecast.runtime.generator", reason="the generator has not landed yet")
+    import socket
+    import threading
+
+    from facecast.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = ["live", str(astronaut_png), "--audio", str(speech_wav), "--port", str(port)]
+    argv += ["--size", "256", "--fps", "10", "--duration", "6"]
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("rc", main(argv)), daemon=True)
+    t.start()
+    seqs, png = [], None
+    deadline = time.monotonic() + 60
+    while t.is_alive() and time.monotonic() < deadline and len(seqs) < 3:
+        try:
+            after = seqs[-1] if seqs else -1
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.png?after={after}", timeout=5) as r:
+                if r.status == 200:
+                    seqs.append(int(r.headers["X-Seq"]))
+                    png = r.read()
+        except OSError:
+            time.sleep(0.2)  # the portrait is still being prepared
+    t.join(60)
+    assert result.get("rc") == 0
+    assert len(seqs) >= 3 and seqs == sorted(seqs), seqs
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert img.shape == (256, 256, 4) and img[0, 0, 3] == 0 and img[128, 128, 3] == 255
