@@ -9,7 +9,8 @@ period and cross-correlated with the sync pattern by FFT: the peak gives the cro
 
 Scores are z-scores against the correlation surface's own robust spread, so natural-image content
 that correlates by chance is measured, not assumed Gaussian. A candidate is accepted when its
-64 message bits pass the 32-bit magic + CRC check (false alarm <= attempts * 2**-32), or when the
+124 coded message bits decode to a word that passes the keyed 24-bit check (false alarm <=
+attempts * 2**-24), or when the
 sync peak alone is far above anything seen on unmarked video (SYNC_ALONE_Z; see the benchmark).
 """
 
@@ -23,7 +24,7 @@ import cv2
 import numpy as np
 
 from .watermark_pattern import TILE, WORK, pattern_spectra, radial_bins
-from .watermark_payload import CHASE_ATTEMPTS, N_BITS, Decoded, decode, format_identifier
+from .watermark_payload import N_BITS, P_FALSE_PER_DECODE, Decoded, decode, format_identifier
 
 SCALE_SPAN = 0.13  # fine search +- around each base scale
 SCALE_STEP = 0.01
@@ -195,12 +196,11 @@ def search(acc: Accumulator) -> Detection:
     for z, scale, (dy, dx), spec, sd, mirrored in candidates[:TOP_CANDIDATES]:
         soft = _bits_at(spec, dy, dx) / sd
         decoded: Decoded | None = decode(soft)
+        attempts += 1
         if decoded is None:
-            attempts += CHASE_ATTEMPTS
             continue
-        attempts += decoded.attempts
-        # every attempt is a 32-bit check an unmarked frame passes with probability 2**-32
-        p_msg = min(1.0, attempts * 2.0**-32)
+        # every decoding is a keyed 24-bit check an unmarked frame passes with probability 2**-24
+        p_msg = min(1.0, attempts * P_FALSE_PER_DECODE)
         result = Detection(
             found=True,
             confidence=1.0 - p_msg,

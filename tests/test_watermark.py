@@ -133,12 +133,18 @@ def test_survives_a_360p_round_trip_and_a_copy_kept_at_360p(marked_clip):
 
 def test_payload_corrects_weak_bit_errors_and_rejects_noise():
     signs = payload.encode(SESSION).astype(np.float64)
-    soft = signs * 3.0
-    soft[[5, 40]] *= -0.1  # two wrong, unreliable bits
-    decoded = payload.decode(soft)
-    assert decoded is not None and decoded.tag == SESSION and decoded.flipped == 2
     rng = np.random.default_rng(7)
+    soft = signs * 1.5 + rng.standard_normal(signs.size)  # what H.264 at 500 kbit/s leaves
+    soft[::20] *= -1  # plus seven confidently wrong bits
+    decoded = payload.decode(soft)
+    assert decoded is not None and decoded.tag == SESSION and decoded.flipped >= 7
     assert all(payload.decode(rng.standard_normal(payload.N_BITS)) is None for _ in range(300))
+
+
+def test_mirrored_copy_is_still_found(marked_clip):
+    _, marked = marked_clip
+    found = detect(np.ascontiguousarray(marked[:3, :, ::-1]))
+    assert found.found and found.mirrored and found.session_tag == SESSION, found
 
 
 def test_metadata_round_trips_through_a_real_mp4(marked_clip, tmp_path):
