@@ -5,6 +5,7 @@ clients do not stall anyone."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from facecast.runtime.audio_io import load_audio
 pytest.importorskip("facecast.runtime.motion_engine", reason="the motion engine has not landed yet")
 
 ANY = "tcp://127.0.0.1:*"
+REPO_PORTRAIT = Path(__file__).resolve().parents[1] / "runtime" / "assets" / "demo_portrait.jpg"
 
 
 @pytest.fixture()
@@ -112,10 +114,21 @@ def test_a_subscriber_that_never_reads_does_not_stall_the_server(server, client)
     stuck.connect(server.data_endpoint)  # and never reads
     try:
         sids = [client.open(pose_only=True, fps=60) for _ in range(3)]
+        try:  # big messages fill a stuck reader's buffers fastest
+            import facecast.runtime.generator  # noqa: F401
+
+            frames = client.open(size=256, fps=10)
+            client.load_avatar(frames, path=str(REPO_PORTRAIT))
+        except ImportError:
+            frames = None
         with client.subscribe(f"pose/{sids[0]}/") as sub:
-            time.sleep(0.3)
+            time.sleep(2.0 if frames else 0.3)  # let the stuck reader's buffers fill
             got = _collect(sub, 2.0)
         assert len(got) >= 100, f"only {len(got)} poses in 2 s at 60 fps"
+        assert np.all(np.diff([p.seq for p in got]) == 1)
+        if frames:
+            (entry,) = client.status(frames)
+            assert entry["frames"] >= 10 and entry["error"] is None
         assert client.ping()["protocol"] == 1
     finally:
         stuck.close(0)
