@@ -424,7 +424,9 @@ def test_injections_are_pipelined_when_vtube_studio_answers_slowly(tmp_path):
         client.close()
         times = [t for _, t, m in server.log if m["messageType"] == "InjectParameterDataRequest"]
         last_second = [t for t in times if t > times[-1] - 1.0]
-        assert len(last_second) >= 35, f"{len(last_second)} injections/s with 50 ms answers"
+        assert len(last_second) >= 30, (
+            f"{len(last_second)} injections/s with 50 ms answers (20 if not pipelined)"
+        )
         assert server.violations == []
     finally:
         server.close()
