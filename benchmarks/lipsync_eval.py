@@ -65,7 +65,7 @@ def aligned_material(tmp: Path, n: int) -> dict[str, list[Path]]:
 
     groups: dict[str, list[Path]] = {}
     for p in festival_synth(tmp / "festival", n, EVAL_SEED):
-        groups.setdefault("festival:" + p.name.split("_s")[0], []).append(p)
+        groups.setdefault("festival:" + p.name.split(f"_s{EVAL_SEED}")[0], []).append(p)
     for p in espeak_synth(tmp / "espeak", n, EVAL_SEED):
         groups.setdefault("espeak:" + p.name.split("_")[1], []).append(p)
     return groups

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .errors import ConfigError
@@ -53,8 +53,16 @@ def _csv_row(m: FaceMotion) -> list:
     )
 
 
-def write_bake(path: Path, frames: Iterable[FaceMotion], fps: float, meta: dict, force: bool = False) -> int:
-    """Write every frame to `path` (.json or .csv); returns the number of frames written."""
+def write_bake(
+    path: Path,
+    frames: Iterable[FaceMotion],
+    fps: float,
+    meta: dict,
+    force: bool = False,
+    tail: Callable[[], dict] | None = None,
+) -> int:
+    """Write every frame to `path` (.json or .csv); returns the number of frames written. `tail`
+    gives JSON fields known only at the end (the audio's duration when it streams in)."""
     path = Path(path)
     kind = format_for(path)
     if path.exists() and not force:
@@ -79,7 +87,8 @@ def write_bake(path: Path, frames: Iterable[FaceMotion], fps: float, meta: dict,
                 for m in frames:
                     f.write((",\n" if n else "") + json.dumps(m.to_dict(), separators=(",", ":")))
                     n += 1
-                f.write(f'\n], "frame_count": {n}}}\n')
+                end = {"frame_count": n, **(tail() if tail else {})}
+                f.write("\n], " + json.dumps(end)[1:] + "\n")
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -100,7 +100,7 @@ class HeadMotion:
         accent = self._pitch_accent(pitch)
         emph = np.clip(env_f - env_s - 0.06, 0.0, None) * 3.0 + 0.5 * accent * speaking
         nod, self.z_nod = lfilter(self.b_nod, self.a_nod, emph, zi=self.z_nod)
-        nod = np.clip(nod * self.g_nod * 0.06, 0.0, 1.5)
+        nod = np.clip(nod * self.g_nod * 0.5, 0.0, 1.0)
 
         w = self.rng.standard_normal((n, 7))
         slow, self.z_slow = lfilter(self.b_slow, self.a_slow, w[:, :4], axis=0, zi=self.z_slow)

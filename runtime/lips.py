@@ -13,7 +13,7 @@ import logging
 from importlib import resources
 
 import numpy as np
-from scipy.signal import lfilter
+from scipy.signal import lfilter, lfilter_zi
 
 from .audio_features import N_FEATURES
 from .names import ARKIT_INDEX, VISEME_INDEX, VISEME_NAMES
@@ -162,21 +162,33 @@ def context_windows(history: np.ndarray, n_new: int) -> np.ndarray:
     return w.reshape(n_new, CONTEXT * N_FEATURES)
 
 
+_PP, _SIL = VISEME_INDEX["PP"], VISEME_INDEX["sil"]
+_JAW, _CLOSE = MOUTH_SHAPES.index("jawOpen"), MOUTH_SHAPES.index("mouthClose")
+
+
 class LipState:
-    """Coarticulation filter state across blocks (lfilter carries it exactly)."""
+    """Coarticulation across blocks: the posteriors pass a critically damped filter (state carried
+    exactly by lfilter), then the viseme table; a bilabial that wins the vote seals the lips."""
 
     def __init__(self) -> None:
-        self.zi = np.zeros((2, len(MOUTH_SHAPES)))
+        self.zi = np.zeros((2, len(VISEME_NAMES)))
+        self.zi[:, _SIL] = lfilter_zi(_COART_B, _COART_A)  # at rest on silence
 
-    def mouth(self, posteriors: np.ndarray) -> np.ndarray:
-        """(n, 15) viseme posteriors -> (n, len(MOUTH_SHAPES)) smoothed mouth blendshapes."""
+    def step(self, posteriors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, 15) posteriors -> smoothed visemes (n, 15) and mouth blendshapes (n, len(MOUTH_SHAPES))."""
         if posteriors.shape[0] == 0:
-            return np.zeros((0, len(MOUTH_SHAPES)), np.float32)
-        target = np.einsum("ij,jk->ik", posteriors.astype(np.float64), _TABLE64, optimize=False)
-        y, self.zi = lfilter(_COART_B, _COART_A, target, axis=0, zi=self.zi)
-        return y.astype(np.float32)
+            return np.zeros((0, len(VISEME_NAMES))), np.zeros((0, len(MOUTH_SHAPES)))
+        vis, self.zi = lfilter(_COART_B, _COART_A, posteriors.astype(np.float64), axis=0, zi=self.zi)
+        mouth = np.einsum("ij,jk->ik", vis, _TABLE64, optimize=False)
+        # a mixed vote (PP 0.6, aa 0.4) would leave the lips ajar; closure needs them sealed
+        seal = np.clip((vis[:, _PP] - 0.25) / 0.35, 0.0, 1.0)
+        seal = seal * seal * (3.0 - 2.0 * seal)
+        mouth[:, _JAW] *= 1.0 - 0.5 * seal
+        mouth[:, _CLOSE] = np.maximum(mouth[:, _CLOSE], mouth[:, _JAW] * seal)
+        return vis, mouth
 
 
 def loudness_jaw(level_db: np.ndarray) -> np.ndarray:
-    """The baseline: jaw opening from loudness alone (0 at -40 dB re the speech peak, 0.6 at 0 dB)."""
-    return np.clip((np.asarray(level_db, np.float64) + 40.0) / 40.0, 0.0, 1.0) * 0.6
+    """The baseline every volume-meter lip sync uses: jaw opening proportional to the RMS amplitude
+    relative to the recent speech peak (0.7 at the peak)."""
+    return np.clip(0.7 * 10.0 ** (np.asarray(level_db, np.float64) / 20.0), 0.0, 1.0)

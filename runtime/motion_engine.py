@@ -85,8 +85,6 @@ class MotionEngine:
         self.eyes.reseed(c.seed)
         self.eyes.reset_state()
         self.lips = LipState()
-        self.vis_zi = np.zeros((2, NV))
-        self.vis_zi[:, 0] = lfilter_zi(*critically_damped(0.012))  # at rest on 'sil'
         self.emotion.reset(EmotionMixer.target(c.emotion, c.emotion_intensity))
         ctl = self._control_vector(c)
         # resting filter state of the control smoother at the initial controls (no fade-in)
@@ -157,8 +155,7 @@ class MotionEngine:
         gate = np.clip((pros[:, 0] + 50.0) / 10.0, 0.0, 1.0) * np.clip((pros[:, 1] - 6.0) / 6.0, 0.0, 1.0)
         post *= gate[:, None]
         post[:, 0] += 1.0 - gate
-        mouth = self.lips.mouth(post)
-        vis, self.vis_zi = lfilter(*critically_damped(0.012), post, axis=0, zi=self.vis_zi)
+        vis, mouth = self.lips.step(post)
         ctl, self.ctl_zi = lfilter(
             self._ctl_b,
             self._ctl_a,

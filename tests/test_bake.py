@@ -23,6 +23,7 @@ def test_bake_json_matches_the_engine(speech_wav, tmp_path):
     assert raw["blendshape_names"] == list(ARKIT_NAMES)
     duration = load_audio(speech_wav).size / 16000
     assert len(frames) == int(np.ceil(duration * 60))
+    assert raw["duration"] == pytest.approx(duration, abs=1e-4)
     assert [f.t for f in frames[:3]] == pytest.approx([0, 1 / 60, 2 / 60])
     ref = motion_from_audio(load_audio(speech_wav), fps=60)
     got = np.stack([f.to_vector() for f in frames])

@@ -99,6 +99,25 @@ def test_happy_raises_smile_and_cheeks(speech):
     assert happy[10].emotion.label == "happy" and happy[10].emotion.intensity == pytest.approx(0.8, abs=0.01)
 
 
+def test_emotion_changes_the_style_of_motion_too(speech):
+    neutral = motion_from_audio(speech, controls=Controls(seed=1))
+    sad = motion_from_audio(speech, controls=Controls(emotion="sad", seed=1))
+    angry = motion_from_audio(speech, controls=Controls(emotion="angry", seed=1))
+    pitch = lambda fs: np.array([f.head.pitch for f in fs])  # noqa: E731
+    yaw = lambda fs: np.array([f.head.yaw for f in fs])  # noqa: E731
+    assert pitch(sad).mean() < pitch(neutral).mean() - 2  # the head hangs
+    assert np.std(np.diff(yaw(sad))) < 0.8 * np.std(np.diff(yaw(neutral)))  # and moves slower
+    assert _shape(sad, "browInnerUp").mean() > _shape(neutral, "browInnerUp").mean() + 0.3
+    assert _shape(angry, "browDownLeft").mean() > 0.4 and _shape(angry, "noseSneerLeft").mean() > 0.2
+
+
+def test_brows_rise_with_emphasis(speech):
+    frames = motion_from_audio(speech)
+    assert np.ptp(_shape(frames, "browInnerUp")) > 0.05
+    silent = motion_from_audio(np.zeros(speech.size, np.float32))
+    assert np.ptp(_shape(silent, "browInnerUp")) < 0.01
+
+
 def test_gaze_target_is_followed(speech):
     frames = motion_from_audio(speech, controls=Controls(gaze=(20.0, -10.0), intensity=0.0))
     yaw = np.array([f.gaze.left_yaw for f in frames])
