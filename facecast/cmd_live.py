@@ -5,7 +5,9 @@ Two modes share one command line:
   browser overlay (implemented by facecast.bridge.live_portrait);
 - `--pose-only` (no portrait): pose parameters to VTuber apps over VMC and/or the VTube Studio API
   (facecast.bridge.pose_live).
-This module only parses and validates the command line, then hands over.
+This module only parses and validates the command line, then hands over a namespace with, besides
+the options as parsed: `controls` (runtime.controls.Controls), `fps` (resolved for the mode) and
+`mic_device` (None for the default microphone, else the index or name given to --mic).
 """
 
 from __future__ import annotations

@@ -180,3 +180,21 @@ def test_vtube_studio_not_running_is_a_clean_error(tmp_path):
     )
     assert proc.returncode == 2
     assert "Is VTube Studio running" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["face.png", "--pose-only", "--vmc"], "--pose-only takes no IMAGE"),
+        (["--pose-only", "--vmc", "--window"], "do not apply to --pose-only"),
+        (["--pose-only", "--vmc", "--duration", "0"], "--duration must be positive"),
+        (["--pose-only", "--vmc", "--emotion", "ecstatic"], "unknown emotion"),
+        (["--pose-only", "--vmc", "--gaze", "left"], "YAW,PITCH"),
+        (["--pose-only", "--vmc", "localhost:notaport", "--duration", "1"], "port"),
+    ],
+)
+def test_bad_command_lines_are_explained(argv, message, capsys):
+    from facecast.cli import main
+
+    assert main(["live", *argv]) == 2
+    assert message in capsys.readouterr().err
