@@ -316,17 +316,6 @@ class Server:
         w.touched = time.monotonic()
         return w
 
-    def _on_worker(self, w: Worker, req: wire.Request, identity: bytes, job: Callable[[], dict]) -> None:
-        """Run `job` on the session's thread, in order with its other commands, and reply from there."""
-
-        def run() -> None:
-            try:
-                self.outbox.reply(identity, wire.encode_reply(req.id, **job()))
-            except Exception as exc:
-                self._fail(identity, req.id, exc)
-
-        w.submit(run)
-
     def _op_ping(self, req, identity) -> dict:
         return {"protocol": wire.PROTOCOL_VERSION, "time": time.time()}
 
@@ -376,20 +365,18 @@ class Server:
             return {"sessions": [self._worker(req).session.status()]}
         return {"sessions": [w.session.status() for w in self.workers.values()]}
 
-    def _op_push_audio(self, req, identity) -> None:
+    def _op_push_audio(self, req, identity) -> dict:
+        # Here, not on the session's thread: the reply (with pts) must not wait for a render.
         w = self._worker(req)
         samples, channels = wire.decode_samples(req)
-
-        def job() -> dict:
-            pts, dur = w.session.enqueue_audio(samples, req.args["sample_rate"], channels)
-            return {
-                "session": w.session.id,
-                "pts": pts,
-                "duration_s": dur,
-                "queued_audio_s": w.session.queued_seconds,
-            }
-
-        self._on_worker(w, req, identity, job)
+        pts, dur = w.session.enqueue_audio(samples, req.args["sample_rate"], channels)
+        w.wake.set()  # play it now, not at the worker's next idle step
+        return {
+            "session": w.session.id,
+            "pts": pts,
+            "duration_s": dur,
+            "queued_audio_s": w.session.queued_seconds,
+        }
 
     def _op_play_file(self, req, identity) -> None:
         w = self._worker(req)
@@ -397,6 +384,7 @@ class Server:
         def job() -> None:  # decoding a file is slow: off the loop and off the session's thread
             try:
                 pts, dur = w.session.enqueue_file(req.args["path"])
+                w.wake.set()
                 reply = {"session": w.session.id, "pts": pts, "duration_s": dur}
                 self.outbox.reply(
                     identity, wire.encode_reply(req.id, **reply, queued_audio_s=w.session.queued_seconds)

@@ -165,19 +165,32 @@ class Session:
 
     # -- thread-safe calls (any thread) ------------------------------------------------------
 
-    def enqueue_audio(self, samples: np.ndarray, sample_rate: int, channels: int = 1) -> tuple[float, float]:
-        """Queue audio for real-time playback; returns (pts where it starts, duration in seconds)."""
-        audio = self._to_16k(samples, sample_rate, channels, key="queue")
+    def enqueue_audio(
+        self, samples: np.ndarray, sample_rate: int, channels: int = 1, stream: str = "queue"
+    ) -> tuple[float, float]:
+        """Queue audio for real-time playback; returns (pts where it starts, duration in seconds).
+        Chunks of one `stream` are resampled continuously; call from one thread per stream."""
+        frames = np.asarray(samples).size / max(1, channels)
+        if isinstance(sample_rate, (int, np.integer)) and sample_rate > 0:  # refuse before working
+            self._check_room(frames / sample_rate)
+        audio = self._to_16k(samples, sample_rate, channels, key=stream)
         with self._lock:
             start = self._fed + self._queue.size  # queued audio always directly follows the clock
             self._queue.put(audio)
             self._last_audio = self._clock()
         return start / SAMPLE_RATE, len(audio) / SAMPLE_RATE
 
+    def _check_room(self, seconds: float) -> None:
+        if self.queued_seconds + seconds > self.options.max_queued_s:
+            raise SessionBusy(
+                f"{self.queued_seconds + seconds:.1f} s of audio would be queued; the limit is "
+                f"{self.options.max_queued_s:.0f} s: send audio closer to real time"
+            )
+
     def enqueue_file(self, path: str | Path) -> tuple[float, float]:
         from .audio_io import load_audio
 
-        return self.enqueue_audio(load_audio(path), SAMPLE_RATE)
+        return self.enqueue_audio(load_audio(path), SAMPLE_RATE, stream="file")
 
     def clear_audio(self) -> None:
         with self._lock:
