@@ -235,3 +235,17 @@ def test_curve_keys(tmp_path):
                 plain.ping()
     finally:
         srv.stop()
+
+
+def test_cli_refuses_a_public_bind_without_keys_and_makes_keys(tmp_path, capsys):
+    from facecast.cli import main
+
+    assert main(["serve", "--control", "tcp://0.0.0.0:5599", "--data", "tcp://127.0.0.1:*"]) == 2
+    err = capsys.readouterr().err
+    assert "beyond loopback" in err and "--make-keys" in err
+    assert main(["serve", "--make-keys", str(tmp_path / "keys")]) == 0
+    assert (tmp_path / "keys" / "server.key").is_file() and (
+        tmp_path / "keys" / "server.key_secret"
+    ).is_file()
+    assert "--curve-keys" in capsys.readouterr().out
+    assert main(["serve", "--make-keys", str(tmp_path / "keys")]) == 2  # never overwrite a key
