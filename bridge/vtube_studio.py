@@ -298,6 +298,7 @@ class VTubeStudioClient:
         self.injections = 0
         self.reconnects = 0
         self._warned_other = False
+        self._known: set[str] | None = None  # parameters VTube Studio has (None: unknown)
 
     # -- setup ---------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -317,6 +318,7 @@ class VTubeStudioClient:
                 self._authenticate(s)
             if self.options.custom_parameters:
                 self._create_parameters(s)
+            self._known = self._list_parameters(s)
         except (VTubeStudioError, APIError, TimeoutError, OSError) as exc:
             s.close()
             if isinstance(exc, VTubeStudioError):
@@ -381,6 +383,25 @@ class VTubeStudioClient:
             except APIError as exc:  # e.g. the name is taken by another plugin: use the rest
                 log.warning("VTube Studio: cannot create parameter %s: %s", spec["parameterName"], exc)
 
+    def _list_parameters(self, s: _Session) -> set[str] | None:
+        """The input parameters this VTube Studio has: injecting an unknown one fails the whole
+        request, so facecast sends only these (older versions lack some defaults, another plugin
+        may own a name). None if it cannot tell."""
+        try:
+            reply = s.request("InputParameterListRequest")
+        except APIError as exc:
+            log.warning("VTube Studio: cannot list its parameters (%s); sending them all", exc)
+            return None
+        known = {
+            p.get("name") for key in ("defaultParameters", "customParameters") for p in reply.get(key, [])
+        }
+        missing = [p["id"] for p in parameter_values(FaceMotion(), self.options) if p["id"] not in known]
+        if missing:
+            log.warning(
+                "VTube Studio: these parameters are not available, not sending them: %s", ", ".join(missing)
+            )
+        return known
+
     # -- the sink ------------------------------------------------------------------------------
     def send(self, motion: FaceMotion) -> None:
         if self.fatal is not None:
@@ -431,7 +452,10 @@ class VTubeStudioClient:
             self._new.clear()
             with self._lock:
                 motion = self._latest
-            data = {"faceFound": True, "mode": "set", "parameterValues": parameter_values(motion, o)}
+            values = parameter_values(motion, o)
+            if self._known is not None:
+                values = [v for v in values if v["id"] in self._known]
+            data = {"faceFound": True, "mode": "set", "parameterValues": values}
             try:
                 pending[self._session.post("InjectParameterDataRequest", data)] = time.monotonic()
                 self.injections += 1

@@ -55,9 +55,14 @@ class FakeVTubeStudio:
     `violations` (and answered with the API's error, as VTube Studio does)."""
 
     def __init__(
-        self, deny: bool = False, drop_after_injections: int | None = None, inject_latency: float = 0.0
+        self,
+        deny: bool = False,
+        drop_after_injections: int | None = None,
+        inject_latency: float = 0.0,
+        defaults: dict | None = None,
     ) -> None:
         self.deny = deny
+        self.defaults = DEFAULT_PARAMS if defaults is None else defaults
         self.inject_latency = inject_latency  # VTube Studio answers from its render loop
         self.revoked = False
         self.drop_after = drop_after_injections
@@ -158,7 +163,7 @@ class FakeVTubeStudio:
                     isinstance(data.get(k), int | float) and -1e6 <= data[k] <= 1e6
                     for k in ("min", "max", "defaultValue")
                 )
-                if not (name.isalnum() and 4 <= len(name) <= 32) or name in DEFAULT_PARAMS:
+                if not (name.isalnum() and 4 <= len(name) <= 32) or name in self.defaults:
                     self.violations.append(f"parameter name {name!r}")
                     error(350, "custom parameter name invalid")
                 elif not ok_values or len(data.get("explanation", "")) >= 256:
@@ -167,12 +172,28 @@ class FakeVTubeStudio:
                 else:
                     self.custom[name] = data
                     reply("ParameterCreationResponse", {"parameterName": name})
+            elif kind == "InputParameterListRequest":
+                entry = {"addedBy": "VTube Studio", "value": 0, "defaultValue": 0}
+                reply(
+                    "InputParameterListResponse",
+                    {
+                        "modelLoaded": True,
+                        "customParameters": [
+                            {**entry, "name": n, "addedBy": "facecast", "min": c["min"], "max": c["max"]}
+                            for n, c in self.custom.items()
+                        ],
+                        "defaultParameters": [
+                            {**entry, "name": n, "min": lo, "max": hi}
+                            for n, (lo, hi) in self.defaults.items()
+                        ],
+                    },
+                )
             elif kind == "InjectParameterDataRequest":
                 values = data.get("parameterValues") or []
                 bad = [
                     v.get("id")
                     for v in values
-                    if v.get("id") not in DEFAULT_PARAMS and v.get("id") not in self.custom
+                    if v.get("id") not in self.defaults and v.get("id") not in self.custom
                 ]
                 if not values:
                     error(450, "no data")
@@ -428,5 +449,24 @@ def test_injections_are_pipelined_when_vtube_studio_answers_slowly(tmp_path):
             f"{len(last_second)} injections/s with 50 ms answers (20 if not pipelined)"
         )
         assert server.violations == []
+    finally:
+        server.close()
+
+
+def test_parameters_this_vtube_studio_lacks_are_not_sent(tmp_path):
+    older = {k: v for k, v in DEFAULT_PARAMS.items() if k not in ("Brows", "TongueOut")}
+    server = FakeVTubeStudio(defaults=older)
+    try:
+        client = VTubeStudioClient(options(server, tmp_path))
+        client.connect()
+        client.send(talking(0.0))
+        assert wait_for(lambda: len(server.of("InjectParameterDataRequest")) >= 3)
+        client.close()
+        assert server.violations == []  # every injection was accepted
+        assert server.connections == 1  # no reconnect loop
+        sent = {
+            p["id"] for m in server.of("InjectParameterDataRequest") for p in m["data"]["parameterValues"]
+        }
+        assert "Brows" not in sent and "MouthOpen" in sent
     finally:
         server.close()
