@@ -18,7 +18,16 @@ namespace Facecast
         /// <summary>The header fields other than the frames (e.g. source audio, seed).</summary>
         public Dictionary<string, object> Meta = new Dictionary<string, object>();
 
-        public double Duration { get { return Frames.Count == 0 ? 0 : Frames[Frames.Count - 1].T - Frames[0].T + 1.0 / Fps; } }
+        /// <summary>Seconds: the header's "duration" (the audio's) when present, else frames / fps.</summary>
+        public double Duration
+        {
+            get
+            {
+                object d;
+                if (Meta.TryGetValue("duration", out d) && d is double && (double)d > 0) return (double)d;
+                return Frames.Count == 0 ? 0 : Frames[Frames.Count - 1].T - Frames[0].T + 1.0 / Fps;
+            }
+        }
 
         /// <summary>Reads .json or .csv by the file's contents (JSON starts with '{').</summary>
         public static BakeFile Parse(string text, string nameForErrors = "bake file")

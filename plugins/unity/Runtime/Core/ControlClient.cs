@@ -81,7 +81,7 @@ namespace Facecast
         readonly ArraySegment<byte>[] _parts2 = new ArraySegment<byte>[2];
         long _nextId;
 
-        public int DefaultTimeoutMs = 5000;
+        public int DefaultTimeoutMs = 10000;
         /// <summary>Replies that matched no pending request (late after a timeout), for diagnostics.</summary>
         public int UnmatchedReplies;
         /// <summary>Raised on the receive thread for a reply that cannot be decoded.</summary>

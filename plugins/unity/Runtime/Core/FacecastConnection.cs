@@ -154,6 +154,8 @@ namespace Facecast
             SessionChannel ch = Find(m, false);
             if (ch == null) return;
             WireDecoder.DecodePose(m.Data(1), 0, m.Length(1), _reader, ch.Poses.Back);
+            var every = ch.OnPose;
+            if (every != null) every(ch.Poses.Back);
             ch.Poses.Publish();
             ch.CountPose();
         }

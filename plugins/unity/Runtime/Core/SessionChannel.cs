@@ -15,6 +15,11 @@ namespace Facecast
         internal readonly byte[] PoseTopic;
         internal readonly bool WantsFrames;
         internal ulong LastFrameSeq = ulong.MaxValue;
+
+        /// <summary>Optional: called on the receive thread with every pose of this session, before it
+        /// becomes the latest (for recording or analysis; the mailbox keeps only the newest). Copy
+        /// what you keep: the header is reused.</summary>
+        public Action<PoseHeader> OnPose;
         long _framesReceived, _posesReceived, _frameGaps;
 
         internal SessionChannel(string session, bool wantsFrames)

@@ -41,40 +41,57 @@ namespace Facecast.CoreTests
             Assert.Throws<FormatException>(() => BakeFile.Parse(Small.Substring(0, Small.Length / 2)), "truncated");
         }
 
-        /// <summary>A real bake file from `facecast bake` (written by the test harness when available).</summary>
+        /// <summary>Real `facecast bake` output (JSON and CSV) for the test speech reads back with the
+        /// documented frame count and timing, and the jaw moves with the words.</summary>
         [Test]
-        public static void RealBakeFilesFromTheRuntimeRead()
+        public static void RealFacecastBakeFilesRead()
         {
-            if (Env.Repo == null) throw new AssertionException("needs --repo");
+            string speech = Env.Require(Env.Speech, "--speech");
             string dir = Path.Combine(Path.GetTempPath(), "facecast-unity-bake-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
             try
             {
-                string script = Path.Combine(dir, "write.py");
+                string json = Path.Combine(dir, "line.json"), csv = Path.Combine(dir, "line.csv");
+                string script = Path.Combine(dir, "bake.py");
                 File.WriteAllText(script,
-                    "import sys\nimport numpy as np\nfrom facecast.runtime.bake_format import write_bake\n" +
-                    "from facecast.runtime.facemotion import FaceMotion, Emotion\n" +
-                    "frames = []\nfor i in range(50):\n    m = FaceMotion(t=i / 25)\n    m.set('jawOpen', i / 49)\n    m.head.yaw = i * 0.5\n" +
-                    "    m.emotion = Emotion('sad', 0.25)\n    frames.append(m)\n" +
-                    "for ext in ('json', 'csv'):\n    write_bake(sys.argv[1] + '/line.' + ext, frames, 25.0, {'source': 'test'})\n");
-                using (var p = PeerProcess.Python(script + " " + dir)) { }
-                foreach (var ext in new[] { "json", "csv" })
+                    "import sys\nfrom facecast.cli import main\n" +
+                    "for out in sys.argv[2:]:\n    assert main(['bake', sys.argv[1], '-o', out, '--fps', '30', '--quiet']) == 0\n");
+                using (var p = PeerProcess.Python(script + " " + speech + " " + json + " " + csv))
+                    p.WaitExit(60000);
+                double seconds = WavSeconds(speech);
+                foreach (var path in new[] { json, csv })
                 {
-                    string path = Path.Combine(dir, "line." + ext);
-                    if (!File.Exists(path)) throw new AssertionException("the runtime wrote no " + path);
+                    string ext = Path.GetExtension(path);
+                    if (!File.Exists(path)) throw new AssertionException("facecast bake wrote no " + path);
                     var b = BakeFile.Load(path);
-                    Assert.Equal(50, b.Frames.Count, ext + " frames");
-                    Assert.Near(25.0, b.Fps, 1e-6, ext + " fps");
-                    Assert.Near(1.0, b.Frames[49]["jawOpen"], 1e-5, ext + " last jaw");
-                    Assert.Near(24.5, b.Frames[49].HeadYaw, 1e-4, ext + " last yaw");
-                    Assert.Equal("sad", b.Frames[10].EmotionLabel, ext + " emotion");
-                    Assert.Equal(1f, b.Frames[0].Visemes[0], ext + " silence viseme");
+                    Assert.Near(30.0, b.Fps, 1e-6, ext + " fps");
+                    Assert.Equal((int)Math.Ceiling(seconds * 30 - 1e-9), b.Frames.Count, ext + " frames = ceil(duration * fps)");
+                    for (int i = 0; i < b.Frames.Count; i++) Assert.Near(i / 30.0, b.Frames[i].T, 1e-4, ext + " t of frame " + i);
+                    float maxJaw = 0f, minJaw = 1f;
+                    foreach (var f in b.Frames) { maxJaw = Math.Max(maxJaw, f["jawOpen"]); minJaw = Math.Min(minJaw, f["jawOpen"]); }
+                    Assert.True(maxJaw - minJaw > 0.2f, ext + ": the jaw moves with the speech (" + minJaw + ".." + maxJaw + ")");
                     var m = new FaceMotion();
                     b.Sample(1.0, m);
-                    Assert.Near(25.0 / 49, m["jawOpen"], 1e-4, ext + " sample at 1 s");
+                    Assert.Near(b.Frames[30]["jawOpen"], m["jawOpen"], 1e-5, ext + " sample on a frame");
                 }
+                Assert.Near(seconds, BakeFile.Load(json).Duration, 1.0 / 30 + 1e-3, "duration");
             }
             finally { Directory.Delete(dir, true); }
+        }
+
+        static double WavSeconds(string path)
+        {
+            var b = File.ReadAllBytes(path);
+            int rate = BitConverter.ToInt32(b, 24), channels = BitConverter.ToInt16(b, 22);
+            int pos = 12;
+            while (pos + 8 <= b.Length)
+            {
+                int size = BitConverter.ToInt32(b, pos + 4);
+                if (b[pos] == 'd' && b[pos + 1] == 'a' && b[pos + 2] == 't' && b[pos + 3] == 'a')
+                    return Math.Min(size < 0 ? int.MaxValue : size, b.Length - pos - 8) / 2.0 / channels / rate;
+                pos += 8 + size + (size & 1);
+            }
+            throw new AssertionException("no data chunk in " + path);
         }
     }
 }

@@ -79,6 +79,16 @@ namespace Facecast.CoreTests
             _p.StandardInput.Flush();
         }
 
+        /// <summary>Closes stdin and waits for the process to end by itself; fails if it does not
+        /// or if it exits non-zero (with its stderr in the message).</summary>
+        public void WaitExit(int timeoutMs)
+        {
+            try { _p.StandardInput.Close(); } catch (Exception) { }
+            if (!_p.WaitForExit(timeoutMs)) { Kill(); throw new AssertionException("the process did not finish in " + timeoutMs + " ms: " + Stderr()); }
+            _p.WaitForExit();
+            if (_p.ExitCode != 0) throw new AssertionException("the process exited with " + _p.ExitCode + ": " + Stderr());
+        }
+
         public void Kill()
         {
             try { if (!_p.HasExited) _p.Kill(); } catch (InvalidOperationException) { }

@@ -84,45 +84,62 @@ namespace Facecast.CoreTests
                 Assert.Equal(25.0, pose.Fps, "fps");
                 int rate, channels;
                 float[] samples = ReadWav(speech, out rate, out channels);
+                // Every pose, as the receive thread sees it (the mailbox keeps only the newest).
+                var poses = new List<double[]>();
+                pose.Channel.OnPose = p =>
+                {
+                    lock (poses) poses.Add(new[] { p.Seq, p.Pts, p.Motion["jawOpen"], p.Session == "unity-pose" && p.Motion.T == p.Pts ? 1 : 0 });
+                };
                 var replies = new List<ControlReply>();
                 var got = new CountdownEvent(1);
                 Thread.Sleep(300); // the subscription reaches the PUB socket
                 pose.PushAudio(samples, 0, samples.Length, rate, channels, r => { lock (replies) replies.Add(r); got.Signal(); });
-                Assert.True(got.Wait(10000), "push_audio replied");
+                Assert.True(got.Wait(20000), "push_audio replied");
                 var pushed = replies[0];
                 Assert.True(pushed.Ok, "push_audio ok: " + pushed);
                 double startPts = pushed.Num("pts");
                 double duration = pushed.Num("duration_s");
                 Assert.Near(samples.Length / (double)rate, duration, 0.01, "duration_s of the pushed float32 speech");
+                // The clock runs in real time, so this takes about the speech's length (more on a busy machine).
+                WaitFor(() => { lock (poses) return poses.Count > 0 && poses[poses.Count - 1][1] >= startPts + duration; }, 60000,
+                    () => "poses past the end of the speech (pts " + startPts + " + " + duration + ")");
+                double[][] all;
+                lock (poses) all = poses.ToArray();
+                pose.Channel.OnPose = null;
+                float maxJaw = 0f;
+                int gaps = 0;
+                for (int i = 0; i < all.Length; i++)
+                {
+                    Assert.True(all[i][3] == 1, "pose " + i + " belongs to the session and motion.t equals pts");
+                    if (all[i][1] >= startPts + 0.2 && all[i][1] < startPts + duration) maxJaw = Math.Max(maxJaw, (float)all[i][2]);
+                    if (i == 0) continue;
+                    double dseq = all[i][0] - all[i - 1][0];
+                    Assert.True(dseq >= 1, "pose seq increases");
+                    if (dseq > 1) gaps++;
+                    Assert.Near(dseq / 25.0, all[i][1] - all[i - 1][1], 1e-6, "pts advances 1/fps per seq");
+                }
+                // On a loaded machine the server (or its PUB high-water mark) may drop some poses; seq
+                // gaps show them, and pts stays consistent with seq across every gap (checked above).
+                Assert.True(all.Length >= 10, "poses over the speech: " + all.Length + " (" + gaps + " seq gaps)");
+                Assert.Equal(0L, conn.DataErrors, "every data message decoded (" + conn.LastDataError + ")");
+                Assert.True(maxJaw > 0.15, "the jaw opens with the speech: max jawOpen " + maxJaw);
+                PoseHeader latest;
+                Assert.True(pose.Channel.Poses.TryTake(out latest) && latest.Seq >= (ulong)all[all.Length - 1][0], "the mailbox holds the newest pose");
 
-                // Follow the poses as the main thread would: take the latest each 'frame'.
-                var seqs = new List<ulong>();
-                var ptss = new List<double>();
-                float maxJaw = 0f, maxJawSilent = 0f;
-                int end = Environment.TickCount + (int)(Math.Min(duration, 2.5) * 1000) + 800;
-                while (Environment.TickCount - end < 0)
+                // --- many NPCs on one connection: each session's poses reach its own channel only.
+                var crowd = new List<FacecastSession>();
+                for (int i = 0; i < 8; i++)
+                    crowd.Add(FacecastSession.Open(conn, new SessionOptions { Session = "crowd-" + i, PoseOnly = true, Fps = 20 }));
+                WaitFor(() => crowd.TrueForAll(c => c.Channel.PosesReceived >= 15), 10000,
+                    () => "15 poses on each of 8 sessions (got " + string.Join(",", crowd.ConvertAll(c => c.Channel.PosesReceived.ToString()).ToArray()) + ")");
+                foreach (var c in crowd)
                 {
                     PoseHeader p;
-                    if (pose.Channel.Poses.TryTake(out p))
-                    {
-                        seqs.Add(p.Seq);
-                        ptss.Add(p.Pts);
-                        Assert.Equal("unity-pose", p.Session, "pose session");
-                        Assert.Equal(p.Pts, p.Motion.T, "motion t equals pts");
-                        float jaw = p.Motion["jawOpen"];
-                        if (p.Pts >= startPts + 0.2 && p.Pts < startPts + duration) maxJaw = Math.Max(maxJaw, jaw);
-                        if (p.Pts < startPts - 0.1) maxJawSilent = Math.Max(maxJawSilent, jaw);
-                    }
-                    Thread.Sleep(5);
+                    Assert.True(c.Channel.Poses.TryTake(out p), "pose waiting for " + c.Id);
+                    Assert.Equal(c.Id, p.Session, "no cross-talk between sessions");
+                    c.Close();
                 }
-                Assert.True(seqs.Count >= 40, "poses received: " + seqs.Count);
-                for (int i = 1; i < seqs.Count; i++)
-                {
-                    Assert.True(seqs[i] > seqs[i - 1], "pose seq increases");
-                    Assert.Near((seqs[i] - seqs[i - 1]) / 25.0, ptss[i] - ptss[i - 1], 1e-6, "pts advances 1/fps per seq");
-                }
-                Assert.Equal(0L, conn.DataErrors, "every data message decoded (" + conn.LastDataError + ")");
-                Assert.True(maxJaw > 0.2, "the jaw opens with the speech: max jawOpen " + maxJaw);
+                Assert.Equal(1, conn.Data.Connects, "one data connection for all sessions");
 
                 // --- frame session: portrait in, RGBA frames out.
                 var face = FacecastSession.Open(conn, new SessionOptions { Session = "unity-face", Size = 256, Fps = 25 });
