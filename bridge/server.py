@@ -236,23 +236,31 @@ class Server:
         log.info("serving control on %s, data on %s", self.control_endpoint, self.data_endpoint)
         try:
             while self._running.is_set():
-                events = dict(poller.poll(timeout=HEARTBEAT_S * 1000 / 2))
-                if self.control in events:
-                    for _ in range(64):  # then let the outbox through
-                        try:
-                            parts = self.control.recv_multipart(zmq.NOBLOCK, copy=True)
-                        except zmq.Again:
-                            break
-                        self._handle(parts)
-                self.outbox.silence()
-                self._flush()
-                now = time.monotonic()
-                if now >= next_status:
-                    self._publish_status()
-                    self._expire(now)
-                    next_status = now + HEARTBEAT_S
+                try:
+                    next_status = self._step(poller, next_status)
+                except Exception:  # a bug in one step must not end the service
+                    log.exception("service loop error (continuing)")
+                    time.sleep(0.01)
         finally:
             self._shutdown()
+
+    def _step(self, poller: zmq.Poller, next_status: float) -> float:
+        events = dict(poller.poll(timeout=HEARTBEAT_S * 1000 / 2))
+        if self.control in events:
+            for _ in range(64):  # then let the outbox through
+                try:
+                    parts = self.control.recv_multipart(zmq.NOBLOCK, copy=True)
+                except zmq.Again:
+                    break
+                self._handle(parts)
+        self.outbox.silence()
+        self._flush()
+        now = time.monotonic()
+        if now >= next_status:
+            self._publish_status()
+            self._expire(now)
+            next_status = now + HEARTBEAT_S
+        return next_status
 
     def _shutdown(self) -> None:
         for w in self.workers.values():
