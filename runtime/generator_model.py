@@ -38,9 +38,11 @@ INPUT_NAMES = (
     "iris_src",
     "geom",
     "colors",
+    "mouth_box",
+    "eye_box",
 )
 OUTPUT_NAMES = ("frames",)
-NEWTON_STEPS = 4
+NEWTON_STEPS = 3
 _B = ARKIT_INDEX
 
 
@@ -100,9 +102,11 @@ class GeneratorModel(nn.Module):
         iris_src,
         geom,
         colors,
+        mouth_box,
+        eye_box,
     ):
         n = motion.shape[0]
-        size = texture.shape[-1]
+        size = texture.shape[-1] // 2  # the texture is the portrait upscaled 2x
         k = ctrl.shape[0]
         bs = motion[:, :52].clamp(0.0, 1.0)
         head = motion[:, 52:58]
@@ -169,7 +173,44 @@ class GeneratorModel(nn.Module):
         w_low = torch.sigmoid((vn - (v_up + v_lo) / 2) / soft).unsqueeze(-1)
         bmap = back[:, 0] * (1 - w_low) + back[:, 1] * w_low  # (N, Gh, Gw, 2) source pixels
 
-        # --- eyes: lid distance fields and irises (moved by gaze), nearer eye wins per node.
+        # --- eyes: lid distance fields, the nearer eye wins per node.
+        eye_f, eye_d, eye_c = [], [], []
+        for e in range(2):
+            lid = out2[:, eye_index[18 * e : 18 * e + 18]]
+            lu, ll = lid[:, :9], lid[:, 9:]
+            eu, ev, enu, env, _ = _frame(lu, lu[:, 0], lu[:, 8], down, grid_nodes)
+            elu, elv, _, _, _ = _frame(ll, lu[:, 0], lu[:, 8], down, grid_nodes)
+            d_u = env - _curve(enu, eu, ev, 0.2)
+            d_l = _curve(enu, elu, elv, 0.2) - env
+            eye_f.append(torch.stack([d_u, d_l, enu], 1))
+            eye_c.append((lu[:, 0] + lu[:, 8]) / 2)
+            eye_d.append((grid_nodes.unsqueeze(0) - eye_c[-1][:, None, None]).norm(dim=-1))
+        eye_fields = torch.where((eye_d[0] < eye_d[1]).unsqueeze(1), eye_f[0], eye_f[1])
+
+        # --- the portrait warped over the whole moving region: one upsampling, one sampling.
+        rh, rw = region_pix.shape[0], region_pix.shape[1]
+        src_n = (bmap / size * 2 - 1).permute(0, 3, 1, 2)  # (N, 2, Gh, Gw) texture coordinates
+        grid = F.interpolate(src_n, size=(rh, rw), mode="bilinear", align_corners=True)
+        flat_grid = grid.permute(1, 0, 2, 3).reshape(1, 2, n * rh, rw).permute(0, 2, 3, 1)
+        # nearest lookup in the 2x texture (rig.py); the tiny offset breaks ties at the rest pose the
+        # same way everywhere
+        samp = F.grid_sample(
+            texture, flat_grid + 0.01 / size, mode="nearest", padding_mode="border", align_corners=False
+        )
+        region = samp.reshape(4, n * rh * rw).t()  # (N * Rh * Rw, 4) RGBA, frame-major
+
+        # --- layers, each drawn only inside a small box placed on its feature this frame.
+        region_lo = region_pix[0, 0] - 0.5
+        col = colors[:, :, None, None]
+        fh = (geom[0] * scale)[:, None, None, None]
+        gap_mid = (up_pts[:, 5] + lo_pts[:, 5]) / 2
+        mouth_tl, mouth_px = _place(gap_mid, mouth_box, region_lo, rh, rw)
+        mf = _sample_at(torch.cat([torch.stack([d_top, d_bot, un], 1)], 1), mouth_px, lo, span)
+        rgba, mask = _mouth_layer(mf, bs, col, fh, half_m[:, :, None, None])
+        region = _composite(region, rgba, mask, mouth_tl, n, rh, rw)
+
+        rad_roll = head[:, 2] * rad
+        cr, sr = rad_roll.cos(), rad_roll.sin()
         look = torch.stack(
             [
                 (bs[:, _B["eyeLookOutLeft"]] - bs[:, _B["eyeLookInLeft"]]) * 30,
@@ -181,112 +222,122 @@ class GeneratorModel(nn.Module):
         )
         use_gaze = gaze.abs().sum(-1, keepdim=True) > 1e-3
         gz = torch.where(use_gaze, gaze, look) * rad
-        roll = head[:, 2] * rad
-        cr, sr = roll.cos()[:, None, None], roll.sin()[:, None, None]
-        eyes = []
+        sclera = (colors[4] + colors[5]) / 2
         for e in range(2):
-            idx = eye_index[18 * e : 18 * e + 18]
-            lid = out2[:, idx]
-            lu, ll = lid[:, :9], lid[:, 9:]
-            eu, ev, enu, env, _ = _frame(lu, lu[:, 0], lu[:, 8], down, grid_nodes)
-            elu, elv, _, _, _ = _frame(ll, lu[:, 0], lu[:, 8], down, grid_nodes)
-            d_u = env - _curve(enu, eu, ev, 0.2)
-            d_l = _curve(enu, elu, elv, 0.2) - env
-            yaw_g = gz[:, 2 - 2 * e]
-            pitch_g = gz[:, 3 - 2 * e]
+            tl, px = _place(eye_c[e], eye_box, region_lo, rh, rw)
+            ef = _sample_at(torch.cat([eye_fields, bmap.permute(0, 3, 1, 2)], 1), px, lo, span)
+            # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
             rho = 0.42 * geom[6 + e] * scale
-            ox, oy = rho * yaw_g.sin(), -rho * pitch_g.sin()
-            off = torch.stack([ox * cr[:, 0, 0] - oy * sr[:, 0, 0], ox * sr[:, 0, 0] + oy * cr[:, 0, 0]], -1)
+            ox, oy = rho * gz[:, 2 - 2 * e].sin(), -rho * gz[:, 3 - 2 * e].sin()
+            off = torch.stack([ox * cr - oy * sr, ox * sr + oy * cr], -1)
             centre = out2[:, iris_index[e]] + off
-            rel = grid_nodes.unsqueeze(0) - centre[:, None, None]
-            r_out = geom[4 + e] * scale
-            i_sdf = r_out[:, None, None] - rel.norm(dim=-1)
+            rel = px - centre[:, None, None]
+            i_sdf = (geom[4 + e] * scale)[:, None, None] - rel.norm(dim=-1)
             inv = 1 / scale[:, None, None]
-            isx = iris_src[e, 0] + (rel[..., 0] * cr + rel[..., 1] * sr) * inv
-            isy = iris_src[e, 1] + (-rel[..., 0] * sr + rel[..., 1] * cr) * inv
-            o_sdf = 1.08 * geom[4 + e] - (bmap - iris_src[e]).norm(dim=-1)
-            dist = (grid_nodes.unsqueeze(0) - (lu[:, 0] + lu[:, 8])[:, None, None] / 2).norm(dim=-1)
-            eyes.append((torch.stack([d_u, d_l, i_sdf, isx, isy, o_sdf, enu], 1), dist))
-        pick = (eyes[0][1] < eyes[1][1]).unsqueeze(1)
-        eye_ch = torch.where(pick, eyes[0][0], eyes[1][0])
-
-        # --- one upsampling of every smooth field to the region's full resolution.
-        norm = bmap / size * 2 - 1
-        iris_n = eye_ch[:, 3:5] / size * 2 - 1
-        low = torch.cat(
-            [
-                norm.permute(0, 3, 1, 2),
-                torch.stack([d_top, d_bot, un], 1),
-                eye_ch[:, 0:3],
-                iris_n,
-                eye_ch[:, 5:7],
-            ],
-            1,
-        )
-        rh, rw = region_pix.shape[0], region_pix.shape[1]
-        full = F.interpolate(low, size=(rh, rw), mode="bilinear", align_corners=True)
-        grid, m_top, m_bot, m_u = full[:, 0:2], full[:, 2:3], full[:, 3:4], full[:, 4:5]
-        e_up, e_lo, e_iris, e_src, e_old, e_u = (
-            full[:, 5:6],
-            full[:, 6:7],
-            full[:, 7:8],
-            full[:, 8:10],
-            full[:, 10:11],
-            full[:, 11:12],
-        )
-
-        # --- sample the portrait once (irises from their own place), batch folded into the grid.
-        m_eye = torch.sigmoid(e_up / 0.6) * torch.sigmoid(e_lo / 0.6) * torch.sigmoid((0.97 - e_u.abs()) * 40)
-        m_iris = torch.sigmoid(e_iris / 0.6) * m_eye
-        grid = grid + m_iris * (e_src - grid)
-        flat = grid.permute(1, 0, 2, 3).reshape(1, 2, n * rh, rw).permute(0, 2, 3, 1)
-        samp = F.grid_sample(texture, flat, mode="bilinear", padding_mode="border", align_corners=False)
-        samp = samp.reshape(4, n, rh, rw).permute(1, 0, 2, 3)
-        rgb, alpha = samp[:, 0:3], samp[:, 3:4]
-
-        # --- sclera where the portrait's iris was and the moved iris is not.
-        m_scl = m_eye * torch.sigmoid(e_old / 0.6) * (1 - m_iris)
-        sclera = ((colors[4] + colors[5]) / 2)[None, :, None, None] * (0.8 + 0.2 * (e_up / 4).clamp(0, 1))
-        rgb = rgb + m_scl * (sclera - rgb)
-
-        # --- mouth interior: cavity, tongue, lower and upper teeth, in the portrait's colours.
-        col = colors[:, :, None, None]
-        fh = (geom[0] * scale)[:, None, None, None]
-        half = half_m[:, :, None, None]
-        u2 = m_u * m_u
-        gap = F.relu(m_top + m_bot)
-        m_in = (
-            torch.sigmoid(m_top / 0.6) * torch.sigmoid(m_bot / 0.6) * torch.sigmoid((0.97 - m_u.abs()) * 40)
-        )
-        depth = (torch.minimum(m_top, m_bot) / (0.5 * gap + 1)).clamp(0, 1)
-        cav = col[1] * (1 - 0.5 * depth) * (1 - 0.3 * u2)
-        t_h = 0.4 * gap * F.relu(1 - u2 / 0.56)
-        m_tg = torch.sigmoid((t_h - m_bot) / 0.8)
-        tongue = col[3] * (0.7 + 0.3 * (1 - m_bot / (t_h + 1)).clamp(0, 1))
-        k_t = m_u * half / (0.16 * half + 1e-3)
-        seam = torch.exp(-(((k_t - torch.round(k_t)).abs() * 0.16 * half / 0.8) ** 2))
-        t_shade = (1 - 0.35 * seam) * (1 - 0.45 * u2)
-        lateral = torch.sigmoid((0.72 - m_u.abs()) * 25)
-        up_h = 0.06 * fh * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
-        lo_h = 0.04 * fh * torch.sqrt(F.relu(1 - u2 / 0.49) + 1e-6)
-        m_ut = torch.sigmoid((up_h - m_top) / 0.6) * lateral
-        m_lt = torch.sigmoid((lo_h - m_bot) / 0.6) * lateral
-        up_t = col[2] * t_shade * (0.72 + 0.28 * (m_top / (0.3 * up_h + 1e-3)).clamp(0, 1))
-        lo_t = col[2] * t_shade * 0.85
-        inside = cav + m_tg * (tongue - cav)
-        inside = inside + m_lt * (lo_t - inside)
-        inside = inside + m_ut * (up_t - inside)
-        rgb = rgb + m_in * (inside - rgb)
-        # tongue out: over the lower lip, below the upper lip.
-        t_out = bs[:, _B["tongueOut"]][:, None, None, None]
-        ext = 0.12 * fh * t_out
-        ell = 1 - u2 / 0.18 - ((m_bot + 0.3 * ext) / (ext + 1)) ** 2
-        m_to = torch.sigmoid(ell * 6) * torch.sigmoid(m_top / 0.6) * (t_out * 5).clamp(0, 1)
-        rgb = rgb + m_to * (col[3] * (0.85 + 0.15 * ell.clamp(0, 1)) - rgb)
-        alpha = torch.maximum(alpha, torch.maximum(m_in, m_to))
+            c_, s_ = cr[:, None, None], sr[:, None, None]
+            isx = iris_src[e, 0] + (rel[..., 0] * c_ + rel[..., 1] * s_) * inv
+            isy = iris_src[e, 1] + (-rel[..., 0] * s_ + rel[..., 1] * c_) * inv
+            iris_px = F.grid_sample(
+                texture,
+                (torch.stack([isx, isy], -1) / size * 2 - 1).reshape(1, -1, isx.shape[-1], 2),
+                mode="bilinear",
+                padding_mode="border",
+                align_corners=False,
+            )
+            iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
+            o_sdf = 1.08 * geom[4 + e] - (ef[:, 3:5] - iris_src[e][None, :, None, None]).norm(dim=1)
+            m_eye = torch.sigmoid(ef[:, 0] / 0.6) * torch.sigmoid(ef[:, 1] / 0.6)
+            m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
+            m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye
+            m_scl = m_eye * torch.sigmoid(o_sdf / 0.6).unsqueeze(1) * (1 - m_iris)
+            shade = 0.8 + 0.2 * (ef[:, 0:1] / 4).clamp(0, 1)
+            base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
+            rgb = base[:, 0:3] + m_scl * (sclera[None, :, None, None] * shade - base[:, 0:3])
+            rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
+            mask = torch.clamp(m_scl + m_iris, 0, 1)
+            region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), mask, tl, n, rh, rw, replace=True)
 
         # --- to uint8 and paste the region into the still background.
-        region = torch.cat([rgb, alpha], 1).clamp(0, 1) * 255 + 0.5
-        region = region.to(torch.uint8).permute(0, 2, 3, 1).reshape(n, rh * rw, 4)
+        region = (region.clamp(0, 1) * 255 + 0.5).to(torch.uint8).reshape(n, rh * rw, 4)
         frames = torch.cat([background.expand(n, -1, -1), region], 1).index_select(1, paste_index)
         return frames.reshape(n, size, size, 4)
+
+
+def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh, rw):
+    """Integer top-left (N, 2) of a box centred on `centre`, kept inside the region, and the
+    box's pixel-centre coordinates (N, h, w, 2)."""
+    dims = torch.stack([box[0, -1, 0] + 0.5, box[-1, 0, 1] + 0.5])  # (w, h) as floats
+    limit = torch.stack([region_lo[0] * 0 + rw, region_lo[1] * 0 + rh]) - dims
+    tl = torch.round(centre - region_lo - dims / 2)
+    tl = torch.minimum(torch.maximum(tl, torch.zeros_like(tl)), limit)
+    px = box.unsqueeze(0) + (tl + region_lo)[:, None, None]
+    return tl, px
+
+
+def _sample_at(fields: torch.Tensor, px: torch.Tensor, lo: torch.Tensor, span: torch.Tensor):
+    """Low-res fields (N, C, Gh, Gw) bilinearly read at pixel coordinates (N, h, w, 2)."""
+    return F.grid_sample(
+        fields, (px - lo) / span * 2 - 1, mode="bilinear", padding_mode="border", align_corners=True
+    )
+
+
+def _box_index(tl: torch.Tensor, n, rh, rw, bh, bw) -> torch.Tensor:
+    ti = tl.to(torch.int64)
+    iy = torch.arange(bh, dtype=torch.int64)[None, :, None] + ti[:, 1, None, None]
+    ix = torch.arange(bw, dtype=torch.int64)[None, None, :] + ti[:, 0, None, None]
+    frame = (torch.arange(n, dtype=torch.int64) * (rh * rw))[:, None, None]
+    return (frame + iy * rw + ix).reshape(-1)
+
+
+def _gather_box(region: torch.Tensor, tl, n, rh, rw, bh, bw) -> torch.Tensor:
+    idx = _box_index(tl, n, rh, rw, bh, bw)
+    return region.index_select(0, idx).reshape(n, bh, bw, 4).permute(0, 3, 1, 2)
+
+
+def _composite(region, rgba, mask, tl, n, rh, rw, replace: bool = False):
+    """Blend a box layer (N, 4, h, w) into the flat region with its mask (N, 1, h, w)."""
+    bh, bw = rgba.shape[2], rgba.shape[3]
+    idx = _box_index(tl, n, rh, rw, bh, bw)
+    if replace:
+        new = rgba
+    else:
+        base = region.index_select(0, idx).reshape(n, bh, bw, 4).permute(0, 3, 1, 2)
+        rgb = base[:, 0:3] + mask * (rgba[:, 0:3] - base[:, 0:3])
+        new = torch.cat([rgb, torch.maximum(base[:, 3:4], rgba[:, 3:4])], 1)
+    vals = new.permute(0, 2, 3, 1).reshape(-1, 4)
+    return region.scatter(0, idx[:, None].expand(-1, 4), vals)
+
+
+def _mouth_layer(mf: torch.Tensor, bs: torch.Tensor, col: torch.Tensor, fh: torch.Tensor, half: torch.Tensor):
+    """Mouth interior from the lip-gap distance fields: dark cavity, tongue, lower and upper teeth
+    (soft shapes shaded from the portrait's own colours), and the tongue out over the lower lip."""
+    m_top, m_bot, m_u = mf[:, 0:1], mf[:, 1:2], mf[:, 2:3]
+    u2 = m_u * m_u
+    gap = F.relu(m_top + m_bot)
+    m_in = torch.sigmoid(m_top / 0.6) * torch.sigmoid(m_bot / 0.6) * torch.sigmoid((0.97 - m_u.abs()) * 40)
+    depth = (torch.minimum(m_top, m_bot) / (0.5 * gap + 1)).clamp(0, 1)
+    cav = col[1] * (1 - 0.5 * depth) * (1 - 0.3 * u2)
+    t_h = 0.4 * gap * F.relu(1 - u2 / 0.56)
+    m_tg = torch.sigmoid((t_h - m_bot) / 0.8)
+    tongue = col[3] * (0.7 + 0.3 * (1 - m_bot / (t_h + 1)).clamp(0, 1))
+    k_t = m_u * half / (0.16 * half + 1e-3)
+    seam = torch.exp(-(((k_t - torch.round(k_t)).abs() * 0.16 * half / 0.8) ** 2))
+    t_shade = (1 - 0.35 * seam) * (1 - 0.45 * u2)
+    lateral = torch.sigmoid((0.72 - m_u.abs()) * 25)
+    up_h = 0.06 * fh * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
+    lo_h = 0.04 * fh * torch.sqrt(F.relu(1 - u2 / 0.49) + 1e-6)
+    m_ut = torch.sigmoid((up_h - m_top) / 0.6) * lateral
+    m_lt = torch.sigmoid((lo_h - m_bot) / 0.6) * lateral
+    up_t = col[2] * t_shade * (0.72 + 0.28 * (m_top / (0.3 * up_h + 1e-3)).clamp(0, 1))
+    lo_t = col[2] * t_shade * 0.85
+    inside = cav + m_tg * (tongue - cav)
+    inside = inside + m_lt * (lo_t - inside)
+    inside = inside + m_ut * (up_t - inside)
+    t_out = bs[:, _B["tongueOut"]][:, None, None, None]
+    ext = 0.12 * fh * t_out
+    ell = 1 - u2 / 0.18 - ((m_bot + 0.3 * ext) / (ext + 1)) ** 2
+    m_to = torch.sigmoid(ell * 6) * torch.sigmoid(m_top / 0.6) * (t_out * 5).clamp(0, 1)
+    tongue_out = col[3] * (0.85 + 0.15 * ell.clamp(0, 1))
+    mask = torch.maximum(m_in, m_to)
+    rgb = inside + m_to / (mask + 1e-6) * (tongue_out - inside)
+    return torch.cat([rgb, mask], 1), mask

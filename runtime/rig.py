@@ -33,9 +33,13 @@ class RigOptions:
     """Geometry knobs of the rig (fractions of the face size unless noted)."""
 
     min_spacing: float = 0.035  # thinning of interior mesh points, fraction of face height
-    hair_rings: tuple[float, ...] = (1.18, 1.45, 1.75)  # face-oval scale of the hair/ear rings
-    ring_weights: tuple[float, ...] = (1.0, 0.9, 0.55)  # how much each ring follows the head
-    region_margin: float = 0.25  # margin of the moving region around the head, fraction of face height
+    hair_rings: tuple[float, ...] = (1.15, 1.35)  # face-oval scale of the hair/ear rings
+    ring_weights: tuple[float, ...] = (1.0, 0.8)  # how much each ring follows the head
+    falloff: tuple[float, float] = (
+        0.1,
+        0.26,
+    )  # warp fades to zero this far from moving points (face heights)
+    region_margin: float = 0.28  # margin of the moving region around the head, face heights
     tps_reg: float = 1e-4  # thin-plate smoothing (keeps the spline calm between close points)
 
 
@@ -112,14 +116,18 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # Nodes far from anything that moves get exactly zero displacement: a spline bends everywhere,
     # and even a tenth of a pixel of drift would make the background shimmer.
     dist = np.min(np.linalg.norm(nodes.reshape(-1, 1, 2) - moving[None], axis=-1), axis=1)
-    tps *= _smooth(0.75, 0.35, dist / face.height)[None, :, None]
+    tps *= _smooth(opt.falloff[1], opt.falloff[0], dist / face.height)[None, :, None]
 
     ry, rx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     region_pix = np.stack([rx, ry], -1)
     paste = np.arange(S * S, dtype=np.int64).reshape(S, S)
     paste[y0:y1, x0:x1] = S * S + np.arange(Rh * Rw).reshape(Rh, Rw)
 
+    # The warp samples the portrait with nearest-neighbour lookups (several times cheaper than
+    # bilinear in onnxruntime's CPU GridSample) from a copy upscaled 2x, which keeps the lookup
+    # error at a quarter pixel.
     texture = np.concatenate([img.astype(np.float32) / 255.0, matte[..., None]], -1)
+    texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
     background = np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1)
     colors = portrait_colors(img, src, face)
     geom = np.array(
@@ -152,6 +160,10 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         "iris_index": idx(IRIS_CENTERS),
         "iris_src": src[list(IRIS_CENTERS), :2].astype(np.float32),
         "geom": geom,
+        "mouth_box": _box_offsets(1.6 * np.linalg.norm(src[291, :2] - src[61, :2]), 0.55 * face.height),
+        "eye_box": _box_offsets(
+            1.6 * max(eye_width(src, 0), eye_width(src, 1)), 1.1 * max(eye_width(src, 0), eye_width(src, 1))
+        ),
         "colors": colors.astype(np.float32),
     }
 
@@ -167,9 +179,16 @@ def _region_box(moving: np.ndarray, face, margin: float, S: int) -> tuple[int, i
     return int(x0), int(y0), int(x1), int(y1)
 
 
+def _box_offsets(w: float, h: float) -> np.ndarray:
+    """Pixel-centre offsets (h, w, 2) of a layer box: the graph draws the mouth and each eye only
+    inside such a box, placed per frame on the feature (its shape sets the box size)."""
+    yy, xx = np.mgrid[0 : int(np.ceil(h)), 0 : int(np.ceil(w))].astype(np.float32) + 0.5
+    return np.stack([xx, yy], -1)
+
+
 def _background_anchors(matte, moving, box, face, S: int) -> np.ndarray:
-    """Fixed points on the background inside the moving region: a spline bends everywhere, so
-    the background is pinned wherever it is clearly background and not next to the head."""
+    """Fixed points inside the moving region: a spline bends everywhere, so the background and
+    the body are pinned wherever they are not next to the head."""
     x0, y0, x1, y1 = box
     step = S / 14
     gy, gx = np.mgrid[y0 + step / 2 : y1 : step, x0 + step / 2 : x1 : step]
@@ -177,8 +196,10 @@ def _background_anchors(matte, moving, box, face, S: int) -> np.ndarray:
     m = cv2.GaussianBlur(matte, (0, 0), S / 100)
     ci = np.clip(cand.astype(int), 0, S - 1)
     bg = m[ci[:, 1], ci[:, 0]] < 0.05
+    _, b = face.local(cand)
+    body = b > 0.75  # shoulders and chest: the head turns, the body stays
     far = np.min(np.linalg.norm(cand[:, None] - moving[None], axis=-1), axis=1) > 0.3 * face.height
-    return cand[bg & far]
+    return cand[(bg | body) & far]
 
 
 def _box_border(x0: int, y0: int, x1: int, y1: int, spacing: float) -> np.ndarray:
@@ -331,7 +352,7 @@ def head_rings(lm, face: FaceFrame, scales, weights, matte: np.ndarray, S: int):
         out.append(np.column_stack([p, z]))
         w.append(wt * (1 - 0.5 * lower))
     chin = lm[152, :2]
-    for depth, wt in ((0.35, 0.6), (0.7, 0.3)):
+    for depth, wt in ((0.3, 0.5),):
         for lat in (-0.55, 0.0, 0.55):
             p = chin + face.down * depth * face.height + face.right * lat * face.ipd
             out.append(np.array([[p[0], p[1], face.pivot[2]]]))

@@ -42,6 +42,8 @@ DYNAMIC_AXES = {
     "iris_src": {},
     "geom": {},
     "colors": {},
+    "mouth_box": {0: "mouth_h", 1: "mouth_w"},
+    "eye_box": {0: "eye_h", 1: "eye_w"},
     "frames": {0: "batch", 1: "size", 2: "size_w"},
 }
 
@@ -62,7 +64,7 @@ def example_inputs(size: int = 64) -> tuple:
     paste[: rh * rw] = size * size + np.arange(rh * rw)
     arrays = {
         "motion": np.zeros((2, 62), f32),
-        "texture": rng.random((1, 4, size, size), dtype=f32),
+        "texture": rng.random((1, 4, 2 * size, 2 * size), dtype=f32),
         "background": np.zeros((1, size * size, 4), np.uint8),
         "paste_index": paste,
         "region_pix": np.stack([rx, ry], -1),
@@ -78,6 +80,8 @@ def example_inputs(size: int = 64) -> tuple:
         "iris_src": np.full((2, 2), 30.0, f32),
         "geom": np.array([30, 32, 40, 10, 2, 2, 8, 8], f32),
         "colors": rng.random((8, 3), dtype=f32),
+        "mouth_box": np.stack(np.meshgrid(np.arange(9) + 0.5, np.arange(7) + 0.5), -1).astype(f32),
+        "eye_box": np.stack(np.meshgrid(np.arange(6) + 0.5, np.arange(4) + 0.5), -1).astype(f32),
     }
     return tuple(torch.from_numpy(v) for v in arrays.values())
 
