@@ -173,8 +173,28 @@ int main(void)
 		CHECK(msg.frame.pixels[0] == (unsigned char)seq && msg.frame.pixels[100] == (unsigned char)(seq + 100));
 	}
 
+	/* an empty session subscribes to every session's frames */
+	fc_receiver_options any_opts = opts;
+	any_opts.session = "";
+	any_opts.latest_only = false; /* keep both sessions' frames to look at them */
+	fc_receiver *any = NULL;
+	CHECK_ERR(fc_receiver_create(&any_opts, &any), FC_OK);
+	if (any != NULL && handshake(pub, any, "npc-1")) {
+		send_frame(pub, "npc-10", 0, 0.0, 8, 8, 0);
+		send_frame(pub, "npc-1", 5, 0.2, 16, 16, 0);
+		CHECK_ERR(next_frame(any, &msg), FC_OK);
+		CHECK_STR(msg.frame.header.session, "npc-10");
+		CHECK_ERR(next_frame(any, &msg), FC_OK);
+		CHECK_STR(msg.frame.header.session, "npc-1");
+		/* the npc-1 receiver got only its own frame */
+		CHECK_ERR(next_frame(rx, &msg), FC_OK);
+		CHECK_STR(msg.frame.header.session, "npc-1");
+		CHECK_EQ_U64(msg.frame.header.width, 16);
+	}
+	fc_receiver_destroy(any);
+
 	/* bad messages on the wire are consumed and reported */
-	send_frame(pub, "npc-1", 5, 0.2, 16, 16, -1);
+	send_frame(pub, "npc-1", 6, 0.24, 16, 16, -1);
 	CHECK_ERR(next_frame(rx, &msg), FC_ERR_PIXELS);
 	zmq_send(pub, "frame/npc-1/", 12, ZMQ_SNDMORE);
 	zmq_send(pub, "\x81\xa1v\x01", 4, 0);
@@ -191,7 +211,7 @@ int main(void)
 	CHECK(waited >= 0.05 && waited < 2.0);
 
 	/* a backlog: the newest frame wins, the older ones are skipped */
-	for (uint64_t seq = 6; seq < 9; seq++)
+	for (uint64_t seq = 7; seq < 10; seq++)
 		send_frame(pub, "npc-1", seq, 0.04 * (double)seq, 64, 32, 0);
 	send_status(pub, "npc-1");
 	sleep_ms(1000); /* all four messages queued in the receiver (loopback: microseconds; slack for a loaded machine)
@@ -200,7 +220,7 @@ int main(void)
 	fc_receiver_get_stats(rx, &before);
 	CHECK_ERR(fc_receiver_next(rx, &msg), FC_OK);
 	CHECK(msg.kind == FC_MESSAGE_FRAME);
-	CHECK_EQ_U64(msg.frame.header.seq, 8);
+	CHECK_EQ_U64(msg.frame.header.seq, 9);
 	fc_receiver_get_stats(rx, &after);
 	CHECK_EQ_U64(after.skipped - before.skipped, 2);
 	CHECK_ERR(fc_receiver_next(rx, &msg), FC_OK); /* the heartbeat seen while draining */
@@ -225,7 +245,7 @@ int main(void)
 		CHECK_EQ_U64(msg.frame.header.seq, 0);
 		CHECK_EQ_U64(msg.frame.header.width, 32);
 		fc_receiver_get_stats(rx, &after);
-		CHECK(after.seq_gaps >= 1); /* 8 -> 0 */
+		CHECK(after.seq_gaps >= 1); /* 9 -> 0 */
 		CHECK(after.rejected == 3);
 		printf("frames %llu, skipped %llu, rejected %llu, statuses %llu, seq gaps %llu\n",
 		       (unsigned long long)after.frames, (unsigned long long)after.skipped,
