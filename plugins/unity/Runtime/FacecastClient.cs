@@ -50,6 +50,8 @@ namespace Facecast
         public int seed;
 
         public bool connectOnEnable = true;
+        [Tooltip("Reopen the session (and reload the portrait) when the runtime no longer lists it, e.g. after `facecast serve` restarted.")]
+        public bool autoReopen = true;
 
         [Serializable] public class ErrorEvent : UnityEvent<string> { }
         public UnityEvent onReady = new UnityEvent();
@@ -61,6 +63,9 @@ namespace Facecast
         FacecastSession _session;
         long _motionVersion;
         int _generation;
+        StatusMessage _lastStatus;
+        int _missingFromStatus;
+        float _readySince;
         ControlValues _sent;
         bool _controlsSent;
 
@@ -154,6 +159,8 @@ namespace Facecast
                     {
                         if (gen != _generation) return;
                         State = FacecastClientState.Ready;
+                        _readySince = UnityEngine.Time.unscaledTime;
+                        _missingFromStatus = 0;
                         onReady.Invoke();
                     });
                 }
@@ -220,6 +227,26 @@ namespace Facecast
                 RaiseMotionUpdated();
             }
             if (_session != null && ControlsChanged()) SendControls();
+            if (autoReopen) WatchStatus();
+        }
+
+        /// <summary>A runtime that restarted has forgotten every session: when two status messages in
+        /// a row (sent at least once a second) no longer list ours, open it again.</summary>
+        void WatchStatus()
+        {
+            var conn = _connection;
+            if (State != FacecastClientState.Ready || conn == null || _session == null) return;
+            var status = conn.LatestStatus;
+            if (status == null || ReferenceEquals(status, _lastStatus)) return;
+            _lastStatus = status;
+            if (UnityEngine.Time.unscaledTime - _readySince < 2f) return; // statuses sent before we opened
+            bool listed = false;
+            foreach (var s in status.Sessions) if (s.Session == _session.Id) { listed = true; break; }
+            _missingFromStatus = listed ? 0 : _missingFromStatus + 1;
+            if (_missingFromStatus < 2) return;
+            Debug.LogWarning("[facecast] " + name + ": the runtime no longer has session " + _session.Id + "; reopening it", this);
+            Disconnect();
+            Connect();
         }
 
         Dictionary<string, object> BuildControls()

@@ -122,6 +122,29 @@ namespace Facecast.CoreTests
             }
         }
 
+        [Test]
+        public static void NpcsWithTheSameEndpointsShareOneConnection()
+        {
+            string data = "tcp://127.0.0.1:" + FreePort();
+            var a = FacecastConnection.Acquire("tcp://127.0.0.1:1", data);
+            var b = FacecastConnection.Acquire("tcp://127.0.0.1:1", data);
+            var other = FacecastConnection.Acquire("tcp://127.0.0.1:2", data);
+            Assert.True(ReferenceEquals(a, b), "same endpoints: one connection");
+            Assert.True(!ReferenceEquals(a, other), "other endpoints: another connection");
+            var ch1 = a.Attach("npc-1", true);
+            var ch2 = b.Attach("npc-2", false);
+            a.Release();
+            var c = FacecastConnection.Acquire("tcp://127.0.0.1:1", data);
+            Assert.True(ReferenceEquals(b, c), "still shared while one NPC holds it");
+            c.Release();
+            b.Release();
+            var d = FacecastConnection.Acquire("tcp://127.0.0.1:1", data);
+            Assert.True(!ReferenceEquals(b, d), "the last release closed it; a new one is made");
+            d.Release();
+            other.Release();
+            Assert.True(ch1.Session == "npc-1" && ch2.Session == "npc-2", "channels");
+        }
+
         static int FreePort()
         {
             var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -132,7 +132,7 @@ namespace UnityEngine
         public void Play() { }
     }
     public sealed class AudioSettings { public static int outputSampleRate { get { return 48000; } } }
-    public static class Time { public static float deltaTime { get { return 0; } } }
+    public static class Time { public static float deltaTime { get { return 0; } } public static float unscaledTime { get { return 0; } } }
     public static class Mathf
     {
         public static int Max(int a, int b) { return a; }
