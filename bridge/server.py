@@ -454,10 +454,10 @@ class Server:
             changes.pop("size", None),
             changes.pop("background", None),
         )
-        controls = controls_from_map(s.controls, changes)
-        s.set_controls(controls)
         if size is not None and size != s.options.size and s.loading:
             raise SessionBusy(f"session {s.id!r} is still loading an avatar; set the size afterwards")
+        controls = controls_from_map(s.controls, changes)  # validates all before changing anything
+        s.set_controls(controls)
         if fps is not None:
             w.submit(lambda: w.publish(s.set_fps(fps)))
         if background is not None:
