@@ -35,6 +35,7 @@ SIZE_RANGE = (256, 1024)
 UNSURE_LIMIT = 0.045  # fraction of hazy (0.15-0.85) segmentation pixels above which GrabCut refines
 CONFIDENT_SCORE = 0.75  # one detection this sure is a face ...
 MIN_VOTES = 3  # ... else it must be found on this many (variant, detector) attempts
+TILE_SCORE = 0.6  # tiles are searched only when nothing else worked: ask a little more of them
 
 
 @dataclass
@@ -209,17 +210,25 @@ def _find_faces(rgb: np.ndarray) -> list[fl.FaceBox]:
     return fl.suppress_overlaps(sorted(faces, key=lambda b: -b.w * b.h))
 
 
-def _detect_tiled(rgb: np.ndarray, tile: int = 512) -> list[fl.FaceBox]:
-    """Small faces in big pictures: the detectors see at most 192 px, so search overlapping tiles."""
-    base, back = next(_variants(rgb))
+def _detect_tiled(rgb: np.ndarray, tile: int = 384) -> list[fl.FaceBox]:
+    """Small faces in big pictures: the detectors see at most 192 px, so a 64 px face in a 4000 px
+    photo is invisible to them. Search overlapping tiles of the picture at up to 2560 px instead."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, 2560.0 / max(h, w))
+    base = (
+        rgb
+        if scale == 1.0
+        else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    )
     bh, bw = base.shape[:2]
     if max(bh, bw) <= tile:
         return []
+    back = np.array([[w / bw, 0, 0], [0, h / bh, 0]], np.float64)
     found: list[fl.FaceBox] = []
-    for y in range(0, max(bh - tile, 0) + tile // 2, tile // 2):
-        for x in range(0, max(bw - tile, 0) + tile // 2, tile // 2):
-            y0, x0 = min(y, max(bh - tile, 0)), min(x, max(bw - tile, 0))
-            for b in fl.detect_faces(base[y0 : y0 + tile, x0 : x0 + tile]):
+    step = tile // 2
+    for y0 in sorted({min(y, max(bh - tile, 0)) for y in range(0, bh, step)}):
+        for x0 in sorted({min(x, max(bw - tile, 0)) for x in range(0, bw, step)}):
+            for b in fl.detect_faces(base[y0 : y0 + tile, x0 : x0 + tile], min_score=TILE_SCORE):
                 found.append(_map_box(fl.FaceBox(b.x + x0, b.y + y0, b.w, b.h, b.score), back))
     return fl.suppress_overlaps(sorted(found, key=lambda b: -b.w * b.h))
 
