@@ -66,6 +66,12 @@ def matte_path(path: Path) -> Path:
     return path.with_name(path.stem + ".matte.mp4")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class _FfmpegPipe:
     """One ffmpeg process reading raw frames on stdin and writing to a temporary file."""
 
@@ -84,6 +90,7 @@ class _FfmpegPipe:
         fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
         os.close(fd)
         self.tmp = Path(tmp)
+        self.tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; the finished file gets the usual mode
         cmd = [
             ffmpeg_exe(),
             "-nostdin",

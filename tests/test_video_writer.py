@@ -1,5 +1,6 @@
 """The writer against a real ffmpeg: files decode back, audio and video line up, nothing half-written."""
 
+import os
 import subprocess
 import wave
 
@@ -53,6 +54,9 @@ def test_mp4_audio_and_video_line_up_within_a_frame(tmp_path):
     out = tmp_path / "sync.mp4"
     with VideoWriter(out, SIZE, FPS, audio=wav, metadata={"comment": "test"}) as w:
         w.write(_flash_clip(75, flashes))
+    assert out.stat().st_mode & 0o044 == 0o044 or os.umask(os.umask(0)) & 0o044, (
+        "file must get the usual mode"
+    )
     meta, frames = _decode_frames(out)
     assert meta["fps"] == FPS and frames.shape[0] == 75
     bright = np.flatnonzero(frames.mean(axis=(1, 2, 3)) > 128)
