@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ MIN_FACE_PX = 48  # landmark box width below which detail is too poor to animate
 MAX_YAW_DEG = 45.0  # beyond this the far side of the face is hidden: the rig cannot turn it back
 SIMILAR_FACE_RATIO = 0.6  # a second face at least this wide (relative) makes the choice ambiguous
 SIZE_RANGE = (256, 1024)
+MAX_PIXELS = 100_000_000  # refuse absurd pictures before decoding them (a 100 MP RGB image is 300 MB)
 UNSURE_LIMIT = 0.045  # fraction of hazy (0.15-0.85) segmentation pixels above which GrabCut refines
 CONFIDENT_SCORE = 0.75  # one detection this sure is a face ...
 MIN_VOTES = 3  # ... else it must be found on this many (variant, detector) attempts
@@ -95,13 +97,27 @@ def _read_source(source: str | Path | bytes) -> tuple[bytes, str]:
 def decode_image(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Decode to (H, W, 3) uint8 RGB plus the alpha channel (float32 0..1) when the picture has a
     transparent part. Honours EXIF orientation; handles grayscale, palette, 16-bit, RGBA, WebP."""
-    try:
-        from PIL import Image, ImageOps
+    from PIL import Image, ImageOps
 
-        with Image.open(io.BytesIO(data)) as im:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # MAX_PIXELS decides
+            im = Image.open(io.BytesIO(data))
+        with im:
+            if im.width * im.height > MAX_PIXELS:
+                raise AvatarError(
+                    f"cannot read image {name}: {im.width}x{im.height} pixels is more than "
+                    f"{MAX_PIXELS // 1_000_000} megapixels; downscale it first"
+                )
             im = ImageOps.exif_transpose(im)
             im.load()
             arr = _pil_to_array(im)
+    except AvatarError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise AvatarError(
+            f"cannot read image {name}: it has more than {MAX_PIXELS // 1_000_000} megapixels; downscale it first"
+        ) from exc
     except Exception as pil_exc:  # PIL raises many types for bad files; fall back to OpenCV
         arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         if arr is None:

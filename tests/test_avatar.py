@@ -185,6 +185,25 @@ def test_unreadable_files(tmp_path, astronaut_png):
         prepare_avatar(b"", cache_dir=tmp_path / "cache")
 
 
+def test_huge_picture_is_refused_before_decoding(tmp_path):
+    """A PNG header announcing a gigantic picture is refused from the header alone."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    for side in (12000, 20000):  # over facecast's limit; over PIL's own bomb limit too
+        header = chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+        png = (
+            b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+        )
+        with pytest.raises(
+            AvatarError, match=r"cannot read image <image bytes>: .*100 megapixels; downscale it"
+        ):
+            prepare_avatar(png, cache_dir=tmp_path)
+
+
 def test_cache_is_keyed_by_content(astronaut_png, astronaut_rgb, tmp_path):
     cache = tmp_path / "cache"
     first = prepare_avatar(astronaut_png, cache_dir=cache)
