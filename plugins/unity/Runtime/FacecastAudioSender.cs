@@ -28,9 +28,7 @@ namespace Facecast
         public bool muteLocally;
 
         AudioSource _source;
-        AudioClip _clip;
-        int _sentFrames;
-        int _lastTimeSamples;
+        ClipStreamer _streamer;
         float[] _chunk = new float[0];
         AudioRing _ring;
         volatile int _filterChannels;
@@ -50,7 +48,7 @@ namespace Facecast
             _outputRate = AudioSettings.outputSampleRate; // main thread only: cached for the audio thread
             if (_ring == null) _ring = new AudioRing(_outputRate * 8 * 2); // 2 s of up to 8 channels
             _ring.Clear();
-            _clip = null;
+            _streamer = new ClipStreamer(1, 0);
         }
 
         void Update()
@@ -63,7 +61,7 @@ namespace Facecast
         void SendClip()
         {
             var clip = _source.clip;
-            if (clip == null || !_source.isPlaying) { _clip = null; return; }
+            if (clip == null || !_source.isPlaying) { _streamer.Update(null, 0, false); return; }
             if (clip.loadType != AudioClipLoadType.DecompressOnLoad)
             {
                 if (!_warnedLoadType)
@@ -71,26 +69,17 @@ namespace Facecast
                 _warnedLoadType = true;
                 return;
             }
-            int pos = _source.timeSamples;
-            if (clip != _clip || pos < _lastTimeSamples)
-            {
-                // A new line, or the same one restarted / looped: send from the play head.
-                _clip = clip;
-                _sentFrames = pos;
-            }
-            _lastTimeSamples = pos;
             int channels = clip.channels;
             int rate = clip.frequency;
-            int chunkFrames = Mathf.Max(1, (int)(chunkSeconds * rate));
-            if (_chunk.Length != chunkFrames * channels) _chunk = new float[chunkFrames * channels];
-            int until = Mathf.Min(clip.samples, pos + (int)(lead * rate));
-            while (_sentFrames < until)
+            _streamer.ChunkFrames = Mathf.Max(1, (int)(chunkSeconds * rate));
+            _streamer.LeadFrames = (int)(lead * rate);
+            _streamer.Update(clip, _source.timeSamples, true);
+            if (_chunk.Length != _streamer.ChunkFrames * channels) _chunk = new float[_streamer.ChunkFrames * channels];
+            int start, frames;
+            while (_streamer.Next(clip.samples, out start, out frames))
             {
-                int frames = Mathf.Min(chunkFrames, clip.samples - _sentFrames);
-                if (frames <= 0) break;
-                clip.GetData(_chunk, _sentFrames); // fills the whole chunk (wrapping at the end); only `frames` are sent
+                clip.GetData(_chunk, start); // fills the whole chunk (wrapping at the end); only `frames` are sent
                 client.PushAudio(_chunk, 0, frames * channels, rate, channels);
-                _sentFrames += frames;
                 _samplesSent += frames * channels;
             }
         }
