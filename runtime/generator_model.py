@@ -43,18 +43,10 @@ INPUT_NAMES = (
 )
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
+# depth gains, calibrated so that dlib + solvePnP read commanded turns back (generator_quality.py)
+YAW_DEPTH_GAIN = 1.75
+PITCH_DEPTH_GAIN = 1.3
 _B = ARKIT_INDEX
-
-
-def _rot(yaw: torch.Tensor, pitch: torch.Tensor, roll: torch.Tensor) -> torch.Tensor:
-    """(N, 3, 3) rotation in image axes (x right, y down, z away from the camera): yaw > 0 turns
-    the face toward the viewer's right, pitch > 0 lifts the chin, roll > 0 is clockwise."""
-    cy, sy, cp, sp, cr, sr = yaw.cos(), yaw.sin(), pitch.cos(), pitch.sin(), roll.cos(), roll.sin()
-    o, z = torch.ones_like(yaw), torch.zeros_like(yaw)
-    ry = torch.stack([cy, z, -sy, z, o, z, sy, z, cy], -1).reshape(-1, 3, 3)
-    rx = torch.stack([o, z, z, z, cp, sp, z, -sp, cp], -1).reshape(-1, 3, 3)
-    rz = torch.stack([cr, -sr, z, sr, cr, z, z, z, o], -1).reshape(-1, 3, 3)
-    return rz @ ry @ rx
 
 
 def _curve(u: torch.Tensor, uk: torch.Tensor, vk: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -120,12 +112,20 @@ class GeneratorModel(nn.Module):
         # --- control points: expression, then head pose (weighted for hair, neck, background).
         pts = ctrl + rest + (bs @ basis.reshape(52, -1)).reshape(n, k, 3)
         rad = 0.017453292519943295
-        rot = _rot(head[:, 0] * rad, head[:, 1] * rad, head[:, 2] * rad)
         pivot = geom[1:4]
-        turned = (pts - pivot) @ rot.transpose(1, 2) + pivot
+        yaw, pitch, roll = (head[:, i : i + 1] * rad for i in range(3))
+        rel = pts - pivot
+        x, y, z = rel[..., 0], rel[..., 1], rel[..., 2]
+        # pitch about x, then yaw about y with the depth gained (mediapipe's depth is flat: a turn
+        # would otherwise read back ~35% short), then roll in the image plane
+        y1 = y * pitch.cos() + PITCH_DEPTH_GAIN * z * pitch.sin()
+        z1 = z * pitch.cos() - y * pitch.sin()
+        x2 = x * yaw.cos() - YAW_DEPTH_GAIN * z1 * yaw.sin()
+        turned = torch.stack([x2 * roll.cos() - y1 * roll.sin(), x2 * roll.sin() + y1 * roll.cos()], -1)
+        turned = turned + pivot[:2]
         scale = head[:, 5].clamp(0.5, 2.0)
         shift = torch.stack([head[:, 3], -head[:, 4]], -1) * size
-        moved = pivot[:2] + scale[:, None, None] * (turned[..., :2] - pivot[:2]) + shift[:, None]
+        moved = pivot[:2] + scale[:, None, None] * (turned - pivot[:2]) + shift[:, None]
         out2 = pts[..., :2] + head_weight[:, None] * (moved - pts[..., :2])  # (N, K, 2)
 
         # --- forward TPS displacement on the low-res grid, two variants (upper / lower lip pinned).
@@ -205,9 +205,17 @@ class GeneratorModel(nn.Module):
         fh = (geom[0] * scale)[:, None, None, None]
         gap_mid = (up_pts[:, 5] + lo_pts[:, 5]) / 2
         mouth_tl, mouth_px = _place(gap_mid, mouth_box, region_lo, rh, rw)
-        mf = _sample_at(torch.cat([torch.stack([d_top, d_bot, un], 1)], 1), mouth_px, lo, span)
+        both = back.permute(0, 1, 4, 2, 3).reshape(n, 4, gh, gw)  # upper-pinned and lower-pinned maps
+        mf = _sample_at(torch.cat([torch.stack([d_top, d_bot, un], 1), both], 1), mouth_px, lo, span)
+        # Around the lips each pixel takes the map of its own lip (above or below the gap's middle
+        # line), sampled bilinearly: blending the two maps would show the portrait's teeth.
+        src = torch.where(mf[:, 0:1] > mf[:, 1:2], mf[:, 5:7], mf[:, 3:5])
+        base = _resample(texture, src, size)
         rgba, mask = _mouth_layer(mf, bs, col, fh, half_m[:, :, None, None])
-        region = _composite(region, rgba, mask, mouth_tl, n, rh, rw)
+        rgba = torch.cat(
+            [base[:, :3] + mask * (rgba[:, :3] - base[:, :3]), torch.maximum(base[:, 3:], mask)], 1
+        )
+        region = _composite(region, rgba, mask, mouth_tl, n, rh, rw, replace=True)
 
         rad_roll = head[:, 2] * rad
         cr, sr = rad_roll.cos(), rad_roll.sin()
@@ -254,7 +262,29 @@ class GeneratorModel(nn.Module):
             base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
             rgb = base[:, 0:3] + m_scl * (sclera[None, :, None, None] * shade - base[:, 0:3])
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
-            mask = torch.clamp(m_scl + m_iris, 0, 1)
+            # the eyelid: the warp brings the lid half way down (rig.py), this layer closes the rest
+            # with the lid's own skin colour and a lash line along its edge
+            blink = bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None]
+            cover = blink * 0.5 / (1 - 0.5 * blink + 1e-3)
+            d_u = ef[:, 0:1]
+            edge = cover * F.relu(d_u + ef[:, 1:2])
+            lateral = torch.sigmoid((1.0 - ef[:, 2:3].abs()) * 30)
+            # reaching a little above the lid's margin hides the portrait's own lash line
+            lift = 0.1 * geom[6 + e] * scale[:, None, None, None] * (cover * 2).clamp(0, 1)
+            m_lid = (
+                torch.sigmoid((d_u + lift) / 1.5)
+                * torch.sigmoid((edge - d_u) / 0.6)
+                * lateral
+                * (blink > 0.02)
+            )
+            lid = colors[8][None, :, None, None] * (1 - 0.15 * (d_u / (edge + 1e-3)).clamp(0, 1))
+            rgb = rgb + m_lid * (lid - rgb)
+            lash_w = (0.045 * geom[6 + e]) * scale[:, None, None, None]
+            m_lash = (
+                torch.exp(-(((d_u - edge + 0.5 * lash_w) / lash_w) ** 2)) * lateral * (cover * 3).clamp(0, 1)
+            )
+            rgb = rgb + m_lash * (colors[7][None, :, None, None] * 0.7 - rgb)
+            mask = torch.clamp(m_scl + m_iris + m_lid, 0, 1)
             region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), mask, tl, n, rh, rw, replace=True)
 
         # --- to uint8 and paste the region into the still background.
@@ -272,6 +302,14 @@ def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh,
     tl = torch.minimum(torch.maximum(tl, torch.zeros_like(tl)), limit)
     px = box.unsqueeze(0) + (tl + region_lo)[:, None, None]
     return tl, px
+
+
+def _resample(texture: torch.Tensor, src: torch.Tensor, size) -> torch.Tensor:
+    """Bilinear portrait lookup (N, 4, h, w) at source pixel coordinates (N, 2, h, w)."""
+    nb, _, h, w = src.shape
+    g = (src / size * 2 - 1).permute(0, 2, 3, 1).reshape(1, nb * h, w, 2)
+    out = F.grid_sample(texture, g, mode="bilinear", padding_mode="border", align_corners=False)
+    return out.reshape(4, nb, h, w).permute(1, 0, 2, 3)
 
 
 def _sample_at(fields: torch.Tensor, px: torch.Tensor, lo: torch.Tensor, span: torch.Tensor):

@@ -25,7 +25,7 @@ RIG_VERSION = 1
 CELL = 8  # low-resolution warp grid spacing in pixels at 512 (scaled with the output size)
 
 # Colour slots in rig["colors"] (RGB 0..1), all taken from the portrait itself.
-COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin", "lash")
+COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin", "lash", "lid")
 
 
 @dataclass
@@ -39,7 +39,8 @@ class RigOptions:
         0.1,
         0.26,
     )  # warp fades to zero this far from moving points (face heights)
-    region_margin: float = 0.28  # margin of the moving region around the head, face heights
+    region_margin: float = 0.28
+    max_depth: float = 0.4  # depth cap behind the face's median depth, in iris distances  # margin of the moving region around the head, face heights
     tps_reg: float = 1e-4  # thin-plate smoothing (keeps the spline calm between close points)
 
 
@@ -85,6 +86,10 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     rest.append(np.zeros((len(border), 3)))
     weights.append(np.zeros(len(border)))
     ctrl = np.concatenate(pts)
+    # The face's edge (and the hair ring) sits far behind the cheeks in mediapipe's depth: turning
+    # it would fold the far cheek over it and tear the warp. Capping the depth keeps the far side
+    # compressing instead; the pose still reads back right (nose, eyes and mouth carry it).
+    ctrl[:, 2] = np.minimum(ctrl[:, 2], face.pivot[2] - 0.5 * face.ipd + opt.max_depth * face.ipd)
     rest_disp = np.concatenate(rest)
     head_w = np.concatenate(weights)
     K = len(ctrl)
@@ -509,7 +514,8 @@ def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx,
         w_up = np.where(v >= vu(u) - 0.5, 1.0, np.clip(1 - (vu(u) - v) / (1.3 * eye_h), 0, 1)) * fade * above
         w_lo = np.where(v <= vl(u) + 0.5, 1.0, np.clip(1 - (v - vl(u)) / (1.0 * eye_h), 0, 1)) * fade * ~above
         nv = np.append(nrm, 0.0)
-        D[f"eyeBlink{side}"] = (w_up * 0.92 * open_h - w_lo * 0.06 * open_h)[:, None] * nv
+        # half the closing is the warp (the lid skin slides down), the graph's lid layer does the rest
+        D[f"eyeBlink{side}"] = (w_up * 0.5 * open_h - w_lo * 0.06 * open_h)[:, None] * nv
         D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
         D[f"eyeWide{side}"] = (-w_up * 0.25 * eye_h)[:, None] * nv
         D[f"eyeLookDown{side}"] = (w_up * 0.2 * open_h)[:, None] * nv
@@ -551,10 +557,18 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
         cv2.circle(skin_mask, tuple(np.round(lm[i, :2]).astype(int)), max(2, int(0.05 * face.height)), 1, -1)
     skin = median(skin_mask.reshape(-1).astype(bool), (0.8, 0.6, 0.5))
     lip = median(poly_mask(LIPS_UO + LIPS_LO[::-1], LIPS_UI + LIPS_LI[::-1]), skin * (1.0, 0.75, 0.75))
-    scleras, lash = [], []
+    scleras, lash, lids = [], [], []
     for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
         m = poly_mask(up + lo[::-1]).reshape(S, S)
         yy, xx = np.mgrid[0:S, 0:S]
+        # the lid: a band of skin above the upper lid's margin
+        band = np.zeros((S, S), np.uint8)
+        lift = 0.22 * eye_width(lm, eye)
+        top = lm[list(up[2:-2]), :2]
+        poly = np.concatenate([top - [0, 2], (top - [0, 2 + lift])[::-1]])
+        cv2.fillPoly(band, [np.round(poly).astype(np.int32)], 1)
+        if band.sum() >= 8:
+            lids.append(np.median(f[band.reshape(-1).astype(bool)], 0))
         c = lm[468 + 5 * eye, :2]
         m &= (xx + 0.5 - c[0]) ** 2 + (yy + 0.5 - c[1]) ** 2 > (1.1 * iris_radius(lm, eye)) ** 2
         px = f[m.reshape(-1)]
@@ -570,4 +584,5 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
     cavity = lip * 0.22
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
-    return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c])
+    lid = np.mean(lids, 0) if lids else skin * 0.9
+    return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])

@@ -1,0 +1,184 @@
+"""Generator quality, measured on rendered frames by an independent detector (dlib, via
+benchmarks/face_measure.py; the rig itself is built from mediapipe landmarks, so mediapipe would
+grade its own homework).
+
+Checks (one function each, shared with tests/test_generator_quality.py):
+- a face is found in every rendered frame;
+- commanded jawOpen vs measured inner-lip gap: Pearson correlation over a sweep, and the gap when
+  the mouth is commanded closed (fraction of face height);
+- commanded head yaw / pitch vs solvePnP: measured relative to the neutral frame's own measurement
+  (a generic 3D face model has a per-person bias: on a portrait looking straight at the camera it
+  already reads a few degrees), error in degrees over -20..20;
+- blinks: eye aspect ratio drops below 60% of the open-eye value for a commanded blink, each eye
+  separately, and never without one (false blinks);
+- identity: dlib face-descriptor distance between the portrait and rendered frames (< 0.6 = same
+  person by dlib's convention);
+- stillness: the same motion twice gives identical frames (max pixel change).
+
+    python -m benchmarks.generator_quality   # table over /work/shared/eval-dev/portraits
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.face_measure import identity_distance, measure_frame
+from facecast.runtime.names import ARKIT_INDEX
+
+EVAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "portraits"
+JAW_SWEEP = np.linspace(0.0, 1.0, 8)
+POSE_SWEEP = np.array([-20.0, -10.0, 10.0, 20.0])
+BLINK_RATIO = 0.6  # EAR below this fraction of the open-eye EAR counts as closed
+
+
+def motion(**kw) -> np.ndarray:
+    """One motion vector from blendshape names and head/gaze fields."""
+    fields = {"yaw": 52, "pitch": 53, "roll": 54, "x": 55, "y": 56, "scale": 57}
+    fields.update({"gaze_left_yaw": 58, "gaze_left_pitch": 59, "gaze_right_yaw": 60, "gaze_right_pitch": 61})
+    v = np.zeros(62, np.float32)
+    v[57] = 1.0
+    for k, x in kw.items():
+        v[fields[k] if k in fields else ARKIT_INDEX[k]] = x
+    return v
+
+
+def _measure_all(frames: np.ndarray) -> list:
+    return [measure_frame(np.ascontiguousarray(f[..., :3])) for f in frames]
+
+
+def jaw_check(gen) -> dict:
+    frames = gen.render(np.stack([motion(jawOpen=j) for j in JAW_SWEEP]))
+    ms = _measure_all(frames)
+    found = [m is not None for m in ms]
+    gaps = np.array([m.lip_gap if m else np.nan for m in ms])
+    ok = ~np.isnan(gaps)
+    corr = float(np.corrcoef(JAW_SWEEP[ok], gaps[ok])[0, 1]) if ok.sum() > 2 else float("nan")
+    closed = gen.render(np.stack([motion(), motion(jawOpen=0.6, mouthClose=0.6)]))
+    cm = _measure_all(closed)
+    found += [m is not None for m in cm]
+    closed_gap = max((m.lip_gap for m in cm if m), default=float("nan"))
+    return {"found": found, "jaw_gap_corr": corr, "closed_gap": float(closed_gap), "gaps": gaps.tolist()}
+
+
+def pose_check(gen) -> dict:
+    vs = [motion()] + [motion(yaw=a) for a in POSE_SWEEP] + [motion(pitch=a) for a in POSE_SWEEP]
+    ms = _measure_all(gen.render(np.stack(vs)))
+    found = [m is not None for m in ms]
+    if ms[0] is None:
+        return {"found": found, "yaw_err": float("nan"), "pitch_err": float("nan")}
+    n = len(POSE_SWEEP)
+    yaw = np.array([m.yaw - ms[0].yaw if m else np.nan for m in ms[1 : 1 + n]])
+    pitch = np.array([m.pitch - ms[0].pitch if m else np.nan for m in ms[1 + n :]])
+    return {
+        "found": found,
+        "yaw_measured": yaw.tolist(),
+        "pitch_measured": pitch.tolist(),
+        "yaw_err": float(np.nanmax(np.abs(yaw - POSE_SWEEP))),
+        "pitch_err": float(np.nanmax(np.abs(pitch - POSE_SWEEP))),
+    }
+
+
+def blink_check(gen) -> dict:
+    """Each eye alone and both, at a few head poses; plus frames with no blink (false blinks)."""
+    poses = [dict(), dict(yaw=12.0), dict(pitch=-10.0), dict(roll=8.0)]
+    cases, vs = [], []
+    for p in poses:
+        vs.append(motion(**p))
+        cases.append((False, False))
+        for left, right in ((1, 0), (0, 1), (1, 1)):
+            vs.append(motion(eyeBlinkLeft=left, eyeBlinkRight=right, **p))
+            cases.append((bool(right), bool(left)))  # (subject's right eye, subject's left eye)
+        vs.append(motion(jawOpen=0.5, mouthSmileLeft=0.6, mouthSmileRight=0.6, **p))
+        cases.append((False, False))
+    ms = _measure_all(gen.render(np.stack(vs)))
+    found = [m is not None for m in ms]
+    hits = misses = false = 0
+    for i, (m, (want_r, want_l)) in enumerate(zip(ms, cases)):
+        base = ms[(i // 5) * 5]
+        if m is None or base is None:
+            misses += want_r + want_l
+            continue
+        for eye, want in ((0, want_r), (1, want_l)):
+            closed = m.ear[eye] < BLINK_RATIO * base.ear[eye]
+            if want:
+                hits += closed
+                misses += not closed
+            else:
+                false += closed
+    total = hits + misses
+    return {"found": found, "blink_detect": hits / total if total else float("nan"), "false_blinks": false}
+
+
+def identity_check(gen, avatar) -> dict:
+    vs = [
+        motion(),
+        motion(jawOpen=0.5, yaw=15.0),
+        motion(mouthSmileLeft=0.8, mouthSmileRight=0.8, pitch=10.0),
+    ]
+    frames = gen.render(np.stack(vs))
+    d = [identity_distance(avatar.image, np.ascontiguousarray(f[..., :3])) for f in frames]
+    return {"identity_dist": float(np.nanmax(d))}
+
+
+def still_check(gen) -> dict:
+    v = motion(jawOpen=0.3, yaw=6.0, eyeBlinkLeft=0.2, gaze_left_yaw=8.0, gaze_right_yaw=8.0)
+    frames = gen.render(np.stack([v, v, v]))
+    return {"still_change": int(np.abs(np.diff(frames.astype(np.int16), axis=0)).max())}
+
+
+def evaluate(avatar, gen=None) -> dict:
+    from facecast.runtime.generator import Generator
+
+    gen = gen or Generator(avatar)
+    out: dict = {}
+    found: list[bool] = []
+    for check in (jaw_check, pose_check, blink_check):
+        r = check(gen)
+        found += r.pop("found")
+        out.update(r)
+    out.update(identity_check(gen, avatar))
+    out.update(still_check(gen))
+    out["face_found"] = float(np.mean(found))
+    return out
+
+
+COLUMNS = (
+    ("face_found", "face %", lambda x: f"{100 * x:.0f}"),
+    ("jaw_gap_corr", "jaw r", lambda x: f"{x:.3f}"),
+    ("closed_gap", "closed", lambda x: f"{x:.3f}"),
+    ("yaw_err", "yaw err", lambda x: f"{x:.1f}"),
+    ("pitch_err", "pitch err", lambda x: f"{x:.1f}"),
+    ("blink_detect", "blink %", lambda x: f"{100 * x:.0f}"),
+    ("false_blinks", "false", str),
+    ("identity_dist", "id dist", lambda x: f"{x:.3f}"),
+    ("still_change", "still", str),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from facecast.runtime.avatar import prepare_avatar
+
+    p = argparse.ArgumentParser(description="generator quality over the dev portraits")
+    p.add_argument("portraits", nargs="*", type=Path, help=f"default: {EVAL_DEV}/*")
+    args = p.parse_args(argv)
+    paths = args.portraits or sorted(EVAL_DEV.glob("*.*"))
+    if not paths:
+        print(f"no portraits: {EVAL_DEV} is absent (internal evaluation material)", file=sys.stderr)
+        return 1
+    print(f"{'portrait':<44}" + "".join(f"{h:>10}" for _, h, _ in COLUMNS))
+    for path in paths:
+        try:
+            r = evaluate(prepare_avatar(path))
+        except Exception as exc:  # noqa: BLE001 - report and go on with the others
+            print(f"{path.name:<44} failed: {exc}")
+            continue
+        print(f"{path.name:<44}" + "".join(f"{fmt(r[k]):>10}" for k, _, fmt in COLUMNS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
