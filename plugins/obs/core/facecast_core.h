@@ -180,6 +180,12 @@ void fc_receiver_destroy(fc_receiver *r);
  * reported by their error code; FC_ERR_TIMEOUT means nothing arrived. */
 fc_error fc_receiver_next(fc_receiver *r, fc_message *msg);
 
+/* Switches the frame subscription to another session ("" = every session) without
+ * reconnecting: frames already queued for the old topic are dropped as they arrive.
+ * The OBS source uses it to follow the first session it sees when none is configured,
+ * so several sessions on one runtime do not take turns in the picture. */
+fc_error fc_receiver_set_session(fc_receiver *r, const char *session);
+
 /* errno of the last failing ZeroMQ call, and its text. */
 int fc_receiver_last_zmq_error(const fc_receiver *r);
 const char *fc_receiver_last_zmq_message(const fc_receiver *r);

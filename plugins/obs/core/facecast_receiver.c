@@ -86,6 +86,21 @@ static fc_error configure(fc_receiver *r, const fc_receiver_options *o)
 	return err;
 }
 
+static bool valid_session(const char *session)
+{
+	return strlen(session) < FC_SESSION_MAX && strchr(session, '/') == NULL;
+}
+
+/* "frame/<session>/" for one session, "frame/" for all of them */
+static void set_topic(fc_receiver *r, const char *session)
+{
+	snprintf(r->session, sizeof(r->session), "%s", session);
+	if (session[0] != '\0')
+		snprintf(r->subscription, sizeof(r->subscription), "%s%s/", FC_TOPIC_FRAME, session);
+	else
+		snprintf(r->subscription, sizeof(r->subscription), "%s", FC_TOPIC_FRAME);
+}
+
 fc_error fc_receiver_create(const fc_receiver_options *opts, fc_receiver **out)
 {
 	if (out == NULL)
@@ -94,18 +109,14 @@ fc_error fc_receiver_create(const fc_receiver_options *opts, fc_receiver **out)
 	if (opts == NULL || opts->endpoint == NULL || opts->endpoint[0] == '\0')
 		return FC_ERR_ARGUMENT;
 	const char *session = opts->session ? opts->session : "";
-	if (strlen(session) >= FC_SESSION_MAX || strchr(session, '/') != NULL)
+	if (!valid_session(session))
 		return FC_ERR_SESSION;
 
 	fc_receiver *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return FC_ERR_NOMEM;
 	r->latest_only = opts->latest_only;
-	snprintf(r->session, sizeof(r->session), "%s", session);
-	if (session[0] != '\0')
-		snprintf(r->subscription, sizeof(r->subscription), "%s%s/", FC_TOPIC_FRAME, session);
-	else
-		snprintf(r->subscription, sizeof(r->subscription), "%s", FC_TOPIC_FRAME);
+	set_topic(r, session);
 
 	fc_error err = FC_OK;
 	r->context = zmq_ctx_new();
@@ -207,9 +218,13 @@ static fc_error decode_slot(fc_receiver *r, int slot, size_t total_parts, fc_mes
 		lens[i] = zmq_msg_size(&parts[i]);
 	}
 	fc_error err = fc_decode_frame_message(data, lens, MAX_PARTS, &msg->frame);
-	if (err == FC_OK)
+	if (err != FC_OK)
+		return err;
+	if (r->session[0] != '\0' && strcmp(msg->frame.header.session, r->session) != 0)
+		memset(msg, 0, sizeof(*msg)); /* another session's frame, queued before a switch: FC_MESSAGE_NONE */
+	else
 		msg->kind = FC_MESSAGE_FRAME;
-	return err;
+	return FC_OK;
 }
 
 /* Counts seq gaps over every valid frame, including those skipped for a newer one. */
@@ -235,6 +250,8 @@ static void skip_to_latest(fc_receiver *r, fc_message *msg)
 		fc_error err = decode_slot(r, other, total, &next);
 		if (err != FC_OK) {
 			r->stats.rejected++;
+			release(r, other);
+		} else if (next.kind == FC_MESSAGE_NONE) {
 			release(r, other);
 		} else if (next.kind == FC_MESSAGE_STATUS) {
 			r->stats.statuses++;
@@ -274,6 +291,10 @@ fc_error fc_receiver_next(fc_receiver *r, fc_message *msg)
 		r->stats.rejected++;
 		return err;
 	}
+	if (msg->kind == FC_MESSAGE_NONE) {
+		release(r, r->cur);
+		return FC_ERR_TIMEOUT; /* nothing for this subscription */
+	}
 	if (msg->kind == FC_MESSAGE_STATUS) {
 		release(r, r->cur);
 		r->stats.statuses++;
@@ -284,6 +305,26 @@ fc_error fc_receiver_next(fc_receiver *r, fc_message *msg)
 		skip_to_latest(r, msg);
 	r->stats.frames++;
 	return FC_OK;
+}
+
+fc_error fc_receiver_set_session(fc_receiver *r, const char *session)
+{
+	if (r == NULL)
+		return FC_ERR_ARGUMENT;
+	if (session == NULL)
+		session = "";
+	if (!valid_session(session))
+		return FC_ERR_SESSION;
+	if (strcmp(session, r->session) == 0)
+		return FC_OK;
+	char old[sizeof(r->subscription)];
+	memcpy(old, r->subscription, sizeof(old));
+	set_topic(r, session);
+	/* subscribe first, then drop the old topic: no moment without a subscription */
+	fc_error err = subscribe(r, r->subscription);
+	if (err == FC_OK && zmq_setsockopt(r->socket, ZMQ_UNSUBSCRIBE, old, strlen(old)) != 0)
+		err = zmq_failed(r);
+	return err;
 }
 
 int fc_receiver_last_zmq_error(const fc_receiver *r)

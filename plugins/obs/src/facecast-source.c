@@ -122,6 +122,7 @@ struct link_state {
 	fc_status status;
 	fc_error last_reject;
 	uint64_t last_compose_ns;
+	bool following; /* no session configured: showing the first one that sent frames */
 };
 
 #define HEARTBEAT_TIMEOUT_NS 3000000000ULL /* the runtime sends one at least every second */
@@ -216,6 +217,13 @@ static void *receiver_thread(void *data)
 		fc_error err = fc_receiver_next(rx, &msg); /* blocks at most 100 ms */
 		const uint64_t now = os_gettime_ns();
 		if (err == FC_OK && msg.kind == FC_MESSAGE_FRAME) {
+			if (s.session[0] == '\0' && !s.following &&
+			    fc_receiver_set_session(rx, msg.frame.header.session) == FC_OK) {
+				/* any session: stay with this one while it sends frames, so that several
+				 * sessions on one runtime do not take turns in the picture */
+				s.following = true;
+				obs_log(LOG_INFO, "following session '%s'", msg.frame.header.session);
+			}
 			output_frame(fs, &msg.frame);
 			if (!s.live.live)
 				s.last_compose_ns = 0; /* the picture is back: say so at once */
@@ -237,6 +245,8 @@ static void *receiver_thread(void *data)
 		}
 		if (fc_liveness_poll(&s.live, now)) {
 			clear_picture(fs);
+			if (s.following && fc_receiver_set_session(rx, "") == FC_OK)
+				s.following = false; /* take whichever session sends frames next */
 			obs_log(LOG_INFO, "no frames for %llu ms: picture cleared",
 				(unsigned long long)(s.live.timeout_ns / 1000000ULL));
 			s.last_compose_ns = 0;

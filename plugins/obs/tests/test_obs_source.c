@@ -40,7 +40,7 @@ static void pack_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
-static void send_frame(const char *session, uint64_t seq)
+static void send_frame_sized(const char *session, uint64_t seq, unsigned w, unsigned h)
 {
 	char topic[128];
 	snprintf(topic, sizeof(topic), "frame/%s/", session);
@@ -58,20 +58,26 @@ static void send_frame(const char *session, uint64_t seq)
 	pack_str(&pk, "pts");
 	msgpack_pack_double(&pk, 0.04 * (double)seq);
 	pack_str(&pk, "width");
-	msgpack_pack_uint16(&pk, W);
+	msgpack_pack_uint16(&pk, (uint16_t)w);
 	pack_str(&pk, "height");
-	msgpack_pack_uint16(&pk, H);
+	msgpack_pack_uint16(&pk, (uint16_t)h);
 	pack_str(&pk, "format");
 	pack_str(&pk, "BGRA");
 	pack_str(&pk, "stride");
-	msgpack_pack_uint16(&pk, W * 4);
-	unsigned char pixels[W * H * 4];
-	for (size_t i = 0; i < sizeof(pixels); i++)
+	msgpack_pack_uint16(&pk, (uint16_t)(w * 4));
+	static unsigned char pixels[W * H * 4];
+	const size_t n = (size_t)w * h * 4;
+	for (size_t i = 0; i < n; i++)
 		pixels[i] = (unsigned char)(i * 7 + seq);
 	zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE);
 	zmq_send(pub, sb.data, sb.size, ZMQ_SNDMORE);
-	zmq_send(pub, pixels, sizeof(pixels), 0);
+	zmq_send(pub, pixels, n, 0);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+static void send_frame(const char *session, uint64_t seq)
+{
+	send_frame_sized(session, seq, W, H);
 }
 
 static void status_line(obs_source_t *src, char *out, size_t size)
@@ -235,6 +241,28 @@ int main(int argc, char **argv)
 	CHECK(bound == 0);
 	seq2 = 0;
 	CHECK(publish_until_shown(src, "npc-2", &seq2));
+
+	/* no session configured: the source follows the first session that sends frames and
+	 * ignores the others while it does, then takes the next one when it stops */
+	obs_data_set_string(settings, "session", "");
+	obs_source_update(src, settings);
+	CHECK(wait_cleared(src, 4000));
+	CHECK(publish_until_shown(src, "npc-2", &seq2));
+	bool steady = true;
+	for (int i = 0; i < 30; i++) {
+		send_frame_sized("npc-3", (uint64_t)i, 32, 32);
+		send_frame("npc-2", seq2++);
+		os_sleep_ms(40);
+		steady = steady && obs_source_get_width(src) == W;
+	}
+	CHECK(steady);
+	bool switched = false;
+	for (int i = 30; i < 150 && !switched; i++) { /* npc-2 stops; npc-3 goes on */
+		send_frame_sized("npc-3", (uint64_t)i, 32, 32);
+		os_sleep_ms(40);
+		switched = obs_source_get_width(src) == 32;
+	}
+	CHECK(switched);
 
 	/* destroy while frames are flowing: the receiver thread stops, nothing hangs */
 	send_frame("npc-2", seq2++);

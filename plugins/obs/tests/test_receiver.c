@@ -186,10 +186,28 @@ int main(void)
 		CHECK_STR(msg.frame.header.session, "npc-10");
 		CHECK_ERR(next_frame(any, &msg), FC_OK);
 		CHECK_STR(msg.frame.header.session, "npc-1");
-		/* the npc-1 receiver got only its own frame */
-		CHECK_ERR(next_frame(rx, &msg), FC_OK);
+		/* following one session without reconnecting, then every session again */
+		CHECK_ERR(fc_receiver_set_session(any, "a/b"), FC_ERR_SESSION);
+		CHECK_ERR(fc_receiver_set_session(any, "npc-10"), FC_OK);
+		sleep_ms(300); /* the new subscription reaches the publisher */
+		send_frame(pub, "npc-1", 100, 4.0, 16, 16, 0);
+		send_frame(pub, "npc-10", 1, 0.04, 8, 8, 0);
+		CHECK_ERR(next_frame(any, &msg), FC_OK);
+		CHECK_STR(msg.frame.header.session, "npc-10");
+		CHECK_ERR(fc_receiver_set_session(any, ""), FC_OK);
+		sleep_ms(300);
+		send_frame(pub, "npc-1", 101, 4.04, 16, 16, 0);
+		CHECK_ERR(next_frame(any, &msg), FC_OK);
 		CHECK_STR(msg.frame.header.session, "npc-1");
-		CHECK_EQ_U64(msg.frame.header.width, 16);
+		CHECK_EQ_U64(msg.frame.header.seq, 101);
+		/* the npc-1 receiver got only its own frames (5, 100, 101; newest wins when queued) */
+		fc_error err;
+		do {
+			err = next_frame(rx, &msg);
+			CHECK_ERR(err, FC_OK);
+			CHECK_STR(msg.frame.header.session, "npc-1");
+			CHECK_EQ_U64(msg.frame.header.width, 16);
+		} while (err == FC_OK && msg.frame.header.seq != 101);
 	}
 	fc_receiver_destroy(any);
 
