@@ -36,6 +36,7 @@ namespace UnityEngine
         public GameObject(string name, params Type[] components) { }
         public T AddComponent<T>() where T : Component { return null; }
         public Transform transform { get { return null; } }
+        public void SetActive(bool value) { }
     }
     public class Transform : Component
     {
@@ -132,12 +133,14 @@ namespace UnityEngine
         public void Play() { }
     }
     public sealed class AudioSettings { public static int outputSampleRate { get { return 48000; } } }
-    public static class Time { public static float deltaTime { get { return 0; } } public static float unscaledTime { get { return 0; } } }
+    public static class Time { public static float deltaTime { get { return 0; } } public static float unscaledTime { get { return 0; } } public static float realtimeSinceStartup { get { return 0; } } }
     public static class Mathf
     {
         public static int Max(int a, int b) { return a; }
         public static float Max(float a, float b) { return a; }
         public static int Min(int a, int b) { return a; }
+        public const float PI = 3.14159265f;
+        public static float Sin(float f) { return f; }
     }
     public static class Debug
     {
@@ -261,7 +264,6 @@ namespace NUnit.Framework
     public static class Assert
     {
         public static void AreEqual(object a, object b) { }
-        public static void AreEqual(object a, object b, string m) { }
         public static void AreEqual(float a, float b, float d) { }
         public static void AreEqual(float a, float b, float d, string m) { }
         public static void AreSame(object a, object b) { }
@@ -270,6 +272,9 @@ namespace NUnit.Framework
         public static void Less(float a, float b, string m) { }
         public static void Greater(float a, float b, string m) { }
         public static void Greater(int a, int b) { }
+        public static void Greater(long a, long b, string m) { }
+        public static void AreEqual(object a, object b, string m, params object[] args) { }
+        public static void Ignore(string m) { }
         public static T Throws<T>(TestDelegate d) where T : Exception { return null; }
     }
     public delegate void TestDelegate();
