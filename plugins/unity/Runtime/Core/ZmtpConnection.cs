@@ -88,10 +88,21 @@ namespace Facecast
             SendRaw(greeting, 0, 64);
 
             var peer = new byte[64];
-            ReadExact(peer, 0, 10);
-            if (peer[0] != 0xff || peer[9] != 0x7f)
-                throw new ZmtpClosedException(ep + " is not a ZeroMQ (ZMTP 3) endpoint: bad greeting signature");
-            ReadExact(peer, 10, 54);
+            try
+            {
+                ReadExact(peer, 0, 10);
+                if (peer[0] != 0xff || peer[9] != 0x7f)
+                    throw new FacecastProtocolException(ep + " is not a ZeroMQ (ZMTP 3) endpoint: bad greeting signature");
+                ReadExact(peer, 10, 54);
+            }
+            catch (ZmtpClosedException e)
+            {
+                // libzmq hangs up without a word when our mechanism (NULL) is not the one it requires.
+                throw new ZmtpClosedException(ep + " closed the connection during the ZMTP greeting: it probably requires " +
+                    "CurveZMQ (a runtime bound beyond loopback); this client speaks only the NULL mechanism, so connect on " +
+                    "the runtime's machine or through an SSH tunnel (" + e.Message + ")", e);
+            }
+            catch (FacecastProtocolException e) { throw new ZmtpClosedException(e.Message, e); }
             if (peer[10] < 3)
                 throw new ZmtpClosedException(ep + " speaks ZMTP " + peer[10] + "." + peer[11] + "; 3.0 or later is needed");
             PeerMinorVersion = peer[10] > 3 ? 255 : peer[11];

@@ -298,6 +298,13 @@ namespace Facecast.CoreTests
             t.Join();
             l.Stop();
             Assert.Contains("tcp://127.0.0.1:5555", Assert.Throws<ArgumentException>(() => ZmtpEndpoint.Parse("127.0.0.1:5555"), "no scheme").Message, "hint");
+            // A CurveZMQ server (a runtime bound beyond loopback): say so instead of failing obscurely.
+            using (var curve = PeerProcess.Peer("curvepub"))
+            {
+                int cport = curve.Port();
+                var ce = Assert.Throws<ZmtpClosedException>(() => ZmtpConnection.Connect(new ZmtpEndpoint("127.0.0.1", cport), "SUB", null, 2000, 1 << 20), "curve");
+                Assert.Contains("CurveZMQ", ce.Message, "names the likely cause");
+            }
         }
     }
 }

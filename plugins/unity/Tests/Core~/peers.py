@@ -94,6 +94,19 @@ def xpub(port: int) -> None:
     s.close(0)
 
 
+def curve_pub() -> None:
+    """A PUB that requires CurveZMQ (as `facecast serve` does beyond loopback)."""
+    ctx = zmq.Context.instance()
+    s = ctx.socket(zmq.PUB)
+    _public, secret = zmq.curve_keypair()
+    s.curve_secretkey = secret
+    s.curve_server = True
+    s.setsockopt(zmq.LINGER, 0)
+    bind(s, 0)
+    sys.stdin.readline()
+    s.close(0)
+
+
 def router() -> None:
     ctx = zmq.Context.instance()
     s = ctx.socket(zmq.ROUTER)
@@ -163,6 +176,8 @@ if __name__ == "__main__":
     port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
     if mode == "xpub":
         xpub(port)
+    elif mode == "curvepub":
+        curve_pub()
     elif mode == "router":
         router()
     else:
