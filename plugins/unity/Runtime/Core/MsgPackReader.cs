@@ -7,6 +7,15 @@ namespace Facecast
     /// <summary>The msgpack value kinds the protocol uses.</summary>
     public enum MsgPackKind { Nil, Bool, Int, Float, Str, Bin, Array, Map, Ext }
 
+    /// <summary>float32 from its bits without allocating (BitConverter.Int32BitsToSingle is missing
+    /// from older .NET profiles; unsafe code is not wanted in the package).</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit)]
+    struct FloatBits
+    {
+        [System.Runtime.InteropServices.FieldOffset(0)] public uint Bits;
+        [System.Runtime.InteropServices.FieldOffset(0)] public float Value;
+    }
+
     /// <summary>A forward-only msgpack reader over a byte range. Reusable (Reset) so the receive thread
     /// decodes every message without allocating; every length is checked against the bytes left, so
     /// truncated or hostile input raises FacecastProtocolException and never reads out of range.</summary>
@@ -176,8 +185,8 @@ namespace Facecast
             if (t == 0xca)
             {
                 _pos++;
-                uint bits = U32();
-                return BitConverter.ToSingle(BitConverter.GetBytes(bits), 0);
+                var u = new FloatBits { Bits = U32() };
+                return u.Value;
             }
             if (t == 0xcb)
             {

@@ -29,6 +29,23 @@ namespace Facecast.CoreTests
         }
 
         [Test]
+        public static void Float32ReadsExactlyAndWithoutAllocating()
+        {
+            var b = H("ca3fc00000" + "cabf000000" + "ca7f800000");
+            var r = new MsgPackReader(b);
+            Assert.Equal(1.5, r.ReadDouble(), "1.5");
+            Assert.Equal(-0.5f, r.ReadSingle(), "-0.5");
+            Assert.True(double.IsPositiveInfinity(r.ReadDouble()), "inf");
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                r.Reset(b, 0, b.Length);
+                r.ReadSingle(); r.ReadSingle(); r.ReadSingle();
+            }
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 256, "float32 reads allocate nothing");
+        }
+
+        [Test]
         public static void WriterRoundTripsThroughTheReader()
         {
             var map = new Dictionary<string, object>
