@@ -12,27 +12,13 @@
 #include <util/platform.h>
 #include <zmq.h>
 
-#include "test_util.h"
+#include "obs_test_util.h"
 
-#define SKIP 77
-#define W    64
-#define H    48
+#define W 64
+#define H 48
 
 static void *pub;
-static volatile bool source_destroyed;
 
-/* Forwards libobs's log to stdout and notes when our source is really gone
- * (libobs destroys sources on its own thread after the last release). */
-static void log_handler(int level, const char *format, va_list args, void *param)
-{
-	(void)param;
-	char line[1024];
-	vsnprintf(line, sizeof(line), format, args);
-	if (level <= LOG_INFO || strstr(line, "destroyed") != NULL)
-		printf("obs: %s\n", line);
-	if (strstr(line, "source 'facecast test' destroyed") != NULL)
-		source_destroyed = true;
-}
 static char endpoint[256];
 
 static void pack_str(msgpack_packer *pk, const char *s)
@@ -111,44 +97,13 @@ static bool wait_cleared(obs_source_t *src, int ms)
 	return false;
 }
 
-static bool start_obs(void)
-{
-	base_set_log_handler(log_handler, NULL);
-	if (!obs_startup("en-US", NULL, NULL)) {
-		fprintf(stderr, "SKIP: libobs cannot start (no X display? run under xvfb-run)\n");
-		return false;
-	}
-	struct obs_video_info ovi = {0};
-#ifdef __APPLE__
-	ovi.graphics_module = "libobs-opengl";
-#else
-	ovi.graphics_module = "libobs-opengl.so.29";
-#endif
-	ovi.fps_num = 30;
-	ovi.fps_den = 1;
-	ovi.base_width = ovi.output_width = 320;
-	ovi.base_height = ovi.output_height = 240;
-	ovi.output_format = VIDEO_FORMAT_NV12;
-	ovi.gpu_conversion = true;
-	ovi.colorspace = VIDEO_CS_709;
-	ovi.range = VIDEO_RANGE_PARTIAL;
-	ovi.scale_type = OBS_SCALE_BILINEAR;
-	int rc = obs_reset_video(&ovi);
-	if (rc != OBS_VIDEO_SUCCESS) {
-		fprintf(stderr, "SKIP: obs_reset_video failed (%d): no OpenGL (install Mesa: libgl1-mesa-dri)\n", rc);
-		obs_shutdown();
-		return false;
-	}
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s MODULE DATA_DIR\n", argv[0]);
 		return 2;
 	}
-	if (!start_obs())
+	if (!start_obs("facecast test"))
 		return SKIP;
 
 	obs_module_t *module = NULL;
