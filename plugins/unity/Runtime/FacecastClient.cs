@@ -50,7 +50,7 @@ namespace Facecast
         public int seed;
 
         public bool connectOnEnable = true;
-        [Tooltip("Reopen the session (and reload the portrait) when the runtime no longer lists it, e.g. after `facecast serve` restarted.")]
+        [Tooltip("Retry every 3 s while the runtime cannot be reached, and reopen the session (reloading the portrait) when the runtime no longer lists it, e.g. after `facecast serve` restarted.")]
         public bool autoReopen = true;
 
         [Serializable] public class ErrorEvent : UnityEvent<string> { }
@@ -64,6 +64,8 @@ namespace Facecast
         long _motionVersion;
         int _generation;
         StatusMessage _lastStatus;
+        float _retryAt = -1f;
+        const float RetrySeconds = 3f;
         int _missingFromStatus;
         float _readySince;
         ControlValues _sent;
@@ -166,7 +168,10 @@ namespace Facecast
                 }
                 catch (Exception e)
                 {
-                    Fail(gen, e.Message);
+                    var ce = e as FacecastControlException;
+                    // No runtime yet (or it is restarting): worth retrying; a bad portrait is not.
+                    bool retry = ce != null && (ce.Code == "disconnected" || ce.Code == "timeout");
+                    Fail(gen, e.Message, retry);
                 }
             });
         }
@@ -181,13 +186,14 @@ namespace Facecast
             return id.Length > 64 ? id.Substring(id.Length - 64) : id;
         }
 
-        void Fail(int gen, string message)
+        void Fail(int gen, string message, bool retry = false)
         {
             Post(() =>
             {
                 if (gen != _generation) return;
                 State = FacecastClientState.Error;
                 LastError = message;
+                _retryAt = retry ? UnityEngine.Time.unscaledTime + RetrySeconds : -1f;
                 Debug.LogError("[facecast] " + name + ": " + message, this);
                 onError.Invoke(message);
             });
@@ -228,6 +234,12 @@ namespace Facecast
             }
             if (_session != null && ControlsChanged()) SendControls();
             if (autoReopen) WatchStatus();
+            if (autoReopen && State == FacecastClientState.Error && _retryAt >= 0f && UnityEngine.Time.unscaledTime >= _retryAt)
+            {
+                _retryAt = -1f;
+                Disconnect();
+                Connect();
+            }
         }
 
         /// <summary>A runtime that restarted has forgotten every session: when two status messages in
