@@ -17,7 +17,7 @@ namespace Facecast.Editor
             try { bake = BakeFile.Parse(File.ReadAllText(ctx.assetPath), Path.GetFileName(ctx.assetPath)); }
             catch (System.FormatException e)
             {
-                ctx.LogImportError(e.Message);
+                ctx.LogImportError(e.Message, null);
                 return;
             }
             var clip = FacecastBakedClip.FromBake(bake);

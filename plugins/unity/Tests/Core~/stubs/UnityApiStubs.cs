@@ -251,7 +251,7 @@ namespace UnityEditor.AssetImporters
     public sealed class AssetImportContext
     {
         public string assetPath { get { return null; } }
-        public void LogImportError(string m) { }
+        public void LogImportError(string msg, UnityEngine.Object obj) { }
         public void AddObjectToAsset(string id, UnityEngine.Object o) { }
         public void SetMainObject(UnityEngine.Object o) { }
     }
