@@ -209,3 +209,22 @@ def test_overlay_follows_the_service(generator_available, server, client, astron
         overlay.stop()
     assert png.shape == (256, 256, 4)
     assert png[0, 0, 3] == 0 and png[128, 128, 3] == 255  # transparent around, opaque face
+
+
+def test_play_file_and_live_control_changes(client, speech_wav):
+    sid = client.open(pose_only=True, fps=25)
+    duration = len(load_audio(speech_wav)) / 16000
+    reply = client.play_file(sid, speech_wav)
+    assert reply["duration_s"] == pytest.approx(duration, abs=0.01) and reply["pts"] >= 0
+    follow = client.push_audio(sid, np.zeros(1600, np.float32), 16000)
+    assert follow["pts"] == pytest.approx(reply["pts"] + duration, abs=0.01)  # queued after the file
+    with client.subscribe(f"pose/{sid}/") as sub:
+        time.sleep(0.3)
+        controls = client.set(sid, fps=50, emotion="happy")
+        assert controls["fps"] == 50 and controls["emotion"] == "happy"
+        time.sleep(0.5)
+        got = _collect(sub, 1.0)
+    pts = np.array([p.pts for p in got])
+    assert np.all(np.diff(pts) > 0)
+    assert np.allclose(np.diff(pts)[-10:], 1 / 50, atol=1e-6)  # the new rate, on the same clock
+    assert got[-1].motion["emotion"]["label"] == "happy"
