@@ -4,7 +4,8 @@
  *   memcpy      baseline: copying the 1 MiB of pixels alone
  *   loopback    a publisher process sends real frames over tcp://127.0.0.1 at a steady
  *               rate; this process's CPU time per frame (ZeroMQ's I/O thread + receive +
- *               decode + copy) and the receiving thread's time per frame
+ *               decode + copy), the receiving thread's time per frame, and the latency
+ *               from the publisher's send to the frame copied as OBS would have it
  * Median and p95 over many frames. usage: bench_core [FRAMES] [SIZE] */
 #define _GNU_SOURCE
 #include <msgpack.h>
@@ -130,6 +131,8 @@ static void publisher(const char *endpoint, int frames, unsigned size)
 	usleep(500000); /* let the subscriber connect */
 	for (int i = 0; i < frames + 50; i++) {
 		msgpack_sbuffer sb = make_header((uint64_t)i, size);
+		const double sent = clock_ms(CLOCK_MONOTONIC); /* one clock for both processes */
+		memcpy(pixels, &sent, sizeof(sent));
 		zmq_send(pub, "frame/bench/", 12, ZMQ_SNDMORE);
 		zmq_send(pub, sb.data, sb.size, ZMQ_SNDMORE);
 		zmq_send(pub, pixels, n, 0);
@@ -164,7 +167,8 @@ static void loopback(int frames, unsigned size)
 	}
 	const size_t n = (size_t)size * size * 4;
 	uint8_t *dst = malloc(n);
-	double *t_thread = malloc(sizeof(double) * (size_t)frames);
+	double *t_thread = malloc(sizeof(double) * (size_t)frames),
+	       *t_latency = malloc(sizeof(double) * (size_t)frames);
 	int got = 0;
 	double cpu0 = 0, thread_total = 0;
 	fc_message msg;
@@ -182,6 +186,9 @@ static void loopback(int frames, unsigned size)
 		}
 		fc_copy_pixels(&msg.frame, dst, (size_t)size * 4);
 		t_thread[got] = clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
+		double sent;
+		memcpy(&sent, dst, sizeof(sent));
+		t_latency[got] = clock_ms(CLOCK_MONOTONIC) - sent;
 		thread_total += t_thread[got];
 		got++;
 	}
@@ -190,12 +197,14 @@ static void loopback(int frames, unsigned size)
 	fc_receiver_get_stats(rx, &st);
 	if (got > 0) {
 		report("loopback: receiving thread CPU", t_thread, got);
+		report("loopback: send -> copied (latency)", t_latency, got);
 		printf("%-34s mean   %8.4f ms   (ZeroMQ I/O thread + receiving thread; %d frames, %llu skipped)\n",
 		       "loopback: process CPU per frame", cpu / got, got, (unsigned long long)st.skipped);
 	}
 	fc_receiver_destroy(rx);
 	free(dst);
 	free(t_thread);
+	free(t_latency);
 	kill(child, SIGTERM);
 	waitpid(child, NULL, 0);
 }
