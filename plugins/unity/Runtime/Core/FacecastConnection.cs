@@ -12,6 +12,24 @@ namespace Facecast
     {
         static readonly Dictionary<string, FacecastConnection> Pool = new Dictionary<string, FacecastConnection>();
 
+        static FacecastConnection()
+        {
+            // The Unity editor reloads scripts by unloading the domain: stop the receive threads first.
+            AppDomain.CurrentDomain.DomainUnload += (s, e) => CloseAll();
+        }
+
+        /// <summary>Closes every shared connection (their sessions stay open on the runtime).</summary>
+        public static void CloseAll()
+        {
+            List<FacecastConnection> all;
+            lock (Pool)
+            {
+                all = new List<FacecastConnection>(Pool.Values);
+                Pool.Clear();
+            }
+            foreach (var c in all) c.Dispose();
+        }
+
         readonly string _key;
         int _refs;
         readonly object _lock = new object();

@@ -143,6 +143,10 @@ namespace Facecast.CoreTests
             d.Release();
             other.Release();
             Assert.True(ch1.Session == "npc-1" && ch2.Session == "npc-2", "channels");
+            var e = FacecastConnection.Acquire("tcp://127.0.0.1:1", data);
+            FacecastConnection.CloseAll(); // what a domain unload (Unity script reload) does
+            Assert.True(!ReferenceEquals(e, FacecastConnection.Acquire("tcp://127.0.0.1:1", data)), "CloseAll empties the pool");
+            FacecastConnection.CloseAll();
         }
 
         [Test]
