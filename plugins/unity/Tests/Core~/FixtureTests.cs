@@ -201,6 +201,9 @@ namespace Facecast.CoreTests
                 { "distance", 1.25 }, { "intensity", 0.75 }, { "seed", 42 }, { "background", "transparent" },
             };
             SameAsFixture("request_set.msgpack", set);
+            var play = Req(5, "play_file"); play["session"] = "npc-1"; play["path"] = "/srv/audio/line1.wav";
+            SameAsFixture("request_play_file.msgpack", play);
+            SameAsFixture("request_status.msgpack", Req(7, "status"));
             var close = Req(8, "close"); close["session"] = "npc-1";
             SameAsFixture("request_close.msgpack", close);
             // The push_audio payload: int16 little-endian.
