@@ -47,7 +47,7 @@ static const char *const ERROR_MESSAGES[FC_ERR_COUNT] = {
 	"ZeroMQ call failed",
 	"out of memory",
 	"invalid argument",
-	"session id is empty or too long",
+	"session id is empty, too long or contains a slash",
 };
 
 const char *fc_error_name(fc_error err)

@@ -7,7 +7,6 @@
 #include "facecast-source.h"
 
 #include <util/bmem.h>
-#include <util/dstr.h>
 #include <util/platform.h>
 #include <util/threading.h>
 
@@ -162,7 +161,9 @@ static void compose_status(struct facecast_source *fs, const struct link_state *
 	}
 }
 
-static fc_receiver *connect_receiver(struct facecast_source *fs, struct link_state *s)
+/* Subscribes with the current settings; a failure (bad endpoint or session) is logged
+ * once per settings change and retried by the caller. */
+static fc_receiver *connect_receiver(struct facecast_source *fs, struct link_state *s, bool *warned)
 {
 	struct facecast_config c = {0};
 	copy_config(fs, &c);
@@ -175,8 +176,10 @@ static fc_receiver *connect_receiver(struct facecast_source *fs, struct link_sta
 	if (err != FC_OK) {
 		set_status(fs, "Cannot subscribe to '%s': %s (%s)", c.endpoint, fc_error_message(err),
 			   fc_error_name(err));
-		obs_log(LOG_WARNING, "cannot subscribe to '%s': %s (%s)", c.endpoint, fc_error_message(err),
-			fc_error_name(err));
+		if (!*warned)
+			obs_log(LOG_WARNING, "cannot subscribe to '%s' (session '%s'): %s (%s)", c.endpoint, c.session,
+				fc_error_message(err), fc_error_name(err));
+		*warned = true;
 	} else {
 		memset(s, 0, sizeof(*s));
 		snprintf(s->endpoint, sizeof(s->endpoint), "%s", c.endpoint);
@@ -198,15 +201,19 @@ static void *receiver_thread(void *data)
 	struct link_state s;
 	memset(&s, 0, sizeof(s));
 	uint64_t last_warning_ns = 0;
+	bool connect_warned = false;
 
 	while (!os_atomic_load_bool(&fs->stop)) {
-		if (os_atomic_set_bool(&fs->reconnect, false) && rx != NULL) {
-			fc_receiver_destroy(rx);
-			rx = NULL;
-			clear_picture(fs);
+		if (os_atomic_set_bool(&fs->reconnect, false)) {
+			connect_warned = false;
+			if (rx != NULL) {
+				fc_receiver_destroy(rx);
+				rx = NULL;
+				clear_picture(fs);
+			}
 		}
 		if (rx == NULL) {
-			rx = connect_receiver(fs, &s);
+			rx = connect_receiver(fs, &s, &connect_warned);
 			if (rx == NULL) {
 				sleep_unless_stopped(fs, RETRY_NS);
 				continue;

@@ -197,6 +197,17 @@ int main(int argc, char **argv)
 	seq2 = 0;
 	CHECK(publish_until_shown(src, "npc-2", &seq2));
 
+	/* a session id the protocol cannot carry: said in the status line, nothing shown */
+	obs_data_set_string(settings, "session", "a/b");
+	obs_source_update(src, settings);
+	CHECK(wait_cleared(src, 4000));
+	for (int i = 0; i < 100 && strstr(status, "Cannot subscribe") == NULL; i++) {
+		os_sleep_ms(20);
+		status_line(src, status, sizeof(status));
+	}
+	printf("status with a bad session: %s\n", status);
+	CHECK(strstr(status, "Cannot subscribe") != NULL && strstr(status, "FC_ERR_SESSION") != NULL);
+
 	/* no session configured: the source follows the first session that sends frames and
 	 * ignores the others while it does, then takes the next one when it stops */
 	obs_data_set_string(settings, "session", "");
