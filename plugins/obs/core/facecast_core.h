@@ -44,7 +44,7 @@ typedef enum fc_error {
 	FC_ERR_ZMQ = 14,          /* a ZeroMQ call failed (see fc_receiver_last_zmq_error) */
 	FC_ERR_NOMEM = 15,
 	FC_ERR_ARGUMENT = 16, /* bad argument (NULL, empty endpoint, ...) */
-	FC_ERR_SESSION = 17,  /* session id empty or longer than FC_SESSION_MAX-1 */
+	FC_ERR_SESSION = 17,  /* session id empty, longer than FC_SESSION_MAX-1, or with a '/' */
 	FC_ERR_COUNT
 } fc_error;
 
