@@ -45,7 +45,7 @@ OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
 # depth gains, calibrated so that dlib + solvePnP read commanded turns back (generator_quality.py)
 YAW_DEPTH_GAIN = 1.75
-PITCH_DEPTH_GAIN = 1.3
+PITCH_DEPTH_GAIN = (1.6, 1.15)  # chin down, chin up: the lower face foreshortens differently
 _B = ARKIT_INDEX
 
 
@@ -118,7 +118,8 @@ class GeneratorModel(nn.Module):
         x, y, z = rel[..., 0], rel[..., 1], rel[..., 2]
         # pitch about x, then yaw about y with the depth gained (mediapipe's depth is flat: a turn
         # would otherwise read back ~35% short), then roll in the image plane
-        y1 = y * pitch.cos() + PITCH_DEPTH_GAIN * z * pitch.sin()
+        p_gain = torch.where(pitch < 0, PITCH_DEPTH_GAIN[0], PITCH_DEPTH_GAIN[1])
+        y1 = y * pitch.cos() + p_gain * z * pitch.sin()
         z1 = z * pitch.cos() - y * pitch.sin()
         x2 = x * yaw.cos() - YAW_DEPTH_GAIN * z1 * yaw.sin()
         turned = torch.stack([x2 * roll.cos() - y1 * roll.sin(), x2 * roll.sin() + y1 * roll.cos()], -1)
