@@ -152,6 +152,7 @@ namespace Facecast
                 Callback = callback,
                 Done = done,
             };
+            bool sendFailed = false;
             lock (_lock)
             {
                 _pending[p.Id] = p;
@@ -183,9 +184,12 @@ namespace Facecast
                 {
                     _pending.Remove(p.Id);
                     p.Reply = ControlReply.Failure(p.Id, "disconnected", e.Message);
+                    sendFailed = true;
                 }
             }
-            if (p.Reply != null) Complete(p);
+            // Only a failed send completes here: a reply may already have completed it on the
+            // receive thread (loopback answers fast), and a request completes exactly once.
+            if (sendFailed) Complete(p);
             return p;
         }
 

@@ -213,6 +213,54 @@ namespace Facecast.CoreTests
             Assert.Equal(Hex(F("request_push_audio_payload.bin"), 0, 16), Hex(pcm, 0, 16), "payload");
         }
 
+        /// <summary>The typed API on a fresh connection numbers its requests 1, 2, 3... like the
+        /// fixtures, so each request as it reaches a real ROUTER must equal its fixture byte for byte.</summary>
+        [Test]
+        public static void TheTypedApiPutsTheFixtureBytesOnTheWire()
+        {
+            using (var router = PeerProcess.Peer("router"))
+            {
+                int port = router.Port();
+                using (var conn = new FacecastConnection("tcp://127.0.0.1:" + port, "tcp://127.0.0.1:1"))
+                {
+                    var seen = new List<ControlReply>();
+                    Action<ControlReply> keep = r => { lock (seen) seen.Add(r); };
+                    keep(conn.Control.Request(new Dictionary<string, object> { { "op", "ping" } }));
+                    var s = FacecastSession.Open(conn, new SessionOptions { Session = "npc-1", Size = 512, Fps = 40f });
+                    keep(s.LoadAvatar("/srv/portraits/npc1.png"));
+                    var pcm = F("request_push_audio_payload.bin");
+                    var done = new System.Threading.CountdownEvent(2);
+                    s.PushAudioInt16(pcm, 0, pcm.Length, 48000, 1, r => { keep(r); done.Signal(); });
+                    keep(s.PlayFile("/srv/audio/line1.wav"));
+                    s.Set(new Dictionary<string, object>
+                    {
+                        { "emotion", "happy" }, { "emotion_intensity", 0.5 }, { "gaze", new List<object> { 10.0, -5.0 } },
+                        { "distance", 1.25 }, { "intensity", 0.75 }, { "seed", 42 }, { "background", "transparent" },
+                    }, r => { keep(r); done.Signal(); });
+                    Assert.True(done.Wait(5000), "push_audio and set replied");
+                    keep(conn.Control.Request(new Dictionary<string, object> { { "op", "status" } }));
+                    s.Close();
+                    var files = new Dictionary<string, string>
+                    {
+                        { "ping", "request_ping.msgpack" }, { "load_avatar", "request_load_avatar.msgpack" },
+                        { "push_audio", "request_push_audio.msgpack" }, { "play_file", "request_play_file.msgpack" },
+                        { "set", "request_set.msgpack" }, { "status", "request_status.msgpack" },
+                    };
+                    lock (seen)
+                    {
+                        Assert.Equal(files.Count, seen.Count, "replies: " + string.Join(",", seen.ConvertAll(x => x.Str("op") + "#" + x.Id + ":" + x).ToArray()));
+                        foreach (var r in seen)
+                        {
+                            string op = r.Str("op");
+                            var want = F(files[op]);
+                            Assert.Equal(Hex(want, 0, want.Length), r.Str("raw"), op + " request on the wire");
+                            if (op == "push_audio") Assert.Equal("0000e80318fcff7f00800100ffff0000", r.Str("payload_hex"), "samples part");
+                        }
+                    }
+                }
+            }
+        }
+
         [Test]
         public static void UnknownKeysAreIgnoredAndWrongVersionsRejected()
         {

@@ -150,6 +150,8 @@ def router() -> None:
                 "disconnected": disconnected,
                 "parts": len(body),
                 "payload_len": len(body[1]) if len(body) > 1 else 0,
+                "raw": body[0].hex(),
+                "payload_hex": body[1].hex() if len(body) > 1 and len(body[1]) <= 64 else "",
                 "payload_sum": int(np.frombuffer(body[1], np.uint8).sum(dtype=np.int64))
                 if len(body) > 1
                 else 0,
@@ -161,6 +163,8 @@ def router() -> None:
                     "ok": False,
                     "error": {"code": "busy", "message": "go away"},
                 }
+            if req["op"] == "open":
+                reply["session"] = req.get("session", "generated")
             if req["op"] == "never":
                 continue
             out = [ident, msgpack.packb(reply)]
