@@ -26,7 +26,7 @@ from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 3  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 4  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MIN_FACE_PX = 48  # landmark box width below which detail is too poor to animate
@@ -312,27 +312,37 @@ def _map_points(lm: np.ndarray, back: np.ndarray) -> np.ndarray:
 
 
 def _mesh_around(rgb: np.ndarray, box: fl.FaceBox) -> np.ndarray | None:
-    """Run the face mesh on a 384 px square around a detected face, where it works best."""
-    cx, cy = box.center
-    side0 = max(box.w, box.h)
+    """Run the face mesh on 384 px squares around a detected face, where it is most accurate. The
+    plain crops at three framings are averaged (each point moves by ~0.3 px between framings: the
+    average is steadier); harder faces get looser and tighter framings, equalised and blurred."""
+    found = [lm for f in (2.0, 2.4, 2.8) if (lm := _mesh_in_region(rgb, box, f, _plain)) is not None]
+    if found:
+        return np.mean(found, axis=0).astype(np.float32)
     for factor in (2.4, 1.7, 3.4):
-        side = side0 * factor
-        s = 384.0 / side
-        to_region = np.array([[s, 0, 192 - s * cx], [0, s, 192 - s * cy]], np.float64)
-        region = cv2.warpAffine(
-            rgb,
-            to_region,
-            (384, 384),
-            flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        back = cv2.invertAffineTransform(to_region)
         # Line drawings and engravings: the mesh wants shading, which a light blur gives them.
-        for attempt in (region, _equalize(region), cv2.GaussianBlur(region, (0, 0), 2.5)):
-            lm = fl.face_mesh(attempt)
+        for prepare in (_equalize, _blur_region):
+            lm = _mesh_in_region(rgb, box, factor, prepare)
             if lm is not None:
-                return _map_points(lm, back)
+                return lm
     return None
+
+
+def _plain(region: np.ndarray) -> np.ndarray:
+    return region
+
+
+def _blur_region(region: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(region, (0, 0), 2.5)
+
+
+def _mesh_in_region(rgb: np.ndarray, box: fl.FaceBox, factor: float, prepare) -> np.ndarray | None:
+    cx, cy = box.center
+    s = 384.0 / (max(box.w, box.h) * factor)
+    to_region = np.array([[s, 0, 192 - s * cx], [0, s, 192 - s * cy]], np.float64)
+    flags = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    region = cv2.warpAffine(rgb, to_region, (384, 384), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    lm = fl.face_mesh(prepare(region))
+    return None if lm is None else _map_points(lm, cv2.invertAffineTransform(to_region))
 
 
 # ---------------------------------------------------------------- framing and cropping
