@@ -314,3 +314,15 @@ def test_paintings_drawings_and_hard_photos(style, astronaut_rgb, tmp_path):
         right, left = av.landmarks[fl.RIGHT_IRIS], av.landmarks[fl.LEFT_IRIS]
         roll = np.degrees(np.arctan2(left[1] - right[1], left[0] - right[0]))
         assert 25 < roll < 45  # the eye line keeps its clockwise slope in the crop
+
+
+def test_head_angles_use_facemotion_signs(astronaut_rgb):
+    """The rough pose used to refuse profiles: clockwise tilt is positive roll, a mirror flips yaw."""
+    lm = fl.face_mesh(astronaut_rgb)
+    yaw, pitch, roll = fl.head_angles(lm)
+    turn = cv2.getRotationMatrix2D((256.0, 170.0), -20.0, 1.0)  # OpenCV: negative angle = clockwise
+    tilted = cv2.warpAffine(astronaut_rgb, turn, (512, 512), borderMode=cv2.BORDER_REFLECT)
+    assert fl.head_angles(fl.face_mesh(tilted))[2] == pytest.approx(roll + 20.0, abs=3.0)
+    m_yaw, m_pitch, m_roll = fl.head_angles(fl.face_mesh(np.ascontiguousarray(astronaut_rgb[:, ::-1])))
+    assert m_yaw == pytest.approx(-yaw, abs=1.5) and m_roll == pytest.approx(-roll, abs=1.5)
+    assert m_pitch == pytest.approx(pitch, abs=3.0)
