@@ -215,7 +215,11 @@ namespace Facecast
 
         static void Complete(Pending p)
         {
-            if (p.Done != null) p.Done.Set();
+            if (p.Done != null)
+            {
+                // A waiter that just timed out may have disposed its event already.
+                try { p.Done.Set(); } catch (ObjectDisposedException) { }
+            }
             if (p.Callback != null)
             {
                 try { p.Callback(p.Reply); } catch (Exception) { }
