@@ -197,7 +197,12 @@ namespace Facecast
                     if (c.ReadMessage(_msg) && Accept(_msg))
                     {
                         var h = OnMessage;
-                        if (h != null) h(_msg);
+                        // A failing handler costs its message, not the connection.
+                        if (h != null)
+                        {
+                            try { h(_msg); }
+                            catch (Exception e) { _lastError = "message handler failed: " + e.GetType().Name + ": " + e.Message; }
+                        }
                     }
                 }
                 var tick = OnTick;
