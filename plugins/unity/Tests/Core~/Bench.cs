@@ -57,6 +57,25 @@ namespace Facecast.CoreTests
             Console.WriteLine("512x512 frame into the mailbox (flip rows): " + Stats(mb, "ms") + "; bare memcpy " + Stats(raw, "ms") +
                 "; ratio of medians " + (Pct(mb, 0.5) / Pct(raw, 0.5)).ToString("F2"));
 
+            // Pose latency: wall clock at the PUB's send to the moment the pose is in the mailbox.
+            using (var pub = PeerProcess.Peer("xpub"))
+            {
+                int port = pub.Port();
+                using (var conn = new FacecastConnection("tcp://127.0.0.1:1", "tcp://127.0.0.1:" + port))
+                {
+                    var ch = conn.Attach("npc-1", false);
+                    var lat = new List<double>(1000);
+                    var epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+                    ch.OnPose = p => { double now = (DateTime.UtcNow - epoch).TotalSeconds; lock (lat) lat.Add((now - p.Pts) * 1000); };
+                    pub.WaitLine("SUB 01");
+                    Thread.Sleep(200);
+                    pub.Send("poses 300");
+                    pub.WaitLine("POSED", 60000);
+                    Thread.Sleep(200);
+                    lock (lat) Console.WriteLine("pose latency, PUB send -> C# mailbox (" + lat.Count + " poses at 100 Hz): " + Stats(lat, "ms"));
+                }
+            }
+
             // End to end over loopback: 3 runs of 300 frames of 512x512.
             for (int run = 0; run < 3; run++)
             {

@@ -80,6 +80,15 @@ def xpub(port: int) -> None:
             t = threading.Thread(target=read_subs, daemon=True)
             stop.clear()
             t.start()
+        elif cmd.startswith("poses"):
+            # poses N: N full poses for npc-1 at 100 Hz, pts = the wall clock when sent (latency).
+            from facecast.runtime.facemotion import FaceMotion
+
+            body = FaceMotion().to_dict()
+            for seq in range(int(cmd.split()[1])):
+                s.send_multipart(wire.encode_pose("npc-1", seq, time.time(), body))
+                time.sleep(0.01)
+            say("POSED")
         elif cmd.startswith("blast"):
             # blast N SIZE: N frames of SIZExSIZE for npc-1 as fast as the socket takes them.
             _, n, size = cmd.split()
