@@ -26,7 +26,7 @@ from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 4  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 5  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MIN_FACE_PX = 48  # landmark box width below which detail is too poor to animate
@@ -443,13 +443,16 @@ def _grabcut(image: np.ndarray, matte: np.ndarray, face: np.ndarray, allowed: np
 
 def _head_and_shoulders(lm: np.ndarray, size: int, grow: float = 1.0) -> np.ndarray:
     """A soft silhouette scaled to the face: head ellipse with room for hair, neck, shoulders;
-    `grow` widens it into the region a person's matte may reach at most (big hair, wide shoulders)."""
-    pts = lm[:468, :2]
+    `grow` widens it into the region a person's matte may reach at most (big hair, wide shoulders).
+    Drawn and blurred at a quarter of the size: it is smooth anyway, and 16x cheaper."""
+    q = 4
+    small = size // q
+    pts = lm[:468, :2] / q
     x0, x1 = pts[:, 0].min(), pts[:, 0].max()
-    top, chin = lm[fl.FOREHEAD_TOP, 1], lm[fl.CHIN, 1]
+    top, chin = lm[fl.FOREHEAD_TOP, 1] / q, lm[fl.CHIN, 1] / q
     fw, fh = x1 - x0, chin - top
     cx = (x0 + x1) / 2
-    prior = np.zeros((size, size), np.float32)
+    prior = np.zeros((small, small), np.float32)
 
     def ellipse(c, axes):
         cv2.ellipse(prior, (round(c[0]), round(c[1])), (round(axes[0]), round(axes[1])), 0, 0, 360, 1.0, -1)
@@ -465,4 +468,5 @@ def _head_and_shoulders(lm: np.ndarray, size: int, grow: float = 1.0) -> np.ndar
     )
     cv2.fillConvexPoly(prior, neck.round().astype(np.int32), 1.0)
     ellipse((cx, chin + 1.5 * fh), (1.5 * fw * grow, 1.0 * fh * grow))  # shoulders and chest
-    return cv2.GaussianBlur(prior, (0, 0), 0.08 * fw * grow)
+    prior = cv2.GaussianBlur(prior, (0, 0), 0.08 * fw * grow)
+    return cv2.resize(prior, (size, size), interpolation=cv2.INTER_LINEAR)
