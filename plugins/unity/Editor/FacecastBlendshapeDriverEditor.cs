@@ -28,7 +28,8 @@ namespace Facecast.Editor
             {
                 var preset = FacecastEditorUtil.BestPreset(mesh);
                 var map = FacecastBlendshapeMap.FromPreset(preset);
-                string path = AssetDatabase.GenerateUniqueAssetPath("Assets/" + mesh.name + " " + preset + " Map.asset");
+                string safe = string.Join("_", mesh.name.Split(System.IO.Path.GetInvalidFileNameChars()));
+                string path = AssetDatabase.GenerateUniqueAssetPath("Assets/" + safe + " " + preset + " Map.asset");
                 AssetDatabase.CreateAsset(map, path);
                 Undo.RecordObject(d, "Assign blendshape map");
                 d.map = map;
