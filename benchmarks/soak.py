@@ -154,6 +154,7 @@ def soak(minutes: float = 3.0, speakers: int = 4, frames: bool = False, sample_s
         "soak_rss_end_mb": float(rss[-1]),
         "soak_rss_max_mb": float(rss.max()),
         "soak_rss_slope_mb_per_hour_second_half": slope,
+        "soak_rss_by_decile_mb": [round(float(np.median(part)), 1) for part in np.array_split(rss, 10)],
     }
 
 
