@@ -136,3 +136,37 @@ def test_facecast_live_serves_the_talking_portrait_to_the_overlay(astronaut_png,
     assert len(seqs) >= 3 and seqs == sorted(seqs), seqs
     img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
     assert img.shape == (256, 256, 4) and img[0, 0, 3] == 0 and img[128, 128, 3] == 255
+
+
+# --- the other live output: the virtual camera --------------------------------------------------
+
+
+def test_virtual_camera_says_what_to_install_when_there_is_none():
+    import glob
+    import sys
+
+    from facecast.bridge.virtualcam import VirtualCamera, driver_hint
+    from facecast.runtime.errors import FacecastError
+
+    if sys.platform.startswith("linux") and glob.glob("/dev/video*"):
+        pytest.skip("this machine has video devices; the no-driver message cannot be seen here")
+    with pytest.raises(FacecastError) as e:
+        VirtualCamera(64, 64, 10)
+    message = str(e.value)
+    try:
+        import pyvirtualcam  # noqa: F401
+
+        assert "modprobe v4l2loopback" in message and "apt install v4l2loopback-dkms" in message
+    except ImportError:
+        assert "pip install 'facecast[live]'" in message
+    assert "OBS" in driver_hint("win32") and "OBS" in driver_hint("darwin")
+
+
+def test_flatten_composites_straight_alpha_over_the_background():
+    from facecast.bridge.virtualcam import flatten
+
+    rgba = np.array([[[200, 100, 0, 255], [200, 100, 0, 0], [200, 100, 0, 128]]], np.uint8)
+    rgb = flatten(rgba, background=(0, 0, 255))
+    assert rgb[0, 0].tolist() == [200, 100, 0]
+    assert rgb[0, 1].tolist() == [0, 0, 255]
+    assert rgb[0, 2].tolist() == pytest.approx([100, 50, 127], abs=1)
