@@ -43,6 +43,7 @@ class ServerOptions:
     pub_hwm: int = 32  # message parts queued per subscriber (about 10 frames) before new ones are dropped
     outbox_size: int = 256  # data messages waiting for the loop (oldest dropped)
     cache_dir: Path | None = None
+    pose_step_s: float = 0.05  # a speaking pose-only session's motion step: larger is cheaper, later
 
 
 def is_loopback(endpoint: str) -> bool:
@@ -343,6 +344,7 @@ class Server:
             pose_only=a.get("pose_only", False),
             background=extra.pop("background", "keep"),
             cache_dir=self.options.cache_dir,
+            pose_tick_s=self.options.pose_step_s,
         )
         controls = controls_from_map(Controls(), extra)
         worker = Worker(Session(sid, opts, controls), self.outbox, a.get("format", "RGBA"))

@@ -37,6 +37,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--idle-timeout", type=float, metavar="S", help="close sessions no request touched for S seconds"
     )
     p.add_argument(
+        "--pose-step-ms",
+        type=float,
+        default=50.0,
+        metavar="MS",
+        help="motion step of speaking pose-only sessions (default 50): larger serves more NPCs, later",
+    )
+    p.add_argument(
         "--overlay-port", type=int, metavar="PORT", help="also serve the browser overlay page on this port"
     )
 
@@ -61,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     if args.make_keys is not None:
         make_keys(args.make_keys)
         return 0
+    if not 10 <= args.pose_step_ms <= 500:
+        raise ConfigError(f"--pose-step-ms must be 10..500, got {args.pose_step_ms}")
     if args.max_sessions < 1:
         raise ConfigError(f"--max-sessions must be at least 1, got {args.max_sessions}")
     from .bridge.server import Server, ServerOptions
@@ -72,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             curve_keys=args.curve_keys,
             max_sessions=args.max_sessions,
             idle_timeout_s=args.idle_timeout,
+            pose_step_s=args.pose_step_ms / 1000.0,
         )
     )
     overlay = None
