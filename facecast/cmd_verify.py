@@ -23,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-frames", type=int, default=100, help="video frames to check, sampled evenly (default 100)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument(
+        "--thorough",
+        action="store_true",
+        help="when nothing is found, also search stretched copies (aspect ratio changed by up to 12%%); slow",
+    )
 
 
 def metadata_verdict(tags: dict[str, str]) -> str | None:
@@ -43,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     frames = load_frames(args.file, args.max_frames)
     is_image = args.file.suffix.lower() in IMAGE_SUFFIXES
     meta_claim = None if is_image else metadata_verdict(read_metadata(args.file))
-    det = detect(frames)
+    det = detect(frames, thorough=args.thorough)
     if args.json:
         out = det.to_dict()
         out.update(file=str(args.file), metadata_synthetic=meta_claim is not None, metadata=meta_claim)

@@ -118,15 +118,16 @@ class Watermarker:
         return frames
 
 
-def detect(frames_or_frame: np.ndarray | list[np.ndarray]) -> Detection:
-    """Look for the mark in one frame (H,W[,C]) or several frames of one geometry (N,H,W[,C])."""
+def detect(frames_or_frame: np.ndarray | list[np.ndarray], thorough: bool = False) -> Detection:
+    """Look for the mark in one frame (H,W[,C]) or several frames of one geometry (N,H,W[,C]).
+    `thorough` also searches aspect-ratio changes when the normal search finds nothing (slow)."""
     arr = frames_or_frame
     if isinstance(arr, np.ndarray) and (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (3, 4))):
         arr = [arr]
     acc = Accumulator()
     for frame in arr:
         acc.add(np.asarray(frame))
-    return search(acc)
+    return search(acc, thorough=thorough)
 
 
 def synthetic_metadata(session_id: int | str) -> dict[str, str]:

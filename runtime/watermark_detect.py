@@ -28,6 +28,7 @@ from .watermark_payload import N_BITS, P_FALSE_PER_DECODE, Decoded, decode, form
 
 SCALE_SPAN = 0.13  # fine search +- around each base scale
 SCALE_STEP = 0.01
+ASPECT_SPAN = 0.12  # thorough search: aspect-ratio changes of up to +-12% (log scale)
 TOP_CANDIDATES = 3  # best (scale, shift) peaks whose message is decoded
 # sync peak that counts as "mark present" even when the message is unreadable: unmarked real video
 # and natural images peak at z 5.0-5.8 over the whole search (benchmark), Gaussian theory ~5.0
@@ -50,6 +51,7 @@ class Detection:
     shift: tuple[int, int] = (0, 0)
     bits_corrected: int = 0
     mirrored: bool = False
+    aspect: float = 1.0  # horizontal / vertical stretch found (thorough search only)
     bit_margin: float = 0.0  # median |z| of the message bits at the chosen candidate
     notes: list[str] = field(default_factory=list)
 
@@ -66,6 +68,7 @@ class Detection:
             "shift": list(self.shift),
             "bits_corrected": self.bits_corrected,
             "mirrored": self.mirrored,
+            "aspect": round(self.aspect, 4),
             "bit_margin": round(self.bit_margin, 2),
         }
 
@@ -153,19 +156,18 @@ def _norm_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
-def search(acc: Accumulator) -> Detection:
-    """Scale x shift search over the accumulated residual; decode the best candidates."""
-    if acc.frames == 0 or acc.shape is None:
-        raise ValueError("no frames to check")
+def _scan(acc: Accumulator, aspects: np.ndarray) -> tuple[list[tuple], int]:
+    """Fold and correlate at every (base scale x fine scale x aspect x mirror); one peak each."""
     spectra = pattern_spectra()
     fine = np.exp(np.arange(-SCALE_SPAN, SCALE_SPAN + 1e-9, SCALE_STEP))
-    candidates: list[tuple[float, float, tuple[int, int], np.ndarray, float, bool]] = []
+    candidates: list[tuple] = []
     trials = 0
     for (base, total), mirrored in itertools.product(acc.sums.items(), (False, True)):
         if mirrored:
             total = np.ascontiguousarray(total[:, ::-1])  # a mirrored webcam view or a flipped re-upload
-        for f in fine:
-            h, w = round(total.shape[0] * f), round(total.shape[1] * f)
+        for f, a in itertools.product(fine, aspects):
+            fx, fy = f * math.exp(a / 2), f * math.exp(-a / 2)
+            h, w = round(total.shape[0] * fy), round(total.shape[1] * fx)
             if min(h, w) < TILE:
                 continue
             r = cv2.resize(total, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -177,7 +179,27 @@ def search(acc: Accumulator) -> Detection:
             idx = int(np.argmax(corr))
             dy, dx = divmod(idx, TILE)
             trials += corr.size
-            candidates.append((float(corr.flat[idx] / sd), base * float(f), (dy, dx), spec, sd, mirrored))
+            z = float(corr.flat[idx] / sd)
+            candidates.append((z, base * float(f), (dy, dx), spec, sd, mirrored, float(a)))
+    return candidates, trials
+
+
+def search(acc: Accumulator, thorough: bool = False) -> Detection:
+    """Scale x shift search over the accumulated residual; decode the best candidates. With
+    `thorough`, an input where nothing was found is searched again over aspect-ratio changes of
+    up to +-ASPECT_SPAN (a crop of one side stretched back): about 25 times slower."""
+    if acc.frames == 0 or acc.shape is None:
+        raise ValueError("no frames to check")
+    candidates, trials = _scan(acc, np.zeros(1))
+    result = _decide(candidates, trials, acc.frames)
+    if thorough and not result.found:
+        steps = np.arange(-ASPECT_SPAN, ASPECT_SPAN + 1e-9, SCALE_STEP)
+        more, more_trials = _scan(acc, steps[np.abs(steps) > 1e-9])
+        result = _decide(candidates + more, trials + more_trials, acc.frames)
+    return result
+
+
+def _decide(candidates: list[tuple], trials: int, frames: int) -> Detection:
     candidates.sort(key=lambda c: -c[0])
     best_z = candidates[0][0]
     p_sync = min(1.0, trials * _norm_sf(best_z))
@@ -185,15 +207,16 @@ def search(acc: Accumulator) -> Detection:
         found=False,
         confidence=0.0,
         identifier=None,
-        frames_checked=acc.frames,
+        frames_checked=frames,
         sync_z=best_z,
         p_false=p_sync,
         scale=candidates[0][1],
         shift=candidates[0][2],
         mirrored=candidates[0][5],
+        aspect=math.exp(candidates[0][6]),
     )
     attempts = 0
-    for z, scale, (dy, dx), spec, sd, mirrored in candidates[:TOP_CANDIDATES]:
+    for z, scale, (dy, dx), spec, sd, mirrored, aspect in candidates[:TOP_CANDIDATES]:
         soft = _bits_at(spec, dy, dx) / sd
         decoded: Decoded | None = decode(soft)
         attempts += 1
@@ -205,7 +228,7 @@ def search(acc: Accumulator) -> Detection:
             found=True,
             confidence=1.0 - p_msg,
             identifier=format_identifier(decoded.tag),
-            frames_checked=acc.frames,
+            frames_checked=frames,
             session_tag=decoded.tag,
             sync_z=z,
             p_false=p_msg,
@@ -213,6 +236,7 @@ def search(acc: Accumulator) -> Detection:
             shift=(dy, dx),
             bits_corrected=decoded.flipped,
             mirrored=mirrored,
+            aspect=math.exp(aspect),
             bit_margin=float(np.median(np.abs(soft))),
         )
         return result

@@ -121,6 +121,14 @@ def test_survives_a_ten_percent_crop(marked_clip, resize_back):
     assert found.found and found.session_tag == SESSION, found
 
 
+def test_thorough_search_finds_a_stretched_copy(marked_clip):
+    _, marked = marked_clip
+    stretched = cv2.resize(marked[4, :, 26:-25], (512, 512), interpolation=cv2.INTER_AREA)  # width -10%
+    assert not detect(stretched).found  # the normal search covers uniform scale only
+    found = detect(stretched, thorough=True)
+    assert found.found and found.session_tag == SESSION and abs(found.aspect - 0.905) < 0.02, found
+
+
 def test_survives_a_360p_round_trip_and_a_copy_kept_at_360p(marked_clip):
     _, marked = marked_clip
     small = np.stack([cv2.resize(f, (360, 360), interpolation=cv2.INTER_AREA) for f in marked])
