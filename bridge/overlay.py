@@ -22,6 +22,7 @@ log = logging.getLogger("facecast")
 
 STATIC = {"/": ("overlay.html", "text/html; charset=utf-8"), "/overlay.js": ("overlay.js", "text/javascript")}
 WAIT_S = 1.0  # how long a poll waits for a new frame before answering 204
+FORGET_S = 60.0  # a session with no new frame for this long is forgotten (bounded memory)
 
 
 class LatestFrames:
@@ -31,18 +32,20 @@ class LatestFrames:
         self._cond = threading.Condition()
         self._frames: dict[str, tuple[int, np.ndarray]] = {}
         self._png: dict[str, tuple[int, bytes]] = {}
+        self._seen: dict[str, float] = {}
         self._newest = ""
 
     def put(self, session: str, seq: int, rgba: np.ndarray) -> None:
+        now = time.monotonic()
         with self._cond:
             self._frames[session] = (seq, rgba)
+            self._seen[session] = now
             self._newest = session
+            for old in [s for s, t in self._seen.items() if now - t > FORGET_S]:  # closed sessions
+                self._frames.pop(old, None)
+                self._png.pop(old, None)
+                self._seen.pop(old, None)
             self._cond.notify_all()
-
-    def drop(self, session: str) -> None:
-        with self._cond:
-            self._frames.pop(session, None)
-            self._png.pop(session, None)
 
     def wait_png(self, session: str, after: int, timeout: float) -> tuple[str, int, bytes] | None:
         """(session, seq, png) of a frame with seq > after, or None on timeout. An empty session
