@@ -211,7 +211,7 @@ class GeneratorModel(nn.Module):
         # Around the lips each pixel takes the map of its own lip (above or below the gap's middle
         # line), sampled bilinearly: blending the two maps would show the portrait's teeth.
         src = torch.where(mf[:, 0:1] > mf[:, 1:2], mf[:, 5:7], mf[:, 3:5])
-        base = _resample(texture, src, size)
+        base = _resample(texture, src, size, mode="nearest")
         rgba, mask = _mouth_layer(mf, bs, col, fh, half_m[:, :, None, None])
         rgba = torch.cat(
             [base[:, :3] + mask * (rgba[:, :3] - base[:, :3]), torch.maximum(base[:, 3:], mask)], 1
@@ -305,11 +305,11 @@ def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh,
     return tl, px
 
 
-def _resample(texture: torch.Tensor, src: torch.Tensor, size) -> torch.Tensor:
-    """Bilinear portrait lookup (N, 4, h, w) at source pixel coordinates (N, 2, h, w)."""
+def _resample(texture: torch.Tensor, src: torch.Tensor, size, mode: str = "bilinear") -> torch.Tensor:
+    """Portrait lookup (N, 4, h, w) at source pixel coordinates (N, 2, h, w)."""
     nb, _, h, w = src.shape
-    g = (src / size * 2 - 1).permute(0, 2, 3, 1).reshape(1, nb * h, w, 2)
-    out = F.grid_sample(texture, g, mode="bilinear", padding_mode="border", align_corners=False)
+    g = (src / size * 2 - 1).permute(0, 2, 3, 1).reshape(1, nb * h, w, 2) + 0.01 / size
+    out = F.grid_sample(texture, g, mode=mode, padding_mode="border", align_corners=False)
     return out.reshape(4, nb, h, w).permute(1, 0, 2, 3)
 
 
@@ -373,10 +373,11 @@ def _mouth_layer(mf: torch.Tensor, bs: torch.Tensor, col: torch.Tensor, fh: torc
     inside = inside + m_lt * (lo_t - inside)
     inside = inside + m_ut * (up_t - inside)
     t_out = bs[:, _B["tongueOut"]][:, None, None, None]
-    ext = 0.12 * fh * t_out
-    ell = 1 - u2 / 0.18 - ((m_bot + 0.3 * ext) / (ext + 1)) ** 2
-    m_to = torch.sigmoid(ell * 6) * torch.sigmoid(m_top / 0.6) * (t_out * 5).clamp(0, 1)
-    tongue_out = col[3] * (0.85 + 0.15 * ell.clamp(0, 1))
+    ext = 0.085 * fh * t_out
+    ell = 1 - u2 / 0.13 - ((m_bot + 0.15 * ext) / (ext + 1)) ** 2
+    m_to = torch.sigmoid(ell * 8) * torch.sigmoid(m_top / 0.6) * (t_out * 5).clamp(0, 1)
+    groove = torch.exp(-((m_u * half / (0.04 * half + 0.5)) ** 2))  # the tongue's middle line
+    tongue_out = col[3] * (0.72 + 0.28 * ell.clamp(0, 1).sqrt()) * (1 - 0.12 * groove)
     mask = torch.maximum(m_in, m_to)
     rgb = inside + m_to / (mask + 1e-6) * (tongue_out - inside)
     return torch.cat([rgb, mask], 1), mask

@@ -165,7 +165,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         "iris_index": idx(IRIS_CENTERS),
         "iris_src": src[list(IRIS_CENTERS), :2].astype(np.float32),
         "geom": geom,
-        "mouth_box": _box_offsets(1.6 * np.linalg.norm(src[291, :2] - src[61, :2]), 0.55 * face.height),
+        "mouth_box": _box_offsets(1.5 * np.linalg.norm(src[291, :2] - src[61, :2]), 0.5 * face.height),
         "eye_box": _box_offsets(
             1.6 * max(eye_width(src, 0), eye_width(src, 1)), 1.1 * max(eye_width(src, 0), eye_width(src, 1))
         ),
@@ -567,8 +567,10 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
         top = lm[list(up[2:-2]), :2]
         poly = np.concatenate([top - [0, 2], (top - [0, 2 + lift])[::-1]])
         cv2.fillPoly(band, [np.round(poly).astype(np.int32)], 1)
-        if band.sum() >= 8:
-            lids.append(np.median(f[band.reshape(-1).astype(bool)], 0))
+        if band.sum() >= 8:  # the brighter half: lashes, liner and brow hairs are not lid skin
+            px = f[band.reshape(-1).astype(bool)]
+            lum = px.mean(1)
+            lids.append(np.median(px[lum >= np.median(lum)], 0))
         c = lm[468 + 5 * eye, :2]
         m &= (xx + 0.5 - c[0]) ** 2 + (yy + 0.5 - c[1]) ** 2 > (1.1 * iris_radius(lm, eye)) ** 2
         px = f[m.reshape(-1)]
@@ -584,5 +586,5 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
     cavity = lip * 0.22
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
-    lid = np.mean(lids, 0) if lids else skin * 0.9
+    lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9
     return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])
