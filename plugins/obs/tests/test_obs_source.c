@@ -26,8 +26,12 @@ static void pack_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
+/* pixel byte i of a frame (counting row padding) is i*7+seq */
+static unsigned stride_pad;
+
 static void send_frame_sized(const char *session, uint64_t seq, unsigned w, unsigned h)
 {
+	const unsigned stride = w * 4 + stride_pad;
 	char topic[128];
 	snprintf(topic, sizeof(topic), "frame/%s/", session);
 	msgpack_sbuffer sb;
@@ -50,9 +54,9 @@ static void send_frame_sized(const char *session, uint64_t seq, unsigned w, unsi
 	pack_str(&pk, "format");
 	pack_str(&pk, "BGRA");
 	pack_str(&pk, "stride");
-	msgpack_pack_uint16(&pk, (uint16_t)(w * 4));
-	static unsigned char pixels[W * H * 4];
-	const size_t n = (size_t)w * h * 4;
+	msgpack_pack_uint16(&pk, (uint16_t)stride);
+	static unsigned char pixels[(W * 4 + 64) * H];
+	const size_t n = (size_t)stride * h;
 	for (size_t i = 0; i < n; i++)
 		pixels[i] = (unsigned char)(i * 7 + seq);
 	zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE);
@@ -151,6 +155,33 @@ int main(int argc, char **argv)
 		      frame->data[0][10] == (unsigned char)(70 + frame_seq));
 		obs_source_release_frame(src, frame);
 	}
+	/* rows with padding (stride > width*4): OBS gets the rows, not the padding */
+	stride_pad = 24;
+	const uint64_t padded_from = seq;
+	frame = NULL;
+	for (int i = 0; i < 50 && frame == NULL; i++) {
+		send_frame("npc-1", seq++);
+		os_sleep_ms(40);
+		frame = obs_source_get_frame(src);
+		if (frame != NULL && frame->timestamp < padded_from * 40000000ULL) {
+			obs_source_release_frame(src, frame); /* sent before the padding */
+			frame = NULL;
+		}
+	}
+	CHECK(frame != NULL);
+	if (frame != NULL) {
+		const uint64_t fseq = (uint64_t)((double)frame->timestamp / 40e6 + 0.5);
+		const size_t stride = W * 4 + stride_pad;
+		bool rows_ok = true;
+		for (size_t y = 0; y < H; y++)
+			for (size_t x = 0; x < W * 4; x++)
+				rows_ok = rows_ok && frame->data[0][y * frame->linesize[0] + x] ==
+							     (unsigned char)((y * stride + x) * 7 + fseq);
+		CHECK(rows_ok);
+		obs_source_release_frame(src, frame);
+	}
+	stride_pad = 0;
+
 	char status[512];
 	for (int i = 0; i < 50; i++) { /* the status line is refreshed twice a second */
 		send_frame("npc-1", seq++);
