@@ -3,7 +3,7 @@ against a cache hit, on scikit-image's astronaut portrait. The process's one-off
 construction is reported separately (avatar_first_prepare_ms) and kept out of the median.
 
 As a script it also times each portrait of ../shared/eval-dev/portraits when that folder exists:
-    python -m benchmarks.bench_avatar [--runs N]
+    python -m benchmarks.bench_avatar [--runs N] [--sheet /tmp/avatars.jpg]
 """
 
 from __future__ import annotations
@@ -84,11 +84,36 @@ def measure_eval_portraits(runs: int = 3, size: int = 512) -> dict[str, float]:
     }
 
 
+def contact_sheet(sources: list[Path], path: Path, size: int = 512) -> None:
+    """Crop with landmarks, matte, and the crop composited on green, one row per portrait: the way
+    to check framing and mattes by eye. Written outside the repository (eval-dev images may not be
+    copied into it)."""
+    import cv2
+
+    from facecast.runtime.avatar import prepare_avatar
+
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        for src in sources:
+            av = prepare_avatar(src, size=size, cache_dir=cache)
+            marked = av.image.copy()
+            for x, y, _ in av.landmarks[::3]:
+                cv2.circle(marked, (int(x), int(y)), 1, (0, 255, 0), -1)
+            alpha = av.matte[..., None]
+            green = (av.image * alpha + np.array([0, 200, 0]) * (1 - alpha)).astype(np.uint8)
+            matte = np.repeat((alpha * 255).astype(np.uint8), 3, axis=2)
+            rows.append(np.hstack([cv2.resize(t, (256, 256)) for t in (marked, matte, green)]))
+    cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--sheet", type=Path, help="also write a contact sheet of the eval-dev crops here")
     args = parser.parse_args(argv)
+    if args.sheet and EVAL_PORTRAITS.is_dir():
+        contact_sheet(sorted(EVAL_PORTRAITS.glob("p*.*")), args.sheet, args.size)
     result = measure_avatar_prepare(runs=args.runs, size=args.size)
     if EVAL_PORTRAITS.is_dir():
         result["eval_portraits_prepare_ms"] = measure_eval_portraits(size=args.size)
