@@ -133,11 +133,16 @@ static void compose_status(struct facecast_source *fs, const struct link_state *
 	const bool runtime_up = s->status_seen_ns != 0 && now - s->status_seen_ns < HEARTBEAT_TIMEOUT_NS;
 	const char *want = s->session[0] ? s->session : NULL;
 	if (s->live.live) {
-		set_status(fs, "Receiving session %s: %ux%u %s, frame %llu (%llu shown, %llu skipped, %llu rejected)",
+		/* the runtime's own view of the session: a machine too slow for the frame rate shows here */
+		char runtime[96] = "";
+		if (runtime_up && s->status.found && strcmp(s->status.session.session, s->last_frame.session) == 0)
+			snprintf(runtime, sizeof(runtime), "; runtime %.1f fps, %llu dropped", s->status.session.fps,
+				 (unsigned long long)s->status.session.dropped);
+		set_status(fs, "Receiving session %s: %ux%u %s, frame %llu (%llu shown, %llu skipped, %llu rejected)%s",
 			   s->last_frame.session, s->last_frame.width, s->last_frame.height,
 			   fc_format_name(s->last_frame.format), (unsigned long long)s->last_frame.seq,
 			   (unsigned long long)st.frames, (unsigned long long)st.skipped,
-			   (unsigned long long)st.rejected);
+			   (unsigned long long)st.rejected, runtime);
 	} else if (!runtime_up) {
 		set_status(fs, "No picture: no facecast runtime at %s (start `facecast serve`; reconnects by itself)",
 			   s->endpoint);

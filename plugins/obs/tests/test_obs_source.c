@@ -70,6 +70,34 @@ static void send_frame(const char *session, uint64_t seq)
 	send_frame_sized(session, seq, W, H);
 }
 
+/* A heartbeat listing one session, as the runtime sends at least once a second. */
+static void send_status(const char *session)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	pack_str(&pk, "v");
+	msgpack_pack_uint8(&pk, 1);
+	pack_str(&pk, "time");
+	msgpack_pack_double(&pk, 1700000000.0);
+	pack_str(&pk, "sessions");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 4);
+	pack_str(&pk, "session");
+	pack_str(&pk, session);
+	pack_str(&pk, "state");
+	pack_str(&pk, "speaking");
+	pack_str(&pk, "fps");
+	msgpack_pack_double(&pk, 24.5);
+	pack_str(&pk, "dropped");
+	msgpack_pack_uint8(&pk, 3);
+	zmq_send(pub, "status", 6, ZMQ_SNDMORE);
+	zmq_send(pub, sb.data, sb.size, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void status_line(obs_source_t *src, char *out, size_t size)
 {
 	obs_properties_t *props = obs_source_properties(src);
@@ -184,14 +212,16 @@ int main(int argc, char **argv)
 
 	char status[512];
 	for (int i = 0; i < 50; i++) { /* the status line is refreshed twice a second */
+		send_status("npc-1");
 		send_frame("npc-1", seq++);
 		os_sleep_ms(40);
 		status_line(src, status, sizeof(status));
-		if (strstr(status, "Receiving") != NULL)
+		if (strstr(status, "Receiving") != NULL && strstr(status, "runtime") != NULL)
 			break;
 	}
 	printf("status while receiving: %s\n", status);
 	CHECK(strstr(status, "Receiving session npc-1: 64x48 BGRA") != NULL);
+	CHECK(strstr(status, "runtime 24.5 fps, 3 dropped") != NULL);
 
 	/* frames stop: the picture is cleared, not frozen */
 	CHECK(wait_cleared(src, 4000));
