@@ -127,6 +127,29 @@ namespace Facecast.Tests
             Assert.Greater(nose.y, 0.3f, "the nose points up");
         }
 
+        [UnityTest]
+        public IEnumerator BakedPlayerDrivesTheSameRigWithoutARuntime()
+        {
+            const string bake = "{\"format\": \"facecast-motion\", \"version\": 1, \"fps\": 10, \"frames\": [" +
+                "{\"t\":0.0,\"blendshapes\":{\"jawOpen\":0.8}}, {\"t\":0.1,\"blendshapes\":{\"jawOpen\":0.8}}," +
+                "{\"t\":0.2,\"blendshapes\":{\"jawOpen\":0.8}}, {\"t\":0.3,\"blendshapes\":{\"jawOpen\":0.8}}]}";
+            var clip = Keep(FacecastBakedClip.FromBake(BakeFile.Parse(bake)));
+            var go = Keep(new GameObject("baked npc"));
+            go.SetActive(false);
+            var player = go.AddComponent<FacecastBakedPlayer>();
+            player.clip = clip;
+            player.loop = true;
+            var smr = go.AddComponent<SkinnedMeshRenderer>();
+            smr.sharedMesh = MeshWithShapes("jawOpen");
+            var driver = go.AddComponent<FacecastBlendshapeDriver>();
+            driver.source = player; driver.target = smr; driver.logMissingShapes = false;
+            go.SetActive(true);
+            yield return null;
+            yield return null;
+            Assert.IsTrue(player.IsPlaying);
+            Assert.AreEqual(80f, smr.GetBlendShapeWeight(0), 1e-2f, "the baked jaw curve drives the mesh");
+        }
+
         [Test]
         public void FaceTextureUploadsAFrameWithoutReallocating()
         {

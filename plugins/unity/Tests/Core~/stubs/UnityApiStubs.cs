@@ -269,6 +269,7 @@ namespace NUnit.Framework
         public static void AreSame(object a, object b) { }
         public static void AreSame(object a, object b, string m) { }
         public static void NotNull(object a) { }
+        public static void IsTrue(bool c) { }
         public static void Less(float a, float b, string m) { }
         public static void Greater(float a, float b, string m) { }
         public static void Greater(int a, int b) { }
