@@ -326,3 +326,37 @@ def test_head_angles_use_facemotion_signs(astronaut_rgb):
     m_yaw, m_pitch, m_roll = fl.head_angles(fl.face_mesh(np.ascontiguousarray(astronaut_rgb[:, ::-1])))
     assert m_yaw == pytest.approx(-yaw, abs=1.5) and m_roll == pytest.approx(-roll, abs=1.5)
     assert m_pitch == pytest.approx(pitch, abs=3.0)
+
+
+def _turn_head(rgb: np.ndarray, degrees: float) -> np.ndarray:
+    """Turn the face about the vertical axis: rotate its mesh in 3D, keep a ring around the head and
+    the picture's border still, and warp the pixels with a thin-plate spline through those points."""
+    from scipy.interpolate import RBFInterpolator
+
+    h, w = rgb.shape[:2]
+    lm = fl.face_mesh(rgb).astype(np.float64)
+    c = lm[:468].mean(axis=0)
+    t = np.radians(degrees)
+    p = lm - c
+    turned = np.stack([p[:, 0] * np.cos(t) - p[:, 2] * np.sin(t) + c[0], lm[:, 1]], axis=1)
+    ang = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    fw = np.ptp(lm[:, 0])
+    ring = np.stack([c[0] + 1.3 * fw * np.cos(ang), c[1] + 1.5 * fw * np.sin(ang)], axis=1)
+    edge = np.linspace(0, 1, 9)
+    border = np.array([(x * (w - 1), y * (h - 1)) for x in edge for y in edge if x in (0, 1) or y in (0, 1)])
+    back = RBFInterpolator(
+        np.vstack([turned[::2], ring, border]), np.vstack([lm[::2, :2], ring, border]), smoothing=1.0
+    )
+    gy, gx = np.mgrid[0:h:8, 0:w:8]
+    grid = back(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(gy.shape + (2,)).astype(np.float32)
+    mx, my = cv2.resize(grid[..., 0], (w, h)), cv2.resize(grid[..., 1], (w, h))
+    return cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+@pytest.mark.parametrize("degrees", [-30.0, 30.0])
+def test_heads_turned_30_degrees_prepare(degrees, astronaut_rgb, tmp_path):
+    base_yaw = fl.head_angles(fl.face_mesh(astronaut_rgb))[0]
+    av = prepare_avatar(_png_bytes(_turn_head(astronaut_rgb, degrees)), cache_dir=tmp_path)
+    _check_face_geometry(av)
+    yaw = fl.head_angles(av.landmarks)[0] - base_yaw
+    assert np.sign(yaw) == np.sign(degrees) and 15 < abs(yaw) < 40  # turned, the way it was turned
