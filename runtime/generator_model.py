@@ -43,6 +43,7 @@ INPUT_NAMES = (
 )
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
+LID_WARP = 0.85  # share of a blink done by the warp (must match rig.py's eyeBlink basis)
 # depth gains, calibrated so that dlib + solvePnP read commanded turns back (generator_quality.py)
 YAW_DEPTH_GAIN = 1.75
 PITCH_DEPTH_GAIN = (1.6, 1.15)  # chin down, chin up: the lower face foreshortens differently
@@ -263,24 +264,17 @@ class GeneratorModel(nn.Module):
             base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
             rgb = base[:, 0:3] + m_scl * (sclera[None, :, None, None] * shade - base[:, 0:3])
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
-            # the eyelid: the warp brings the lid half way down (rig.py), this layer closes the rest
-            # with the lid's own skin colour and a lash line along its edge
+            # the eyelid: the warp brings the lid (with its own lashes) most of the way down
+            # (rig.py); this layer covers what is left of the eye with lid skin and a lash line
             blink = bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None]
-            cover = blink * 0.5 / (1 - 0.5 * blink + 1e-3)
+            cover = blink * (1 - LID_WARP) / (1 - LID_WARP * blink + 1e-3)
             d_u = ef[:, 0:1]
             edge = cover * F.relu(d_u + ef[:, 1:2])
             lateral = torch.sigmoid((1.0 - ef[:, 2:3].abs()) * 30)
-            # reaching a little above the lid's margin hides the portrait's own lash line
-            lift = 0.1 * geom[6 + e] * scale[:, None, None, None] * (cover * 2).clamp(0, 1)
-            m_lid = (
-                torch.sigmoid((d_u + lift) / 1.5)
-                * torch.sigmoid((edge - d_u) / 0.6)
-                * lateral
-                * (blink > 0.02)
-            )
+            m_lid = torch.sigmoid(d_u / 0.6) * torch.sigmoid((edge - d_u) / 0.6) * lateral * (blink > 0.02)
             lid = colors[8][None, :, None, None] * (1 - 0.15 * (d_u / (edge + 1e-3)).clamp(0, 1))
             rgb = rgb + m_lid * (lid - rgb)
-            lash_w = (0.045 * geom[6 + e]) * scale[:, None, None, None]
+            lash_w = (0.03 * geom[6 + e]) * scale[:, None, None, None]
             m_lash = (
                 torch.exp(-(((d_u - edge + 0.5 * lash_w) / lash_w) ** 2)) * lateral * (cover * 3).clamp(0, 1)
             )
@@ -355,16 +349,21 @@ def _mouth_layer(mf: torch.Tensor, bs: torch.Tensor, col: torch.Tensor, fh: torc
     gap = F.relu(m_top + m_bot)
     m_in = torch.sigmoid(m_top / 0.6) * torch.sigmoid(m_bot / 0.6) * torch.sigmoid((0.97 - m_u.abs()) * 40)
     depth = (torch.minimum(m_top, m_bot) / (0.5 * gap + 1)).clamp(0, 1)
-    cav = col[1] * (1 - 0.5 * depth) * (1 - 0.3 * u2)
-    t_h = 0.4 * gap * F.relu(1 - u2 / 0.56)
+    cav = col[1] * (1 - 0.35 * depth) * (1 - 0.3 * u2)
+    rim = torch.exp(-torch.minimum(m_top, m_bot).clamp(min=0) / (0.012 * fh + 0.5))  # inner lip surface
+    cav = cav + 0.45 * rim * (col[0] * 0.6 - cav)
+    t_h = 0.5 * gap * F.relu(1 - u2 / 0.56)
     m_tg = torch.sigmoid((t_h - m_bot) / 0.8)
     tongue = col[3] * (0.7 + 0.3 * (1 - m_bot / (t_h + 1)).clamp(0, 1))
-    k_t = m_u * half / (0.16 * half + 1e-3)
-    seam = torch.exp(-(((k_t - torch.round(k_t)).abs() * 0.16 * half / 0.8) ** 2))
-    t_shade = (1 - 0.35 * seam) * (1 - 0.45 * u2)
-    lateral = torch.sigmoid((0.72 - m_u.abs()) * 25)
-    up_h = 0.06 * fh * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
-    lo_h = 0.04 * fh * torch.sqrt(F.relu(1 - u2 / 0.49) + 1e-6)
+    # teeth: narrower toward the corners (the arch turns away), soft seams, rounded tips
+    k_t = (m_u + 0.35 * m_u * m_u.abs()) / 0.2
+    d_seam = (k_t - torch.round(k_t)).abs() * 0.2 * half  # pixels to the nearest seam
+    seam = torch.exp(-((d_seam / 0.7) ** 2))
+    tip = torch.exp(-((d_seam / (0.05 * half + 1)) ** 2))
+    t_shade = (1 - 0.18 * seam) * (1 - 0.4 * u2)
+    lateral = torch.sigmoid((0.75 - m_u.abs()) * 25)
+    up_h = 0.055 * fh * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6) * (1 - 0.12 * tip)
+    lo_h = 0.035 * fh * torch.sqrt(F.relu(1 - u2 / 0.49) + 1e-6) * (1 - 0.12 * tip)
     m_ut = torch.sigmoid((up_h - m_top) / 0.6) * lateral
     m_lt = torch.sigmoid((lo_h - m_bot) / 0.6) * lateral
     up_t = col[2] * t_shade * (0.72 + 0.28 * (m_top / (0.3 * up_h + 1e-3)).clamp(0, 1))

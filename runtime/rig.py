@@ -35,12 +35,11 @@ class RigOptions:
     min_spacing: float = 0.035  # thinning of interior mesh points, fraction of face height
     hair_rings: tuple[float, ...] = (1.15, 1.35)  # face-oval scale of the hair/ear rings
     ring_weights: tuple[float, ...] = (1.0, 0.8)  # how much each ring follows the head
-    falloff: tuple[float, float] = (
-        0.1,
-        0.26,
-    )  # warp fades to zero this far from moving points (face heights)
-    region_margin: float = 0.28
-    max_depth: float = 0.4  # depth cap behind the face's median depth, in iris distances  # margin of the moving region around the head, face heights
+    # the warp fades to zero between these distances from moving points (face heights)
+    falloff: tuple[float, float] = (0.1, 0.26)
+    region_margin: float = 0.28  # margin of the moving region around the head, face heights
+    max_depth: float = 0.4  # depth cap behind the face's median depth, in iris distances
+    max_front: float = 0.6  # and in front of it (a very long nose would fold over the cheek)
     tps_reg: float = 1e-4  # thin-plate smoothing (keeps the spline calm between close points)
 
 
@@ -89,7 +88,8 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # The face's edge (and the hair ring) sits far behind the cheeks in mediapipe's depth: turning
     # it would fold the far cheek over it and tear the warp. Capping the depth keeps the far side
     # compressing instead; the pose still reads back right (nose, eyes and mouth carry it).
-    ctrl[:, 2] = np.minimum(ctrl[:, 2], face.pivot[2] - 0.5 * face.ipd + opt.max_depth * face.ipd)
+    zc = face.pivot[2] - 0.5 * face.ipd
+    ctrl[:, 2] = np.clip(ctrl[:, 2], zc - opt.max_front * face.ipd, zc + opt.max_depth * face.ipd)
     rest_disp = np.concatenate(rest)
     head_w = np.concatenate(weights)
     K = len(ctrl)
@@ -514,8 +514,9 @@ def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx,
         w_up = np.where(v >= vu(u) - 0.5, 1.0, np.clip(1 - (vu(u) - v) / (1.3 * eye_h), 0, 1)) * fade * above
         w_lo = np.where(v <= vl(u) + 0.5, 1.0, np.clip(1 - (v - vl(u)) / (1.0 * eye_h), 0, 1)) * fade * ~above
         nv = np.append(nrm, 0.0)
-        # half the closing is the warp (the lid skin slides down), the graph's lid layer does the rest
-        D[f"eyeBlink{side}"] = (w_up * 0.5 * open_h - w_lo * 0.06 * open_h)[:, None] * nv
+        # most of the closing is the warp (the lid and its lashes slide down); the graph's lid layer
+        # covers the rest (LID_WARP in generator_model.py)
+        D[f"eyeBlink{side}"] = (w_up * 0.85 * open_h - w_lo * 0.06 * open_h)[:, None] * nv
         D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
         D[f"eyeWide{side}"] = (-w_up * 0.25 * eye_h)[:, None] * nv
         D[f"eyeLookDown{side}"] = (w_up * 0.2 * open_h)[:, None] * nv
@@ -583,7 +584,7 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
         scleras.append(np.clip(sc * 1.05, 0, 1))
     sclera_mean = np.mean(scleras, 0)
     teeth = np.clip((0.85 * sclera_mean + 0.15 * lip) * 1.02, 0, 1)
-    cavity = lip * 0.22
+    cavity = lip * 0.3
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
     lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9

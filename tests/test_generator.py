@@ -101,3 +101,15 @@ def test_provider_choice():
     assert choose_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
     with pytest.raises(ConfigError, match="not available"):
         choose_providers(["CPUExecutionProvider"], ["CUDAExecutionProvider"])
+
+
+def test_other_output_sizes_render(grace_hopper_jpg):
+    """One graph for every size: a 256-pixel avatar renders 256-pixel frames with the jaw open."""
+    avatar = prepare_avatar(grace_hopper_jpg, size=256)
+    g = Generator(avatar)
+    m = FaceMotion()
+    m.set("jawOpen", 0.6)
+    frames = g.render(np.stack([FaceMotion().to_vector(), m.to_vector()]))
+    assert frames.shape == (2, 256, 256, 4)
+    assert psnr(frames[0, ..., :3], avatar.image) > 30
+    assert np.abs(frames[1].astype(int) - frames[0]).max() > 50  # the mouth opened
