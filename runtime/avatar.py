@@ -64,7 +64,7 @@ def prepare_avatar(
     data, name = _read_source(source)
     key = avatar_cache.cache_key(data, PREP_VERSION, size)
     directory = avatar_cache.cache_dir(cache_dir)
-    cached = avatar_cache.load(directory, key)
+    cached = avatar_cache.load(directory, key, size)
     if cached is not None:
         log.debug("avatar %s: cache hit %s", name, key[:12])
         return Avatar(size=size, key=key, source_name=name, **cached)

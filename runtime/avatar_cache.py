@@ -37,7 +37,16 @@ def cache_key(data: bytes, version: int, size: int) -> str:
     return hashlib.sha256(f"{digest}:prep{version}:size{size}".encode()).hexdigest()
 
 
-def load(directory: Path, key: str) -> dict[str, np.ndarray] | None:
+def _expected_shapes(size: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    return {
+        "image": ((size, size, 3), np.dtype(np.uint8)),
+        "landmarks": ((478, 3), np.dtype(np.float32)),
+        "matte": ((size, size), np.dtype(np.float32)),
+        "crop": ((2, 3), np.dtype(np.float32)),
+    }
+
+
+def load(directory: Path, key: str, size: int) -> dict[str, np.ndarray] | None:
     path = directory / f"{key}.npz"
     if not path.is_file():
         return None
@@ -47,6 +56,10 @@ def load(directory: Path, key: str) -> dict[str, np.ndarray] | None:
             stored_key = str(npz["key"])
         if stored_key != key:
             raise ValueError("key mismatch")
+        for name, (shape, dtype) in _expected_shapes(size).items():
+            a = arrays[name]
+            if a.shape != shape or a.dtype != dtype or (a.dtype.kind == "f" and not np.isfinite(a).all()):
+                raise ValueError(f"{name} is {a.dtype} {a.shape}, expected {dtype} {shape}")
         return arrays
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         log.warning("ignoring unreadable avatar cache file %s (%s); rebuilding it", path, exc)

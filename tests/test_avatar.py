@@ -240,6 +240,23 @@ def test_corrupt_cache_file_is_rebuilt(astronaut_png, tmp_path):
         assert npz["image"].shape == (512, 512, 3)
 
 
+def test_cache_entry_with_wrong_contents_is_rebuilt(astronaut_png, tmp_path):
+    """A readable archive holding the wrong arrays (a bug, or a hand-edited file) is not trusted."""
+    first = prepare_avatar(astronaut_png, cache_dir=tmp_path)
+    path = tmp_path / f"{first.key}.npz"
+    np.savez(
+        path,
+        key=np.array(first.key),
+        image=first.image[:100],
+        landmarks=first.landmarks,
+        matte=first.matte,
+        crop=first.crop,
+    )
+    again = prepare_avatar(astronaut_png, cache_dir=tmp_path)
+    assert again.image.shape == (512, 512, 3)
+    np.testing.assert_array_equal(again.image, first.image)
+
+
 def test_failed_cache_write_leaves_no_partial_file(astronaut_png, tmp_path, monkeypatch):
     """A write that dies half-way (here: the disk fills) leaves neither a temp file nor an .npz."""
 
