@@ -27,6 +27,7 @@ static const char *const ERROR_NAMES[FC_ERR_COUNT] = {
 	"FC_ERR_NOMEM",
 	"FC_ERR_ARGUMENT",
 	"FC_ERR_SESSION",
+	"FC_ERR_KEY",
 };
 
 static const char *const ERROR_MESSAGES[FC_ERR_COUNT] = {
@@ -48,6 +49,7 @@ static const char *const ERROR_MESSAGES[FC_ERR_COUNT] = {
 	"out of memory",
 	"invalid argument",
 	"session id is empty, too long or contains a slash",
+	"server key is not a 40-character CurveZMQ public key (the public-key line of server.key)",
 };
 
 const char *fc_error_name(fc_error err)

@@ -45,6 +45,7 @@ typedef enum fc_error {
 	FC_ERR_NOMEM = 15,
 	FC_ERR_ARGUMENT = 16, /* bad argument (NULL, empty endpoint, ...) */
 	FC_ERR_SESSION = 17,  /* session id empty, longer than FC_SESSION_MAX-1, or with a '/' */
+	FC_ERR_KEY = 18,      /* server key is not a 40-character Z85 CurveZMQ public key */
 	FC_ERR_COUNT
 } fc_error;
 
@@ -151,6 +152,8 @@ typedef struct fc_receiver_options {
 	int reconnect_ms;       /* first reconnect interval; default 200 (backs off to 2000) */
 	bool latest_only;       /* skip queued frames and return the newest (default true) */
 	bool status;            /* also subscribe to status heartbeats (default true) */
+	const char *server_key; /* the runtime's CurveZMQ public key (40 Z85 characters, as in
+				 * `facecast serve --make-keys`'s server.key); NULL or "" = plain TCP */
 } fc_receiver_options;
 
 void fc_receiver_options_default(fc_receiver_options *opts);

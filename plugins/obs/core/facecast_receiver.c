@@ -62,6 +62,31 @@ static fc_error subscribe(fc_receiver *r, const char *topic)
 	return zmq_setsockopt(r->socket, ZMQ_SUBSCRIBE, topic, strlen(topic)) == 0 ? FC_OK : zmq_failed(r);
 }
 
+/* CurveZMQ client: the runtime's public key and a fresh key pair of our own (the
+ * runtime accepts any client key unless it keeps an allow-list). */
+static fc_error set_curve(fc_receiver *r, const char *server_key)
+{
+	if (strlen(server_key) != 40)
+		return FC_ERR_KEY;
+	uint8_t decoded[32];
+	if (zmq_z85_decode(decoded, server_key) == NULL)
+		return FC_ERR_KEY;
+	if (!zmq_has("curve")) {
+		r->last_zmq_errno = ENOTSUP;
+		return FC_ERR_ZMQ;
+	}
+	char public_key[41], secret_key[41];
+	if (zmq_curve_keypair(public_key, secret_key) != 0)
+		return zmq_failed(r);
+	fc_error err = FC_OK;
+	if (zmq_setsockopt(r->socket, ZMQ_CURVE_SERVERKEY, server_key, 40) != 0 ||
+	    zmq_setsockopt(r->socket, ZMQ_CURVE_PUBLICKEY, public_key, 40) != 0 ||
+	    zmq_setsockopt(r->socket, ZMQ_CURVE_SECRETKEY, secret_key, 40) != 0)
+		err = zmq_failed(r);
+	memset(secret_key, 0, sizeof(secret_key));
+	return err;
+}
+
 static fc_error configure(fc_receiver *r, const fc_receiver_options *o)
 {
 	int reconnect = o->reconnect_ms > 0 ? o->reconnect_ms : 200;
@@ -77,6 +102,8 @@ static fc_error configure(fc_receiver *r, const fc_receiver_options *o)
 		err = set_int(r, ZMQ_RECONNECT_IVL_MAX, reconnect > 2000 ? reconnect : 2000);
 	if (err == FC_OK && zmq_setsockopt(r->socket, ZMQ_MAXMSGSIZE, &max_message, sizeof(max_message)) != 0)
 		err = zmq_failed(r);
+	if (err == FC_OK && o->server_key != NULL && o->server_key[0] != '\0')
+		err = set_curve(r, o->server_key);
 	if (err == FC_OK)
 		err = subscribe(r, r->subscription);
 	if (err == FC_OK && o->status)

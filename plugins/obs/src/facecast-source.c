@@ -25,6 +25,7 @@
 struct facecast_config {
 	char *endpoint;
 	char *session;
+	char *server_key; /* CurveZMQ public key of a remote runtime, "" for plain TCP */
 	int timeout_ms;
 };
 
@@ -74,6 +75,7 @@ static void copy_config(struct facecast_source *fs, struct facecast_config *out)
 	pthread_mutex_lock(&fs->lock);
 	out->endpoint = bstrdup(fs->config.endpoint);
 	out->session = bstrdup(fs->config.session);
+	out->server_key = bstrdup(fs->config.server_key);
 	out->timeout_ms = fs->config.timeout_ms;
 	pthread_mutex_unlock(&fs->lock);
 }
@@ -82,7 +84,8 @@ static void free_config(struct facecast_config *c)
 {
 	bfree(c->endpoint);
 	bfree(c->session);
-	c->endpoint = c->session = NULL;
+	bfree(c->server_key);
+	c->endpoint = c->session = c->server_key = NULL;
 }
 
 static void output_frame(struct facecast_source *fs, const fc_frame *f)
@@ -176,6 +179,7 @@ static fc_receiver *connect_receiver(struct facecast_source *fs, struct link_sta
 	fc_receiver_options_default(&opts);
 	opts.endpoint = c.endpoint;
 	opts.session = c.session;
+	opts.server_key = c.server_key;
 	fc_receiver *rx = NULL;
 	fc_error err = fc_receiver_create(&opts, &rx);
 	if (err != FC_OK) {
@@ -285,6 +289,7 @@ void facecast_source_defaults(obs_data_t *settings)
 {
 	obs_data_set_default_string(settings, S_ENDPOINT, FACECAST_DEFAULT_ENDPOINT);
 	obs_data_set_default_string(settings, S_SESSION, "");
+	obs_data_set_default_string(settings, S_SERVER_KEY, "");
 	obs_data_set_default_int(settings, S_TIMEOUT_MS, FACECAST_DEFAULT_TIMEOUT_MS);
 }
 
@@ -306,6 +311,9 @@ obs_properties_t *facecast_source_properties(void *data)
 	obs_properties_t *props = obs_properties_create();
 	obs_properties_add_text(props, S_ENDPOINT, obs_module_text("Endpoint"), OBS_TEXT_DEFAULT);
 	obs_properties_add_text(props, S_SESSION, obs_module_text("Session"), OBS_TEXT_DEFAULT);
+	obs_property_t *key =
+		obs_properties_add_text(props, S_SERVER_KEY, obs_module_text("ServerKey"), OBS_TEXT_DEFAULT);
+	obs_property_set_long_description(key, obs_module_text("ServerKey.Help"));
 	obs_property_t *timeout =
 		obs_properties_add_int(props, S_TIMEOUT_MS, obs_module_text("ClearAfter"), 100, 60000, 100);
 	obs_property_int_set_suffix(timeout, " ms");
@@ -318,28 +326,53 @@ obs_properties_t *facecast_source_properties(void *data)
 	return props;
 }
 
+/* The key as typed, or pasted with its line from server.key (public-key = "...") */
+static void extract_key(const char *text, char *out, size_t size)
+{
+	const char *open = strchr(text, '"');
+	const char *close = open ? strchr(open + 1, '"') : NULL;
+	if (open != NULL && close != NULL) {
+		text = open + 1;
+	} else {
+		while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+			text++;
+		close = text + strlen(text);
+		while (close > text &&
+		       (close[-1] == ' ' || close[-1] == '\t' || close[-1] == '\n' || close[-1] == '\r'))
+			close--;
+	}
+	size_t n = (size_t)(close - text) < size - 1 ? (size_t)(close - text) : size - 1;
+	memcpy(out, text, n);
+	out[n] = '\0';
+}
+
 void facecast_source_update(void *data, obs_data_t *settings)
 {
 	struct facecast_source *fs = data;
 	const char *endpoint = obs_data_get_string(settings, S_ENDPOINT);
 	const char *session = obs_data_get_string(settings, S_SESSION);
+	char server_key[64];
+	extract_key(obs_data_get_string(settings, S_SERVER_KEY), server_key, sizeof(server_key));
 	int timeout_ms = (int)obs_data_get_int(settings, S_TIMEOUT_MS);
 	if (timeout_ms < 100)
 		timeout_ms = 100;
 
 	pthread_mutex_lock(&fs->lock);
 	const bool changed = fs->config.endpoint == NULL || strcmp(fs->config.endpoint, endpoint) != 0 ||
-			     strcmp(fs->config.session, session) != 0 || fs->config.timeout_ms != timeout_ms;
+			     strcmp(fs->config.session, session) != 0 ||
+			     strcmp(fs->config.server_key, server_key) != 0 || fs->config.timeout_ms != timeout_ms;
 	bfree(fs->config.endpoint);
 	bfree(fs->config.session);
+	bfree(fs->config.server_key);
 	fs->config.endpoint = bstrdup(endpoint);
 	fs->config.session = bstrdup(session);
+	fs->config.server_key = bstrdup(server_key);
 	fs->config.timeout_ms = timeout_ms;
 	pthread_mutex_unlock(&fs->lock);
 
-	obs_log(LOG_INFO, "source '%s' settings: endpoint=%s session=%s clear_after_ms=%d%s",
-		obs_source_get_name(fs->source), endpoint, session[0] ? session : "(any)", timeout_ms,
-		changed ? " (reconnecting)" : "");
+	obs_log(LOG_INFO, "source '%s' settings: endpoint=%s session=%s server_key=%s clear_after_ms=%d%s",
+		obs_source_get_name(fs->source), endpoint, session[0] ? session : "(any)",
+		server_key[0] ? server_key : "(none: plain TCP)", timeout_ms, changed ? " (reconnecting)" : "");
 	if (changed)
 		os_atomic_set_bool(&fs->reconnect, true); /* the thread rebuilds its socket */
 }

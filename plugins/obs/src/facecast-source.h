@@ -14,6 +14,7 @@ extern "C" {
 /* settings keys */
 #define S_ENDPOINT   "endpoint"
 #define S_SESSION    "session"
+#define S_SERVER_KEY "server_key"
 #define S_TIMEOUT_MS "timeout_ms"
 #define S_STATUS     "status"
 #define S_REFRESH    "refresh_status"

@@ -291,6 +291,29 @@ int main(int argc, char **argv)
 	}
 	CHECK(switched);
 
+	/* a remote runtime with CurveZMQ: the key pasted as its line from server.key */
+	char server_public[41], server_secret[41];
+	CHECK(zmq_curve_keypair(server_public, server_secret) == 0);
+	void *plain_pub = pub;
+	pub = zmq_socket(ctx, ZMQ_PUB);
+	int one = 1;
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(pub, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(pub, ZMQ_CURVE_SECRETKEY, server_secret, 40);
+	zmq_bind(pub, "tcp://127.0.0.1:*");
+	char secure_endpoint[256];
+	len = sizeof(secure_endpoint);
+	zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, secure_endpoint, &len);
+	char pasted[128];
+	snprintf(pasted, sizeof(pasted), "    public-key = \"%s\"\n", server_public);
+	obs_data_set_string(settings, "endpoint", secure_endpoint);
+	obs_data_set_string(settings, "server_key", pasted);
+	obs_source_update(src, settings);
+	uint64_t seq3 = 0;
+	CHECK(publish_until_shown(src, "npc-3", &seq3));
+	zmq_close(pub);
+	pub = plain_pub;
+
 	/* destroy while frames are flowing: the receiver thread stops, nothing hangs */
 	send_frame("npc-2", seq2++);
 	uint64_t t0 = os_gettime_ns();

@@ -129,6 +129,55 @@ static fc_error next_frame(fc_receiver *rx, fc_message *msg)
 	}
 }
 
+/* A runtime serving beyond loopback uses CurveZMQ: with its public key the receiver gets
+ * frames; without it, nothing; a malformed key is refused up front. */
+static void check_curve(void *ctx)
+{
+	char server_public[41], server_secret[41];
+	CHECK(zmq_curve_keypair(server_public, server_secret) == 0);
+	void *secure = zmq_socket(ctx, ZMQ_PUB);
+	int one = 1, linger = 0;
+	zmq_setsockopt(secure, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(secure, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(secure, ZMQ_CURVE_SECRETKEY, server_secret, 40);
+	CHECK(zmq_bind(secure, "tcp://127.0.0.1:*") == 0);
+	char endpoint[256];
+	size_t len = sizeof(endpoint);
+	zmq_getsockopt(secure, ZMQ_LAST_ENDPOINT, endpoint, &len);
+
+	fc_receiver_options opts;
+	fc_receiver_options_default(&opts);
+	opts.endpoint = endpoint;
+	opts.session = "npc-1";
+	fc_receiver *rx = NULL;
+	opts.server_key = "too-short";
+	CHECK_ERR(fc_receiver_create(&opts, &rx), FC_ERR_KEY);
+	opts.server_key = "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"; /* 40 characters outside Z85 */
+	CHECK_ERR(fc_receiver_create(&opts, &rx), FC_ERR_KEY);
+
+	opts.server_key = NULL; /* plain TCP against a CURVE publisher: the handshake never completes */
+	fc_receiver *plain = NULL;
+	CHECK_ERR(fc_receiver_create(&opts, &plain), FC_OK);
+	opts.server_key = server_public;
+	CHECK_ERR(fc_receiver_create(&opts, &rx), FC_OK);
+	if (rx != NULL && plain != NULL && handshake(secure, rx, "npc-1")) {
+		send_frame(secure, "npc-1", 1, 0.04, 16, 16, 0);
+		fc_message msg;
+		CHECK_ERR(next_frame(rx, &msg), FC_OK);
+		CHECK_EQ_U64(msg.frame.header.width, 16);
+		int got = 0;
+		for (int i = 0; i < 5; i++) {
+			send_status(secure, "npc-1");
+			send_frame(secure, "npc-1", 2, 0.08, 16, 16, 0);
+			got += fc_receiver_next(plain, &msg) == FC_OK;
+		}
+		CHECK(got == 0);
+	}
+	fc_receiver_destroy(rx);
+	fc_receiver_destroy(plain);
+	zmq_close(secure);
+}
+
 int main(void)
 {
 	void *ctx = zmq_ctx_new();
@@ -273,6 +322,7 @@ int main(void)
 
 	fc_receiver_destroy(rx);
 	zmq_close(pub);
+	check_curve(ctx);
 	zmq_ctx_term(ctx);
 	return TEST_RESULT();
 }
