@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.face_measure import FrameMeasure, measure_frame
+from .face_measure import FrameMeasure, measure_frame
 
 REFERENCE_FPS = 25.0  # speeds are quoted per frame at 25 FPS whatever the clip's rate
 SMOOTH_FRAMES = 5  # moving average over the pose before differentiating: landmark jitter is not motion
