@@ -43,9 +43,9 @@ TILE_SCORE = 0.6  # tiles are searched only when nothing else worked: ask a litt
 @dataclass
 class Avatar:
     image: np.ndarray  # (S, S, 3) uint8 RGB: the aligned, cropped portrait at output size S
-    landmarks: (
-        np.ndarray
-    )  # (478, 3) float32 face mesh incl. irises in crop pixels; z same units, < 0 toward camera
+    # (478, 3) float32 mediapipe face mesh incl. irises, in crop pixels; z = relative depth in the
+    # same pixel units, negative toward the camera
+    landmarks: np.ndarray
     matte: np.ndarray  # (S, S) float32 0..1 person matte
     size: int  # S
     key: str  # sha256 of the source bytes + PREP_VERSION + size
