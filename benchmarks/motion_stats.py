@@ -109,14 +109,19 @@ def head_speed(pose: np.ndarray, fps: float) -> float:
     valid = ~np.isnan(pose).any(axis=1)
     t25 = np.arange(0.0, t[-1] + 1e-9, 1.0 / REFERENCE_FPS)
     resampled = np.stack([np.interp(t25, t[valid], pose[valid, k]) for k in range(3)], axis=1)
-    # Mark resampled frames that fall in a long dropout so they do not count as motion.
+    # A resampled frame is usable when the face was seen on both sides of it within MAX_GAP_S.
     valid_t = t[valid]
-    nearest = np.abs(t25[:, None] - valid_t[None, :]).min(axis=1) if len(t25) < 20000 else np.zeros(len(t25))
-    usable = nearest <= MAX_GAP_S / 2
+    nxt = np.clip(np.searchsorted(valid_t, t25 - 1e-9), 0, len(valid_t) - 1)
+    prev = np.clip(np.searchsorted(valid_t, t25 + 1e-9) - 1, 0, len(valid_t) - 1)
+    usable = (
+        (valid_t[nxt] - valid_t[prev] <= MAX_GAP_S)
+        & (valid_t[prev] <= t25 + 1e-9)
+        & (valid_t[nxt] >= t25 - 1e-9)
+    )
     kernel = np.ones(SMOOTH_FRAMES) / SMOOTH_FRAMES
     smooth = np.stack([np.convolve(resampled[:, k], kernel, mode="valid") for k in range(3)], axis=1)
-    half = SMOOTH_FRAMES // 2
-    usable = usable[half : len(usable) - half]
+    # ... and so is a smoothed frame only when its whole window is.
+    usable = np.convolve(usable.astype(float), np.ones(SMOOTH_FRAMES), mode="valid") > SMOOTH_FRAMES - 0.5
     steps = np.linalg.norm(np.diff(smooth, axis=0), axis=1)
     ok = usable[1:] & usable[:-1]
     return float(steps[ok].mean()) if ok.any() else float("nan")

@@ -138,6 +138,20 @@ def test_head_speed_of_a_known_motion():
         assert head_speed(pose, fps) == pytest.approx(0.4, rel=0.05)
 
 
+def test_head_speed_ignores_long_dropouts():
+    """A face lost for 2 s while the head 'jumps' 20 degrees is not motion; 0.2 s gaps are bridged."""
+    fps = 25.0
+    pose = np.zeros((250, 3))
+    pose[:, 0] = np.linspace(0, 10, 250)  # 0.04 deg/frame steady turn
+    pose[100:150] = np.nan
+    pose[150:, 0] += 20.0
+    assert head_speed(pose, fps) == pytest.approx(0.04, rel=0.05)
+    short = np.zeros((250, 3))
+    short[:, 0] = np.linspace(0, 10, 250)
+    short[100:105] = np.nan
+    assert head_speed(short, fps) == pytest.approx(0.04, rel=0.05)
+
+
 def test_measure_video_decodes_an_mp4(astronaut, tmp_path):
     """A 1 s H.264 clip: the face drifts sideways for 20 frames, then 5 blank frames."""
     path = tmp_path / "clip.mp4"
