@@ -4,8 +4,8 @@ person matte for transparent output.
 
 Framing: the face (landmark bounding box) spans FACE_FRACTION of the crop width, the eyes sit
 EYE_LINE of the way down, and roll is kept (the portrait is only cropped and scaled, never rotated),
-so the generator animates exactly what the user gave it. Where the crop leaves the picture the edge
-is mirrored and progressively blurred.
+so the generator animates exactly what the user gave it. Where the crop leaves the picture its edge
+pixels are extended and progressively blurred (mirroring would duplicate a chin or an ear).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 5  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 6  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MIN_FACE_PX = 48  # landmark box width below which detail is too poor to animate
@@ -361,8 +361,8 @@ def framing(landmarks: np.ndarray, size: int) -> np.ndarray:
 
 
 def warp_crop(rgb: np.ndarray, crop: np.ndarray, size: int) -> np.ndarray:
-    """Resample the crop (area-averaged when shrinking, so no aliasing); mirror and blur whatever lies
-    outside the source picture so the border holds no hard seam."""
+    """Resample the crop (area-averaged when shrinking, so no aliasing); extend the edge and blur
+    whatever lies outside the source picture, more the further out, so the border holds no seam."""
     h, w = rgb.shape[:2]
     s = float(crop[0, 0])
     m = crop.astype(np.float64)
@@ -372,7 +372,7 @@ def warp_crop(rgb: np.ndarray, crop: np.ndarray, size: int) -> np.ndarray:
         src = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
         m = m @ np.array([[w / nw, 0, 0], [0, h / nh, 0], [0, 0, 1]], np.float64)
     flags = cv2.INTER_CUBIC if s > 1.0 else cv2.INTER_LINEAR
-    out = cv2.warpAffine(src, m, (size, size), flags=flags, borderMode=cv2.BORDER_REFLECT_101)
+    out = cv2.warpAffine(src, m, (size, size), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     inside = cv2.warpAffine(
         np.ones(src.shape[:2], np.uint8), m, (size, size), flags=cv2.INTER_NEAREST, borderValue=0
     )
@@ -380,7 +380,7 @@ def warp_crop(rgb: np.ndarray, crop: np.ndarray, size: int) -> np.ndarray:
         return out
     dist = cv2.distanceTransform((1 - inside).astype(np.uint8), cv2.DIST_L2, 5)
     weight = np.clip(dist / (0.08 * size), 0.0, 1.0)[..., None]
-    blurred = cv2.GaussianBlur(out, (0, 0), sigmaX=size / 40)
+    blurred = cv2.GaussianBlur(out, (0, 0), sigmaX=size / 16)
     return (out * (1 - weight) + blurred * weight).round().astype(np.uint8)
 
 
