@@ -3,6 +3,8 @@ transparent background (as OBS Browser Source renders it)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
 import time
@@ -22,31 +24,81 @@ def chromium() -> str:
     return exe
 
 
-def screenshot(url: str, tmp_path, size=(640, 480)) -> np.ndarray:
-    """A transparent-background screenshot (BGRA) of `url` after its scripts ran for a while."""
-    out = tmp_path / "shot.png"
-    cmd = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--default-background-color=00000000",
-        "--virtual-time-budget=4000",
-        f"--window-size={size[0]},{size[1]}",
-        f"--screenshot={out}",
-        url,
-    ]
-    subprocess.run(cmd, capture_output=True, timeout=90, check=True)
-    shot = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
-    assert shot is not None and shot.shape[2] == 4, "the screenshot has no alpha channel"
-    return shot
+class DevTools:
+    """Headless Chromium driven over the DevTools protocol (websockets): load a page, wait until
+    its script has drawn a frame, take a screenshot with a transparent default background."""
+
+    def __init__(self, tmp_path, size=(640, 480)):
+        cmd = [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--window-size={size[0]},{size[1]}",
+            "about:blank",
+        ]
+        log = tmp_path / "chromium.log"  # a file, not a pipe: chromium must never block on it
+        with log.open("w") as err:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        port = None
+        deadline = time.monotonic() + 60
+        while port is None and time.monotonic() < deadline and self.proc.poll() is None:
+            for line in log.read_text(errors="replace").splitlines():
+                if "DevTools listening on ws://" in line:
+                    port = int(line.split("ws://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+            time.sleep(0.05)
+        assert port is not None, "chromium did not start its DevTools server"
+        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
+        self.page_url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
+        self.ids = iter(range(1, 1_000_000))
+        self.ws = None
+
+    def call(self, method: str, **params) -> dict:
+        mid = next(self.ids)
+        self.ws.send(json.dumps({"id": mid, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv(timeout=30))
+            if msg.get("id") == mid:
+                assert "error" not in msg, msg
+                return msg.get("result", {})
+
+    def screenshot(self, url: str, ready_js: str, timeout: float = 30.0) -> np.ndarray:
+        from websockets.sync.client import connect
+
+        with connect(self.page_url, max_size=64 * 1024 * 1024) as self.ws:
+            self.call("Emulation.setDefaultBackgroundColorOverride", color={"r": 0, "g": 0, "b": 0, "a": 0})
+            self.call("Page.navigate", url=url)
+            deadline = time.monotonic() + timeout
+            while not self.call("Runtime.evaluate", expression=ready_js, returnByValue=True)["result"].get(
+                "value"
+            ):
+                assert time.monotonic() < deadline, "the page never drew a frame"
+                time.sleep(0.1)
+            png = base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+        shot = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert shot is not None and shot.shape[2] == 4, "the screenshot has no alpha channel"
+        return shot
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+
+def screenshot(url: str, tmp_path) -> np.ndarray:
+    """The page once its script drew a frame (body[data-seq] set), background transparent (BGRA)."""
+    browser = DevTools(tmp_path)
+    try:
+        return browser.screenshot(url, "document.body && document.body.dataset.seq !== undefined")
+    finally:
+        browser.close()
 
 
 @pytest.fixture()
