@@ -377,3 +377,19 @@ def test_heads_turned_30_degrees_prepare(degrees, astronaut_rgb, tmp_path):
     _check_face_geometry(av)
     yaw = fl.head_angles(av.landmarks)[0] - base_yaw
     assert np.sign(yaw) == np.sign(degrees) and 15 < abs(yaw) < 40  # turned, the way it was turned
+
+
+def test_crop_beyond_the_picture_is_padded_softly(astronaut_rgb, tmp_path):
+    """A tight face crop must be padded on every side: the padding away from the picture is smooth
+    (blurred) and joins the picture without a seam (a black border fails both)."""
+    tight = np.ascontiguousarray(astronaut_rgb[60:230, 150:300])
+    av = prepare_avatar(_png_bytes(tight), cache_dir=tmp_path)
+    _check_face_geometry(av, check_matte=False)
+    inside = cv2.warpAffine(np.ones(tight.shape[:2], np.uint8), av.crop, (512, 512), flags=cv2.INTER_NEAREST)
+    assert 0.2 < inside.mean() < 0.8  # the crop really does leave the picture
+    gray = cv2.cvtColor(av.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = np.abs(cv2.Laplacian(gray, cv2.CV_32F))
+    far = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5) > 40
+    assert detail[far].mean() < 0.25 * detail[inside.astype(bool)].mean()
+    seam = (cv2.dilate(inside, np.ones((3, 3), np.uint8)) - cv2.erode(inside, np.ones((3, 3), np.uint8))) > 0
+    assert detail[seam].mean() < 2.0 * detail[inside.astype(bool)].mean()
