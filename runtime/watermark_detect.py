@@ -31,7 +31,7 @@ SCALE_STEP = 0.01
 ASPECT_SPAN = 0.12  # thorough search: aspect-ratio changes of up to +-12% (log scale)
 TOP_CANDIDATES = 3  # best (scale, shift) peaks whose message is decoded
 # sync peak that counts as "mark present" even when the message is unreadable: unmarked real video
-# and natural images peak at z 5.0-5.8 over the whole search (benchmark), Gaussian theory ~5.0
+# and natural images peak at z 4-6 over the whole search (max 5.97 in 1,705 trials, benchmark)
 SYNC_ALONE_Z = 7.0
 
 
