@@ -30,6 +30,9 @@ def pngs(astronaut_png, tmp_path_factory):
     marked = Watermarker(SESSION, 512).apply(img.copy())
     cv2.imwrite(str(root / "marked.png"), cv2.cvtColor(marked, cv2.COLOR_RGB2BGR))
     cv2.imwrite(str(root / "plain.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(
+        str(root / "marked.jpg"), cv2.cvtColor(marked, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 75]
+    )
     return root
 
 
@@ -37,6 +40,12 @@ def test_marked_png_exits_0_with_the_identifier(pngs):
     proc = _verify(pngs / "marked.png")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "FOUND" in proc.stdout and format_identifier(SESSION) in proc.stdout
+
+
+def test_marked_frame_saved_as_jpeg_still_verifies(pngs):
+    proc = _verify(pngs / "marked.jpg", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["identifier"] == format_identifier(SESSION)
 
 
 def test_unmarked_png_exits_1(pngs):
