@@ -393,3 +393,20 @@ def test_crop_beyond_the_picture_is_padded_softly(astronaut_rgb, tmp_path):
     assert detail[far].mean() < 0.25 * detail[inside.astype(bool)].mean()
     seam = (cv2.dilate(inside, np.ones((3, 3), np.uint8)) - cv2.erode(inside, np.ones((3, 3), np.uint8))) > 0
     assert detail[seam].mean() < 2.0 * detail[inside.astype(bool)].mean()
+
+
+def test_concurrent_preparations_match_sequential_ones(astronaut_png, grace_hopper_jpg, tmp_path):
+    """The service prepares portraits for several sessions at once; mediapipe graphs are shared."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = [astronaut_png, grace_hopper_jpg] * 2
+    with ThreadPoolExecutor(4) as pool:
+        together = list(
+            pool.map(lambda i: prepare_avatar(sources[i], cache_dir=tmp_path / f"c{i}"), range(4))
+        )
+    alone = [prepare_avatar(s, cache_dir=tmp_path / "seq") for s in sources[:2]]
+    for i, av in enumerate(together):
+        ref = alone[i % 2]
+        assert av.key == ref.key
+        np.testing.assert_allclose(av.landmarks, ref.landmarks, atol=1e-3)
+        np.testing.assert_array_equal(av.image, ref.image)
