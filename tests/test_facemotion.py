@@ -70,3 +70,12 @@ def test_from_dict_rejects_unknown_names():
         FaceMotion.from_dict({"blendshapes": {"mouthOpen": 1.0}})
     with pytest.raises(ValueError, match="unknown emotion 'bored'"):
         FaceMotion.from_dict({"emotion": {"label": "bored"}})
+
+
+def test_public_api_names_resolve():
+    import facecast
+
+    for name in facecast.__all__:
+        assert getattr(facecast, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        facecast.nothing  # noqa: B018
