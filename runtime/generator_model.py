@@ -45,7 +45,7 @@ OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
 LID_WARP = 0.85  # share of a blink done by the warp (must match rig.py's eyeBlink basis)
 # depth gains, calibrated so that dlib + solvePnP read commanded turns back (generator_quality.py)
-YAW_DEPTH_GAIN = 1.75
+YAW_DEPTH_GAIN = 1.85
 PITCH_DEPTH_GAIN = (1.6, 1.15)  # chin down, chin up: the lower face foreshortens differently
 _B = ARKIT_INDEX
 
