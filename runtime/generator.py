@@ -59,6 +59,8 @@ class Generator:
         opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # no busy-waiting between ops: the audio, motion and output stages share these cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         self._session = ort.InferenceSession(model_bytes(), opts, providers=chosen)
         used = self._session.get_providers()[0]
