@@ -23,9 +23,9 @@ class BlinkGazeOptions:
     refractory_s: float = 0.6
     phrase_end_blink: float = 0.55  # probability of a blink when a phrase ends
     double_blink: float = 0.08
-    close_s: float = 0.07
-    hold_s: float = 0.04
-    open_s: float = 0.15
+    close_s: float = 0.08
+    hold_s: float = 0.06
+    open_s: float = 0.17
     saccade_mean_s: float = 1.1
     saccade_deg: float = 1.3
     glance_prob_speaking: float = 0.08

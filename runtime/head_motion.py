@@ -43,10 +43,10 @@ class HeadOptions:
     slow_tau: float = 1.4  # s: phrase-level drift
     fast_tau: float = 0.16  # s: speech-driven motion
     yaw_slow: float = 5.5  # deg std
-    pitch_slow: float = 1.1
+    pitch_slow: float = 1.4
     roll_slow: float = 1.6
     yaw_fast: float = 4.5
-    pitch_fast: float = 2.0
+    pitch_fast: float = 2.4
     roll_fast: float = 1.6
     nod: float = 5.0  # deg of chin dip per unit emphasis
     breath_pitch: float = 0.35  # deg

@@ -37,21 +37,21 @@ _VISEME_SHAPES: dict[str, dict[str, float]] = {
         "mouthRollUpper": 0.08,
     },
     "FF": {
-        "jawOpen": 0.09,
-        "mouthClose": 0.03,
+        "jawOpen": 0.08,
+        "mouthClose": 0.04,
         "mouthRollLower": 0.5,
         "mouthUpperUpLeft": 0.2,
         "mouthUpperUpRight": 0.2,
     },
-    "TH": {"jawOpen": 0.16, "tongueOut": 0.25, "mouthUpperUpLeft": 0.1, "mouthUpperUpRight": 0.1},
+    "TH": {"jawOpen": 0.13, "tongueOut": 0.25, "mouthUpperUpLeft": 0.1, "mouthUpperUpRight": 0.1},
     "DD": {
-        "jawOpen": 0.18,
+        "jawOpen": 0.14,
         "mouthStretchLeft": 0.1,
         "mouthStretchRight": 0.1,
         "mouthUpperUpLeft": 0.1,
         "mouthUpperUpRight": 0.1,
     },
-    "kk": {"jawOpen": 0.24, "mouthStretchLeft": 0.1, "mouthStretchRight": 0.1},
+    "kk": {"jawOpen": 0.2, "mouthStretchLeft": 0.1, "mouthStretchRight": 0.1},
     "CH": {
         "jawOpen": 0.13,
         "mouthFunnel": 0.35,
@@ -62,25 +62,26 @@ _VISEME_SHAPES: dict[str, dict[str, float]] = {
         "mouthLowerDownRight": 0.2,
     },
     "SS": {
-        "jawOpen": 0.08,
+        "jawOpen": 0.06,
         "mouthStretchLeft": 0.25,
         "mouthStretchRight": 0.25,
         "mouthUpperUpLeft": 0.15,
         "mouthUpperUpRight": 0.15,
         "mouthLowerDownLeft": 0.12,
         "mouthLowerDownRight": 0.12,
+        "mouthClose": 0.02,
     },
-    "nn": {"jawOpen": 0.15, "mouthStretchLeft": 0.05, "mouthStretchRight": 0.05},
+    "nn": {"jawOpen": 0.12, "mouthStretchLeft": 0.05, "mouthStretchRight": 0.05},
     "RR": {"jawOpen": 0.15, "mouthFunnel": 0.25, "mouthPucker": 0.25},
     "aa": {
-        "jawOpen": 0.55,
+        "jawOpen": 0.64,
         "mouthLowerDownLeft": 0.3,
         "mouthLowerDownRight": 0.3,
         "mouthUpperUpLeft": 0.1,
         "mouthUpperUpRight": 0.1,
     },
     "E": {
-        "jawOpen": 0.35,
+        "jawOpen": 0.42,
         "mouthStretchLeft": 0.3,
         "mouthStretchRight": 0.3,
         "mouthSmileLeft": 0.12,
@@ -89,7 +90,7 @@ _VISEME_SHAPES: dict[str, dict[str, float]] = {
         "mouthLowerDownRight": 0.2,
     },
     "ih": {
-        "jawOpen": 0.2,
+        "jawOpen": 0.24,
         "mouthStretchLeft": 0.35,
         "mouthStretchRight": 0.35,
         "mouthSmileLeft": 0.18,
@@ -97,7 +98,7 @@ _VISEME_SHAPES: dict[str, dict[str, float]] = {
         "mouthUpperUpLeft": 0.1,
         "mouthUpperUpRight": 0.1,
     },
-    "oh": {"jawOpen": 0.38, "mouthFunnel": 0.5, "mouthPucker": 0.2},
+    "oh": {"jawOpen": 0.46, "mouthFunnel": 0.5, "mouthPucker": 0.2},
     "ou": {"jawOpen": 0.16, "mouthPucker": 0.6, "mouthFunnel": 0.35},
 }
 MOUTH_SHAPES: tuple[str, ...] = tuple(
@@ -119,6 +120,7 @@ def critically_damped(tau_s: float, rate: float = 100.0) -> tuple[np.ndarray, np
 
 
 _COART_B, _COART_A = critically_damped(0.012)
+MAX_STEP = 0.1  # per 10 ms tick
 _TABLE64 = VISEME_TABLE.astype(np.float64)
 
 
@@ -173,6 +175,7 @@ class LipState:
     def __init__(self) -> None:
         self.zi = np.zeros((2, len(VISEME_NAMES)))
         self.zi[:, _SIL] = lfilter_zi(_COART_B, _COART_A)  # at rest on silence
+        self.last = VISEME_TABLE[_SIL].astype(np.float64)  # mouth at the previous tick
 
     def step(self, posteriors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n, 15) posteriors -> smoothed visemes (n, 15) and mouth blendshapes (n, len(MOUTH_SHAPES))."""
@@ -184,8 +187,20 @@ class LipState:
         seal = np.clip((vis[:, _PP] - 0.25) / 0.35, 0.0, 1.0)
         seal = seal * seal * (3.0 - 2.0 * seal)
         mouth[:, _JAW] *= 1.0 - 0.5 * seal
+        mouth = self._slew(mouth)
         mouth[:, _CLOSE] = np.maximum(mouth[:, _CLOSE], mouth[:, _JAW] * seal)
         return vis, mouth
+
+    def _slew(self, mouth: np.ndarray) -> np.ndarray:
+        """Limit every shape's change per tick: a jaw swings about 0.5 in 50 ms, no faster, so
+        sudden vote changes never make the mouth snap or chatter (lips still seal at once)."""
+        out = np.empty_like(mouth)
+        last = self.last
+        for i in range(mouth.shape[0]):
+            last = last + np.clip(mouth[i] - last, -MAX_STEP, MAX_STEP)
+            out[i] = last
+        self.last = last
+        return out
 
 
 def loudness_jaw(level_db: np.ndarray) -> np.ndarray:

@@ -74,19 +74,15 @@ def augment(audio: np.ndarray, ends: np.ndarray, rng: np.random.Generator) -> tu
 
 
 def labels_for(ends: np.ndarray, phones: list[str], n_frames: int) -> np.ndarray:
-    """Viseme index of each frame (taken LABEL_SHIFT frames ahead); 'hh' shows the next vowel."""
+    """Viseme index of each frame (taken LABEL_SHIFT frames ahead). Phone k spans
+    [ends[k-1], ends[k]) (festival's segment file gives end times); 'hh' shows the next vowel."""
     vis = [viseme_of(p) for p in phones]
     for k, p in enumerate(phones):
         if p.rstrip("0123456789") in ("hh", "h") and k + 1 < len(phones):
             vis[k] = viseme_of(phones[k + 1])
-    vis = ["sil"] + vis  # before the first segment: silence padding
-    idx = np.array([VISEME_INDEX[v] for v in vis])
+    idx = np.array([VISEME_INDEX[v] for v in vis] + [VISEME_INDEX["sil"]])  # past the end: silence
     t = (np.arange(n_frames) + LABEL_SHIFT) * HOP / RATE
-    seg = np.searchsorted(ends, t, side="right")  # 0 = before ends[0]
-    seg = np.minimum(seg, len(idx) - 1)
-    out = idx[seg]
-    out[t >= ends[-1]] = VISEME_INDEX["sil"]
-    return out
+    return idx[np.searchsorted(ends, t, side="right")]
 
 
 def features(audio: np.ndarray) -> np.ndarray:
