@@ -43,6 +43,7 @@ class ServerOptions:
     pub_hwm: int = 32  # message parts queued per subscriber (about 10 frames) before new ones are dropped
     outbox_size: int = 256  # data messages waiting for the loop (oldest dropped)
     cache_dir: Path | None = None
+    render_threads: int = 0  # CPU threads per session's renderer, 0 = automatic
     pose_step_s: float = 0.05  # a speaking pose-only session's motion step: larger is cheaper, later
 
 
@@ -137,15 +138,17 @@ class Worker(threading.Thread):
         while not self.stopped:
             while not self.commands.empty() and not self.stopped:
                 self.commands.get()()
+            started = time.monotonic()
             try:
-                self.publish(s.tick())
+                self.publish(s.tick_iter())
             except Exception as exc:  # a broken session reports itself and keeps the face alive
                 error = (error_code(exc), f"{type(exc).__name__}: {exc}")
                 if error != s.error:
                     log.exception("session %s failed", s.id)
                 s.error = error
                 self.wake.wait(0.2)
-            self.wake.wait(s.seconds_to_next_tick())
+            # one step per period, counting the time the step took (a render can take most of it)
+            self.wake.wait(max(0.0, s.seconds_to_next_tick() - (time.monotonic() - started)))
             self.wake.clear()
 
     def publish(self, outputs) -> None:
@@ -345,6 +348,7 @@ class Server:
             background=extra.pop("background", "keep"),
             cache_dir=self.options.cache_dir,
             pose_tick_s=self.options.pose_step_s,
+            render_threads=self.options.render_threads,
         )
         controls = controls_from_map(Controls(), extra)
         worker = Worker(Session(sid, opts, controls), self.outbox, a.get("format", "RGBA"))
@@ -418,7 +422,9 @@ class Server:
 
         def job() -> None:
             try:
-                generator = load_generator(source, s.options.size, s.options.cache_dir)
+                generator = load_generator(
+                    source, s.options.size, s.options.cache_dir, s.options.render_threads
+                )
             except Exception as exc:
                 s.error, s.loading = (error_code(exc), str(exc)), False
                 self._fail(identity, req.id, exc)
@@ -439,7 +445,9 @@ class Server:
 
         def job() -> None:
             try:
-                s.set_generator(load_generator(s.avatar_source, size, s.options.cache_dir))
+                s.set_generator(
+                    load_generator(s.avatar_source, size, s.options.cache_dir, s.options.render_threads)
+                )
             except Exception as exc:
                 s.error = (error_code(exc), f"resizing to {size}: {exc}")
             finally:

@@ -44,6 +44,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="motion step of speaking pose-only sessions (default 50): larger serves more NPCs, later",
     )
     p.add_argument(
+        "--render-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="CPU threads per session's renderer (default 0: automatic; 1 suits many sessions on few cores)",
+    )
+    p.add_argument(
         "--overlay-port", type=int, metavar="PORT", help="also serve the browser overlay page on this port"
     )
 
@@ -70,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not 10 <= args.pose_step_ms <= 500:
         raise ConfigError(f"--pose-step-ms must be 10..500, got {args.pose_step_ms}")
+    if not 0 <= args.render_threads <= 64:
+        raise ConfigError(f"--render-threads must be 0..64, got {args.render_threads}")
     if args.max_sessions < 1:
         raise ConfigError(f"--max-sessions must be at least 1, got {args.max_sessions}")
     from .bridge.server import Server, ServerOptions
@@ -82,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             max_sessions=args.max_sessions,
             idle_timeout_s=args.idle_timeout,
             pose_step_s=args.pose_step_ms / 1000.0,
+            render_threads=args.render_threads,
         )
     )
     overlay = None

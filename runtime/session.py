@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class SessionOptions:
     max_queued_s: float = 60.0
     max_batch: int = 4  # frames per generator call
     cache_dir: Path | None = None
+    render_threads: int = 0  # CPU threads of this session's renderer, 0 = automatic (load_generator)
 
     def __post_init__(self) -> None:
         if not 1 <= self.fps <= 120:
@@ -241,19 +243,23 @@ class Session:
         with self._lock:
             start = self._fed
             self._fed += len(audio)
-        return self._run(audio, start, drop_before=None)
+        return list(self._run(audio, start, drop_before=None))
 
     def flush(self) -> list[Output]:
         """End of stream: the frames the motion engine held back for its look-ahead."""
         self._apply_pending()
         if self._engine is None:
             return []
-        return self._outputs(self._engine.flush(), drop_before=None)
+        return list(self._outputs(self._engine.flush(), drop_before=None))
 
     def tick(self) -> list[Output]:
+        return list(self.tick_iter())
+
+    def tick_iter(self) -> Iterator[Output]:
         """Play queued audio up to the wall clock plus the motion engine's look-ahead (so a frame
         is ready when its time comes); when no audio came for `idle_grace_s`, play silence so the
-        clock trails the wall clock by that grace and new audio can start at once."""
+        clock trails the wall clock by that grace and new audio can start at once. Outputs come
+        as they are rendered, the first frame alone, so it can be sent before the rest is drawn."""
         now = self._clock()
         elapsed = now - self._t0
         lead = self.look_ahead_s + self.options.lead_s
@@ -267,9 +273,9 @@ class Session:
                 audio = np.zeros(silence_to - self._fed, np.float32)
             self._fed += len(audio)
         if len(audio) == 0:
-            return []
+            return
         stale = elapsed - self.options.idle_grace_s - self.look_ahead_s - self.options.stale_s
-        return self._run(audio, start, drop_before=stale)
+        yield from self._run(audio, start, drop_before=stale)
 
     @property
     def look_ahead_s(self) -> float:
@@ -323,20 +329,21 @@ class Session:
     def set_background(self, background: str) -> None:
         self.options = replace(self.options, background=background)
 
-    def _run(self, audio: np.ndarray, start: int, drop_before: float | None) -> list[Output]:
+    def _run(self, audio: np.ndarray, start: int, drop_before: float | None) -> Iterator[Output]:
         self._apply_pending()
         if self._engine is None:
             self._engine = self._make_engine(start)
         return self._outputs(self._engine.push(audio), drop_before)
 
-    def _outputs(self, motions: list[FaceMotion], drop_before: float | None) -> list[Output]:
+    def _outputs(self, motions: list[FaceMotion], drop_before: float | None) -> Iterator[Output]:
         for m in motions:
             m.t = self._engine_offset + m.t
         self.poses += len(motions)
         if self.options.pose_only or self._generator is None or not motions:
             now = self._clock()
             self._out_times.extend([now] * len(motions))
-            return [(m, None) for m in motions]
+            yield from ((m, None) for m in motions)
+            return
         draw = motions
         if drop_before is not None:  # live: stale frames are skipped, and when rendering cannot
             # keep up, only the newest frames that fit in RENDER_BUDGET_S are drawn, so the
@@ -345,28 +352,37 @@ class Session:
             fit = int(RENDER_BUDGET_S / self._render_cost) if self._render_cost > 0 else len(draw)
             draw = draw[-max(1, fit) :]
         self.dropped += len(motions) - len(draw)
-        frames: dict[int, np.ndarray] = {}
-        for i in range(0, len(draw), self.options.max_batch):
-            batch = draw[i : i + self.options.max_batch]
-            t0 = time.perf_counter()
-            rendered = self._generator.render(stack_vectors(batch))
-            cost = (time.perf_counter() - t0) / len(batch)
-            self._render_cost = cost if self._render_cost == 0 else 0.8 * self._render_cost + 0.2 * cost
-            if self.options.background == "keep":
-                rendered[..., 3] = 255
-            for m, f in zip(batch, rendered):
-                frames[id(m)] = f
+        drawn = {id(m) for m in draw}
+        pending: list[FaceMotion] = []
+        first = True
+        for m in motions:
+            if id(m) not in drawn:
+                yield m, None
+                continue
+            pending.append(m)
+            if len(pending) == (1 if first else self.options.max_batch) or m is draw[-1]:
+                yield from zip(pending, self._render(pending))
+                pending, first = [], False
+
+    def _render(self, batch: list[FaceMotion]) -> np.ndarray:
+        t0 = time.perf_counter()
+        frames = self._generator.render(stack_vectors(batch))
+        cost = (time.perf_counter() - t0) / len(batch)
+        self._render_cost = cost if self._render_cost == 0 else 0.8 * self._render_cost + 0.2 * cost
+        if self.options.background == "keep":
+            frames[..., 3] = 255
         self.frames += len(frames)
-        now = self._clock()
-        self._out_times.extend([now] * len(frames))
-        return [(m, frames.get(id(m))) for m in motions]
+        self._out_times.extend([self._clock()] * len(frames))
+        return frames
 
 
-def load_generator(source: str | Path | bytes, size: int, cache_dir: Path | None = None):
-    """Prepare an avatar and build its Generator (slow: call it off the session's worker thread)."""
+def load_generator(source: str | Path | bytes, size: int, cache_dir: Path | None = None, threads: int = 0):
+    """Prepare an avatar and build its Generator (slow: call it off the session's worker thread).
+    threads: CPU threads of its renderer, 0 = the generator's own choice (best for one session;
+    with many sessions on few cores, 1 each leaves room for the others)."""
     from .avatar import prepare_avatar
 
     avatar = prepare_avatar(source, size=size, cache_dir=cache_dir)
     from .generator import Generator  # after the portrait is known good: its errors come first
 
-    return Generator(avatar)
+    return Generator(avatar, threads=threads or None)
