@@ -197,7 +197,7 @@ def _best_lag_r(pred: np.ndarray, measured: np.ndarray, fps: float, max_s: float
     return best
 
 
-def rendered_scores(all_pairs: bool = False) -> dict:
+def rendered_scores(all_pairs: bool = False, limit: int | None = None) -> dict:
     """Our motion rendered on eval-dev portraits with eval-dev audio clips, then measured like the
     real videos. By default each portrait once, the clips in turn (every clip is used); all_pairs
     renders the full grid (slow on a CPU)."""
@@ -215,7 +215,7 @@ def rendered_scores(all_pairs: bool = False) -> dict:
         else [(p, clips[i % len(clips)]) for i, p in enumerate(portraits)]
     )
     with tempfile.TemporaryDirectory() as tmp:
-        for p, a in pairs:
+        for p, a in pairs[:limit]:
             mp4 = Path(tmp) / f"{p.stem}_{a.stem}.mp4"
             try:
                 render(p, a, mp4, RenderOptions(size=512, fps=25.0, force=True))
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_real:
         res["real"] = real_scores()
     if args.render:
-        res["rendered"] = rendered_scores(args.render_all)
+        res["rendered"] = rendered_scores(args.render_all, args.render_max)
     res["seconds"] = time.time() - t0
     print(json.dumps(res, indent=1, default=float) if args.json else "")
     if not args.json:

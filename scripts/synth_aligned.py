@@ -157,9 +157,15 @@ def synthesize(out_dir: Path, n_per_voice: int, seed: int, voices: list[str] | N
                 paths += synth_batch(
                     voice, texts[b : b + 10], stretches[b : b + 10], out_dir, f"{voice}_s{seed}_{b}"
                 )
-            except subprocess.CalledProcessError as exc:
-                err = exc.stderr.decode(errors="replace").strip().splitlines()
-                print(f"voice {voice}: batch {b} failed: {err[-2:] if err else exc}", file=sys.stderr)
+            except subprocess.CalledProcessError:  # one text festival cannot say: try them one by one
+                for k in range(b, min(b + 10, n_per_voice)):
+                    try:
+                        paths += synth_batch(
+                            voice, texts[k : k + 1], stretches[k : k + 1], out_dir, f"{voice}_s{seed}_{k}x"
+                        )
+                    except subprocess.CalledProcessError as exc:
+                        err = exc.stderr.decode(errors="replace").strip().splitlines()
+                        print(f"voice {voice}: text {k} failed: {err[-1] if err else exc}", file=sys.stderr)
     return paths
 
 
