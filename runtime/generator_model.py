@@ -23,8 +23,11 @@ from .names import ARKIT_INDEX
 INPUT_NAMES = (
     "motion",
     "texture",
-    "background",
-    "paste_index",
+    "texels",
+    "bg_top",
+    "bg_left",
+    "bg_right",
+    "bg_bottom",
     "region_pix",
     "grid_nodes",
     "ctrl",
@@ -80,8 +83,11 @@ class GeneratorModel(nn.Module):
         self,
         motion,
         texture,
-        background,
-        paste_index,
+        texels,
+        bg_top,
+        bg_left,
+        bg_right,
+        bg_bottom,
         region_pix,
         grid_nodes,
         ctrl,
@@ -189,17 +195,14 @@ class GeneratorModel(nn.Module):
             eye_d.append((grid_nodes.unsqueeze(0) - eye_c[-1][:, None, None]).norm(dim=-1))
         eye_fields = torch.where((eye_d[0] < eye_d[1]).unsqueeze(1), eye_f[0], eye_f[1])
 
-        # --- the portrait warped over the whole moving region: one upsampling, one sampling.
+        # --- the portrait warped over the whole moving region: one upsampling of the map (in
+        # texel units of the 2x texture), one nearest lookup of uint8 RGBA texels (a row gather:
+        # several times cheaper than onnxruntime's GridSample, and the region stays uint8).
         rh, rw = region_pix.shape[0], region_pix.shape[1]
-        src_n = (bmap / size * 2 - 1).permute(0, 3, 1, 2)  # (N, 2, Gh, Gw) texture coordinates
-        grid = F.interpolate(src_n, size=(rh, rw), mode="bilinear", align_corners=True)
-        flat_grid = grid.permute(1, 0, 2, 3).reshape(1, 2, n * rh, rw).permute(0, 2, 3, 1)
-        # nearest lookup in the 2x texture (rig.py); the tiny offset breaks ties at the rest pose the
-        # same way everywhere
-        samp = F.grid_sample(
-            texture, flat_grid + 0.01 / size, mode="nearest", padding_mode="border", align_corners=False
-        )
-        region = samp.reshape(4, n * rh * rw).t()  # (N * Rh * Rw, 4) RGBA, frame-major
+        tex_w = texture.shape[-1]
+        src_t = (bmap * 2 + 0.01).permute(0, 3, 1, 2)  # (N, 2, Gh, Gw); the offset breaks ties alike
+        grid = F.interpolate(src_t, size=(rh, rw), mode="bilinear", align_corners=True)
+        region = _texel_lookup(texels, grid, tex_w)  # (N * Rh * Rw, 4) uint8 RGBA, frame-major
 
         # --- layers, each drawn only inside a small box placed on its feature this frame.
         region_lo = region_pix[0, 0] - 0.5
@@ -212,12 +215,12 @@ class GeneratorModel(nn.Module):
         # Around the lips each pixel takes the map of its own lip (above or below the gap's middle
         # line), sampled bilinearly: blending the two maps would show the portrait's teeth.
         src = torch.where(mf[:, 0:1] > mf[:, 1:2], mf[:, 5:7], mf[:, 3:5])
-        base = _resample(texture, src, size, mode="nearest")
+        base = _texels_float(_texel_lookup(texels, src * 2 + 0.01, tex_w), n, src.shape[2], src.shape[3])
         rgba, mask = _mouth_layer(mf, bs, col, fh, half_m[:, :, None, None])
         rgba = torch.cat(
             [base[:, :3] + mask * (rgba[:, :3] - base[:, :3]), torch.maximum(base[:, 3:], mask)], 1
         )
-        region = _composite(region, rgba, mask, mouth_tl, n, rh, rw, replace=True)
+        region = _composite(region, rgba, mouth_tl, n, rh, rw)
 
         rad_roll = head[:, 2] * rad
         cr, sr = rad_roll.cos(), rad_roll.sin()
@@ -279,13 +282,12 @@ class GeneratorModel(nn.Module):
                 torch.exp(-(((d_u - edge + 0.5 * lash_w) / lash_w) ** 2)) * lateral * (cover * 3).clamp(0, 1)
             )
             rgb = rgb + m_lash * (colors[7][None, :, None, None] * 0.7 - rgb)
-            mask = torch.clamp(m_scl + m_iris + m_lid, 0, 1)
-            region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), mask, tl, n, rh, rw, replace=True)
+            region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), tl, n, rh, rw)
 
-        # --- to uint8 and paste the region into the still background.
-        region = (region.clamp(0, 1) * 255 + 0.5).to(torch.uint8).reshape(n, rh * rw, 4)
-        frames = torch.cat([background.expand(n, -1, -1), region], 1).index_select(1, paste_index)
-        return frames.reshape(n, size, size, 4)
+        # --- paste the region into the still background (four slabs around it: plain copies).
+        region = region.reshape(n, rh, rw, 4)
+        mid = torch.cat([bg_left.expand(n, -1, -1, -1), region, bg_right.expand(n, -1, -1, -1)], 2)
+        return torch.cat([bg_top.expand(n, -1, -1, -1), mid, bg_bottom.expand(n, -1, -1, -1)], 1)
 
 
 def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh, rw):
@@ -299,12 +301,21 @@ def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh,
     return tl, px
 
 
-def _resample(texture: torch.Tensor, src: torch.Tensor, size, mode: str = "bilinear") -> torch.Tensor:
-    """Portrait lookup (N, 4, h, w) at source pixel coordinates (N, 2, h, w)."""
-    nb, _, h, w = src.shape
-    g = (src / size * 2 - 1).permute(0, 2, 3, 1).reshape(1, nb * h, w, 2) + 0.01 / size
-    out = F.grid_sample(texture, g, mode=mode, padding_mode="border", align_corners=False)
-    return out.reshape(4, nb, h, w).permute(1, 0, 2, 3)
+def _texel_lookup(texels: torch.Tensor, coords: torch.Tensor, tex_w) -> torch.Tensor:
+    """Nearest uint8 texels (N * h * w, 4) at 2x-texture coordinates (N, 2, h, w), border-clamped."""
+    t = torch.floor(coords).clamp(min=0)
+    t = torch.minimum(t, (tex_w - 1) * torch.ones_like(t[:1, :1, :1, :1]))
+    flat = t[:, 1] * tex_w + t[:, 0]
+    return texels.index_select(0, flat.reshape(-1).to(torch.int64))
+
+
+def _texels_float(rows: torch.Tensor, n, h, w) -> torch.Tensor:
+    """uint8 rows (N * h * w, 4) as a float box (N, 4, h, w) in 0..1."""
+    return rows.reshape(n, h, w, 4).permute(0, 3, 1, 2).to(torch.float32) / 255
+
+
+def _quantise(x: torch.Tensor) -> torch.Tensor:
+    return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
 
 
 def _sample_at(fields: torch.Tensor, px: torch.Tensor, lo: torch.Tensor, span: torch.Tensor):
@@ -324,21 +335,15 @@ def _box_index(tl: torch.Tensor, n, rh, rw, bh, bw) -> torch.Tensor:
 
 def _gather_box(region: torch.Tensor, tl, n, rh, rw, bh, bw) -> torch.Tensor:
     idx = _box_index(tl, n, rh, rw, bh, bw)
-    return region.index_select(0, idx).reshape(n, bh, bw, 4).permute(0, 3, 1, 2)
+    return _texels_float(region.index_select(0, idx), n, bh, bw)
 
 
-def _composite(region, rgba, mask, tl, n, rh, rw, replace: bool = False):
-    """Blend a box layer (N, 4, h, w) into the flat region with its mask (N, 1, h, w)."""
+def _composite(region, rgba, tl, n, rh, rw):
+    """Write a box layer (N, 4, h, w), floats 0..1, into the flat uint8 region as uint8."""
     bh, bw = rgba.shape[2], rgba.shape[3]
     idx = _box_index(tl, n, rh, rw, bh, bw)
-    if replace:
-        new = rgba
-    else:
-        base = region.index_select(0, idx).reshape(n, bh, bw, 4).permute(0, 3, 1, 2)
-        rgb = base[:, 0:3] + mask * (rgba[:, 0:3] - base[:, 0:3])
-        new = torch.cat([rgb, torch.maximum(base[:, 3:4], rgba[:, 3:4])], 1)
-    vals = new.permute(0, 2, 3, 1).reshape(-1, 4)
-    return region.scatter(0, idx[:, None].expand(-1, 4), vals)
+    vals = _quantise(rgba.permute(0, 2, 3, 1).reshape(-1, 4))
+    return region.index_put((idx,), vals)
 
 
 def _mouth_layer(mf: torch.Tensor, bs: torch.Tensor, col: torch.Tensor, fh: torch.Tensor, half: torch.Tensor):

@@ -127,15 +127,16 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
 
     ry, rx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     region_pix = np.stack([rx, ry], -1)
-    paste = np.arange(S * S, dtype=np.int64).reshape(S, S)
-    paste[y0:y1, x0:x1] = S * S + np.arange(Rh * Rw).reshape(Rh, Rw)
 
     # The warp samples the portrait with nearest-neighbour lookups (several times cheaper than
     # bilinear in onnxruntime's CPU GridSample) from a copy upscaled 2x, which keeps the lookup
     # error at a quarter pixel.
     texture = np.concatenate([img.astype(np.float32) / 255.0, matte[..., None]], -1)
     texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
-    background = np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1)
+    # the same texture as uint8 RGBA rows (quantised exactly as the graph quantises its output):
+    # the region lookup is a row gather, and the region stays uint8
+    texels = (texture * np.float32(255) + np.float32(0.5)).astype(np.uint8).reshape(-1, 4)
+    background = np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1)[None]
     colors = portrait_colors(img, src, face)
     geom = np.array(
         [
@@ -153,8 +154,13 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     log.info("rig: %d control points, region %dx%d at (%d, %d), warp grid %dx%d", K, Rw, Rh, x0, y0, Gw, Gh)
     return {
         "texture": np.ascontiguousarray(texture.transpose(2, 0, 1)[None], np.float32),
-        "background": background.reshape(1, S * S, 4),
-        "paste_index": paste.reshape(-1),
+        "texels": texels,
+        # the still frame around the moving region: above, left, right, below (the graph pastes
+        # the region between them with two concatenations)
+        "bg_top": np.ascontiguousarray(background[:, :y0]),
+        "bg_left": np.ascontiguousarray(background[:, y0:y1, :x0]),
+        "bg_right": np.ascontiguousarray(background[:, y0:y1, x1:]),
+        "bg_bottom": np.ascontiguousarray(background[:, y1:]),
         "region_pix": region_pix,
         "grid_nodes": nodes.astype(np.float32),
         "ctrl": ctrl.astype(np.float32),

@@ -27,8 +27,11 @@ OPSET = 17
 DYNAMIC_AXES = {
     "motion": {0: "batch"},
     "texture": {2: "size", 3: "size_w"},
-    "background": {1: "pixels"},
-    "paste_index": {0: "pixels"},
+    "texels": {0: "texels"},
+    "bg_top": {1: "top_h", 2: "frame_w"},
+    "bg_left": {1: "region_h", 2: "left_w"},
+    "bg_right": {1: "region_h", 2: "right_w"},
+    "bg_bottom": {1: "bottom_h", 2: "frame_w"},
     "region_pix": {0: "region_h", 1: "region_w"},
     "grid_nodes": {0: "grid_h", 1: "grid_w"},
     "ctrl": {0: "points"},
@@ -60,13 +63,14 @@ def example_inputs(size: int = 64) -> tuple:
     f32 = np.float32
     g = np.stack(np.meshgrid(np.linspace(8.5, 55.5, gw), np.linspace(10.5, 49.5, gh)), -1).astype(f32)
     ry, rx = np.mgrid[0:rh, 0:rw].astype(f32) + 0.5
-    paste = np.arange(size * size, dtype=np.int64)
-    paste[: rh * rw] = size * size + np.arange(rh * rw)
     arrays = {
         "motion": np.zeros((2, 62), f32),
         "texture": rng.random((1, 4, 2 * size, 2 * size), dtype=f32),
-        "background": np.zeros((1, size * size, 4), np.uint8),
-        "paste_index": paste,
+        "texels": np.zeros((4 * size * size, 4), np.uint8),
+        "bg_top": np.zeros((1, 10, size, 4), np.uint8),
+        "bg_left": np.zeros((1, rh, 7, 4), np.uint8),
+        "bg_right": np.zeros((1, rh, size - rw - 7, 4), np.uint8),
+        "bg_bottom": np.zeros((1, size - rh - 10, size, 4), np.uint8),
         "region_pix": np.stack([rx, ry], -1),
         "grid_nodes": g,
         "ctrl": (rng.random((k, 3), dtype=f32) * size).astype(f32),

@@ -46,10 +46,15 @@ def test_moving_region_holds_the_whole_face(rig, avatar):
     lo, hi = pix[0, 0], pix[-1, -1]
     face = avatar.landmarks[:468, :2]
     assert (face.min(0) > lo).all() and (face.max(0) < hi).all()
-    # and the paste index puts every region pixel exactly once
-    idx = rig["paste_index"]
-    S = avatar.size
-    assert np.sum(idx >= S * S) == pix.shape[0] * pix.shape[1]
+    # and the still background around it tiles the frame exactly once with the region
+    S, (rh, rw) = avatar.size, pix.shape[:2]
+    top, left, right, bottom = (rig[k] for k in ("bg_top", "bg_left", "bg_right", "bg_bottom"))
+    assert top.shape[2] == bottom.shape[2] == S
+    assert left.shape[1] == right.shape[1] == rh and left.shape[2] + rw + right.shape[2] == S
+    assert top.shape[1] + rh + bottom.shape[1] == S
+    # and the uint8 texels are the 2x texture, rounded
+    tex = rig["texture"][0].transpose(1, 2, 0).reshape(-1, 4)
+    assert rig["texels"].shape == tex.shape and np.abs(rig["texels"] / 255.0 - tex).max() <= 0.5 / 255 + 1e-6
 
 
 def test_spline_reproduces_a_translation_exactly(rig, avatar):
