@@ -121,6 +121,8 @@ def critically_damped(tau_s: float, rate: float = 100.0) -> tuple[np.ndarray, np
 
 _COART_B, _COART_A = critically_damped(0.012)
 MAX_STEP = 0.1  # per 10 ms tick
+LOUD_MIN, LOUD_MAX = 0.6, 1.1  # jaw gain from quiet to loud (jawOpen stays <= 0.7)
+_LOUD_B, _LOUD_A = np.array([1.0 - np.exp(-1.0 / 3.0)]), np.array([1.0, -np.exp(-1.0 / 3.0)])  # 30 ms
 _TABLE64 = VISEME_TABLE.astype(np.float64)
 
 
@@ -176,8 +178,11 @@ class LipState:
         self.zi = np.zeros((2, len(VISEME_NAMES)))
         self.zi[:, _SIL] = lfilter_zi(_COART_B, _COART_A)  # at rest on silence
         self.last = VISEME_TABLE[_SIL].astype(np.float64)  # mouth at the previous tick
+        self.zi_loud = np.zeros((1,))
 
-    def step(self, posteriors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def step(
+        self, posteriors: np.ndarray, level_db: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(n, 15) posteriors -> smoothed visemes (n, 15) and mouth blendshapes (n, len(MOUTH_SHAPES))."""
         if posteriors.shape[0] == 0:
             return np.zeros((0, len(VISEME_NAMES))), np.zeros((0, len(MOUTH_SHAPES)))
@@ -187,8 +192,16 @@ class LipState:
         seal = np.clip((vis[:, _PP] - 0.25) / 0.35, 0.0, 1.0)
         seal = seal * seal * (3.0 - 2.0 * seal)
         mouth[:, _JAW] *= 1.0 - 0.5 * seal
+        if level_db is not None:  # louder syllables open wider (real speech dynamics)
+            loud = np.clip(10.0 ** (level_db / 20.0), 0.0, 1.0)
+            gain, self.zi_loud = lfilter(
+                _LOUD_B, _LOUD_A, LOUD_MIN + (1.0 - LOUD_MIN) * 2.0 * loud, zi=self.zi_loud
+            )
+            mouth[:, _JAW] *= np.minimum(gain, LOUD_MAX)
+            mouth[:, _CLOSE] *= np.minimum(gain, LOUD_MAX)
         mouth = self._slew(mouth)
-        mouth[:, _CLOSE] = np.maximum(mouth[:, _CLOSE], mouth[:, _JAW] * seal)
+        # sealed on a bilabial; never past closed (mouthClose > jawOpen pushes the lips through)
+        mouth[:, _CLOSE] = np.minimum(np.maximum(mouth[:, _CLOSE], mouth[:, _JAW] * seal), mouth[:, _JAW])
         return vis, mouth
 
     def _slew(self, mouth: np.ndarray) -> np.ndarray:

@@ -155,7 +155,7 @@ class MotionEngine:
         gate = np.clip((pros[:, 0] + 50.0) / 10.0, 0.0, 1.0) * np.clip((pros[:, 1] - 6.0) / 6.0, 0.0, 1.0)
         post *= gate[:, None]
         post[:, 0] += 1.0 - gate
-        vis, mouth = self.lips.step(post)
+        vis, mouth = self.lips.step(post, pros[:, 0])
         ctl, self.ctl_zi = lfilter(
             self._ctl_b,
             self._ctl_a,
