@@ -156,6 +156,7 @@ class Session:
         self._pending_generator = None
         self._generator = None
         self._render_cost = 0.0  # seconds per frame, smoothed
+        self._marker = None  # the invisible synthetic-media watermark, made for the frame size in use
         self._resamplers: dict[tuple[int, str], StreamResampler] = {}
         self.frames = 0
         self.poses = 0
@@ -371,9 +372,18 @@ class Session:
         self._render_cost = cost if self._render_cost == 0 else 0.8 * self._render_cost + 0.2 * cost
         if self.options.background == "keep":
             frames[..., 3] = 255
+        self._watermark(frames)
         self.frames += len(frames)
         self._out_times.extend([self._clock()] * len(frames))
         return frames
+
+    def _watermark(self, frames: np.ndarray) -> None:
+        """Every frame that leaves a session carries the mark of facecast and of this session."""
+        from .watermark import Watermarker
+
+        if self._marker is None or self._marker.size != frames.shape[1]:
+            self._marker = Watermarker(self.id, frames.shape[1])
+        self._marker.apply(frames)
 
 
 def load_generator(source: str | Path | bytes, size: int, cache_dir: Path | None = None, threads: int = 0):

@@ -138,3 +138,16 @@ def test_bad_audio_parameters_are_audio_errors():
         s.enqueue_audio(np.zeros(9, np.int16), 16000, channels=2)
     with pytest.raises(AudioError, match="NaN"):
         s.enqueue_audio(np.array([np.nan], np.float32), 16000)
+
+
+def test_rendered_session_frames_carry_the_sessions_watermark(engine_available, astronaut_png, speech_wav):
+    from facecast.runtime.session import load_generator
+    from facecast.runtime.watermark import Watermarker, detect
+
+    s = Session("npc-7", SessionOptions(fps=25))
+    s.set_generator(load_generator(astronaut_png, 256))
+    audio = load_audio(speech_wav)[:SAMPLE_RATE]
+    frames = [f for _, f in s.push_audio(audio, SAMPLE_RATE) + s.flush() if f is not None]
+    assert frames, "a session with a portrait must render frames"
+    found = detect(np.stack(frames[:4])[..., :3])
+    assert found.found and found.identifier == Watermarker("npc-7", 256).identifier
