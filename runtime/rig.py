@@ -133,10 +133,11 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # error at a quarter pixel.
     texture = np.concatenate([img.astype(np.float32) / 255.0, matte[..., None]], -1)
     texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
-    # the same texture as uint8 RGBA rows (quantised exactly as the graph quantises its output):
-    # the region lookup is a row gather, and the region stays uint8
-    texels = (texture * np.float32(255) + np.float32(0.5)).astype(np.uint8).reshape(-1, 4)
-    background = np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1)[None]
+    # the same texture as RGBA bytes packed into one int32 per texel (R in the low byte; rounded
+    # exactly as the graph rounds its output): the region lookup is a gather of one element per
+    # pixel, and the region stays packed up to the output
+    texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
+    background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
     colors = portrait_colors(img, src, face)
     geom = np.array(
         [
@@ -179,6 +180,11 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         ),
         "colors": colors.astype(np.float32),
     }
+
+
+def _packed(rgba: np.ndarray) -> np.ndarray:
+    """(..., 4) uint8 RGBA -> (...) int32 holding the four bytes in memory order."""
+    return np.ascontiguousarray(rgba, np.uint8).view("<i4")[..., 0].astype(np.int32)
 
 
 def _region_box(moving: np.ndarray, face, margin: float, S: int) -> tuple[int, int, int, int]:

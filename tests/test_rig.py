@@ -52,9 +52,10 @@ def test_moving_region_holds_the_whole_face(rig, avatar):
     assert top.shape[2] == bottom.shape[2] == S
     assert left.shape[1] == right.shape[1] == rh and left.shape[2] + rw + right.shape[2] == S
     assert top.shape[1] + rh + bottom.shape[1] == S
-    # and the uint8 texels are the 2x texture, rounded
+    # and the packed texels are the 2x texture's RGBA bytes, rounded
     tex = rig["texture"][0].transpose(1, 2, 0).reshape(-1, 4)
-    assert rig["texels"].shape == tex.shape and np.abs(rig["texels"] / 255.0 - tex).max() <= 0.5 / 255 + 1e-6
+    texels = rig["texels"].view(np.uint8).reshape(-1, 4)
+    assert texels.shape == tex.shape and np.abs(texels / 255.0 - tex).max() <= 0.5 / 255 + 1e-6
 
 
 def test_spline_reproduces_a_translation_exactly(rig, avatar):
