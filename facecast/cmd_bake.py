@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import numpy as np
 
 from .cmd_render import add_control_arguments, controls_from_args
 from .runtime.errors import ConfigError
@@ -31,60 +27,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def decode_stream(path: Path, sample_rate: int, block_s: float = SLICE_SECONDS) -> Iterator[np.ndarray]:
-    """Decode any audio file with ffmpeg, yielding float32 mono blocks: hours of audio never sit
-    in memory at once."""
-    from .runtime.audio_io import ffmpeg_exe
-    from .runtime.errors import AudioError
-
-    if not path.is_file():
-        raise AudioError(f"audio file not found: {path}")
-    cmd = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        str(path),
-        "-vn",
-        "-ac",
-        "1",
-        "-ar",
-        str(sample_rate),
-        "-f",
-        "f32le",
-        "-",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    n_bytes = int(block_s * sample_rate) * 4
-    total = 0
-    try:
-        while True:
-            buf = proc.stdout.read(n_bytes)
-            if not buf:
-                break
-            block = np.frombuffer(buf[: len(buf) // 4 * 4], np.float32)
-            if not np.all(np.isfinite(block)):
-                raise AudioError(f"audio in {path.name} contains NaN or infinite samples")
-            total += block.size
-            yield block
-        err = proc.stderr.read().decode(errors="replace").strip().splitlines()
-        if proc.wait() != 0:
-            raise AudioError(
-                f"unsupported or unreadable audio {path.name}: {err[-1] if err else 'ffmpeg failed'}"
-            )
-        if total == 0:
-            raise AudioError(f"no audio samples in {path.name} (is it an audio file?)")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .runtime.audio_io import SAMPLE_RATE
+    from .runtime.audio_io import SAMPLE_RATE, stream_audio
     from .runtime.bake_format import format_for, write_bake
     from .runtime.motion_engine import LOOK_AHEAD_MS, stream_motion
 
@@ -100,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     with tqdm(unit="s audio", disable=args.quiet, desc="bake", delay=2.0) as bar:
 
         def blocks():
-            for block in decode_stream(Path(args.audio), SAMPLE_RATE):
+            for block in stream_audio(Path(args.audio), SAMPLE_RATE, SLICE_SECONDS):
                 seconds[0] += block.size / SAMPLE_RATE
                 bar.update(round(block.size / SAMPLE_RATE, 2))
                 yield block
