@@ -6,7 +6,7 @@ machine may be shared: compare figures measured in the same run, not across mach
 time per frame (generator_cpu_ms_*) is robust to other jobs, wall time is not (load_average_1min
 says how busy the machine was).
 
-    python -m benchmarks.bench_generator [--size 512] [--repeats 40]
+    python -m benchmarks.bench_generator [--size 512] [--repeats 40] [--threads 2]
 """
 
 from __future__ import annotations
@@ -51,10 +51,10 @@ def motion_sequence(n: int, seed: int = 0) -> np.ndarray:
     return m
 
 
-def measure_generator(size: int = 512, repeats: int = 40, batch: int = 8) -> dict:
+def measure_generator(size: int = 512, repeats: int = 40, batch: int = 8, threads: int | None = None) -> dict:
     from facecast.runtime.generator import Generator
 
-    gen = Generator(_portrait(size))
+    gen = Generator(_portrait(size), threads=threads)
     motion = motion_sequence(max(repeats, batch * repeats // 4))
     for i in range(3):
         gen.render(motion[i : i + 1])
@@ -81,6 +81,7 @@ def measure_generator(size: int = 512, repeats: int = 40, batch: int = 8) -> dic
         "generator_batched_ms_per_frame_median": float(np.median(batched_ms)),
         "generator_batched_ms_per_frame_p95": float(np.percentile(batched_ms, 95)),
         "generator_batch": batch,
+        "generator_threads": int(gen.threads),
         # CPU time of the process per frame (all threads): unlike wall time it does not grow when
         # other jobs share the machine, so it is the figure to compare across runs
         "generator_cpu_ms_median": float(np.median(cpu) * 1e3),
@@ -93,8 +94,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--repeats", type=int, default=40)
+    p.add_argument(
+        "--threads", type=int, default=None, help="onnxruntime intra-op threads (default: Generator's)"
+    )
     args = p.parse_args()
-    print(json.dumps(measure_generator(args.size, args.repeats), indent=2))
+    print(json.dumps(measure_generator(args.size, args.repeats, threads=args.threads), indent=2))
 
 
 if __name__ == "__main__":
