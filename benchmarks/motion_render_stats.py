@@ -32,7 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from .face_measure import _PNP_INDEX, _PNP_OBJECT
-from .motion_stats import REFERENCE_FPS, VideoMeasure, head_speed, measure_video, motion_statistics
+from .motion_stats import (
+    BASELINE_S,
+    REFERENCE_FPS,
+    VideoMeasure,
+    head_speed,
+    measure_video,
+    motion_statistics,
+)
 
 EVAL_DEV = Path(
     os.environ.get("FACECAST_EVAL_DEV", Path(__file__).resolve().parents[1].parent / "shared" / "eval-dev")
@@ -86,6 +93,7 @@ def commanded_statistics(motion_jsonl: Path, fps: float) -> dict[str, float]:
         "roll_std": float(pose[:, 2].std()),
         "blinks_per_min": n_blinks / minutes if minutes else float("nan"),
         "jaw_p90": float(np.percentile(jaw, 90)),
+        "jaw_p10": float(np.percentile(jaw, 10)),
         "yaw": pose[:, 0].tolist(),
         "pitch": pose[:, 1].tolist(),
         "series": {"blink": blink.tolist(), "jaw": jaw.tolist()},
@@ -171,6 +179,23 @@ def guarded_statistics(path: Path) -> tuple[dict[str, float], VideoMeasure]:
     return stats, vm
 
 
+def blink_depth(ear: np.ndarray, blink: np.ndarray, fps: float) -> float:
+    """Median over commanded blinks of the lowest EAR / open-eye baseline seen from one frame
+    before the blink starts to five after (motion_stats counts a blink below 0.75). Tells a blink
+    the renderer drew too shallow for dlib from one the motion never asked for."""
+    n = min(len(ear), len(blink))
+    ear, above = ear[:n], blink[:n] > BLINK_COMMAND
+    half = max(1, round(BASELINE_S * fps / 2))
+    starts = np.nonzero(above[1:] & ~above[:-1])[0] + 1
+    ratios = []
+    for s in starts:
+        window = ear[max(0, s - 1) : s + 6]
+        base = ear[max(0, s - half) : s + half + 1]
+        if np.isfinite(window).any() and np.isfinite(base).any():
+            ratios.append(np.nanmin(window) / np.nanpercentile(base, 80))
+    return float(np.median(ratios)) if ratios else float("nan")
+
+
 def render_and_measure(portrait: Path, audio: Path, folder: Path) -> dict:
     from facecast.runtime.render import RenderOptions, render
 
@@ -192,6 +217,9 @@ def render_and_measure(portrait: Path, audio: Path, folder: Path) -> dict:
             diag[f"{name}_gain"] = float(np.nanstd(m_series) / c_series.std())
         else:
             diag[f"{name}_corr"] = diag[f"{name}_gain"] = float("nan")
+    diag["blink_depth"] = blink_depth(
+        np.array(measured["series"]["ear"]), np.array(commanded["series"]["blink"]), REFERENCE_FPS
+    )
     return {
         "portrait": portrait.stem,
         "audio": audio.stem,
@@ -218,34 +246,58 @@ def _lead_cells(m: dict) -> list[str]:
 
 
 def format_table(results: list[dict], real: list[dict]) -> str:
-    header = (
-        ["pair", "face", "PnP flips", "speed (as measured)"]
-        + [c[1] for c in COLUMNS]
-        + ["cmd yaw sd", "cmd pitch sd", "cmd blink/min", "yaw gain", "pitch gain"]
-    )
+    """Measured statistics, one row per pair then the real videos, marked against the ranges."""
+    header = ["pair", "face", "PnP flips", "speed (as measured)"] + [c[1] for c in COLUMNS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in results:
-        m, c, d = r["measured"], r["commanded"], r["diagnosis"]
-        cells = [f"{r['portrait'][:3]} x {r['audio'][:3]}"] + _lead_cells(m)
-        cells += [_cell(k, m[k], f) for k, _, f in COLUMNS]
-        cells += [
-            f"{c['yaw_std']:.1f}",
-            f"{c['pitch_std']:.1f}",
-            f"{c['blinks_per_min']:.0f}",
-            f"{d['yaw_gain']:.2f}",
-            f"{d['pitch_gain']:.2f}",
+    rows = [(f"{r['portrait'][:3]} x {r['audio'][:3]}", r["measured"]) for r in results]
+    rows += [(f"real {r['video'][:3]}", r["measured"]) for r in real]
+    for name, m in rows:
+        cells = [
+            name,
+            f"{m['face_fraction']:.2f}",
+            f"{m['pnp_flips']:.0f}",
+            _cell("head_speed", m["official_head_speed"], "{:.2f}"),
         ]
-        lines.append("| " + " | ".join(cells) + " |")
-    for r in real:
-        m = r["measured"]
-        cells = [f"real {r['video'][:3]}"] + _lead_cells(m)
-        cells += [_cell(k, m[k], f) for k, _, f in COLUMNS] + [""] * 5
+        cells += [_cell(k, m[k], f) for k, _, f in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     range_cells = ["**range**", "", "", "0.5-1.5"]
     for k, _, _ in COLUMNS:
         lo, hi = RANGES[k]
         range_cells.append(f"< {hi:g}" if lo is None else f"{lo:g}-{hi:g}")
-    lines.append("| " + " | ".join(range_cells + [""] * 5) + " |")
+    lines.append("| " + " | ".join(range_cells) + " |")
+    return "\n".join(lines)
+
+
+def format_diagnosis(results: list[dict]) -> str:
+    """What the motion commanded next to what was measured: blames a miss on motion or renderer."""
+    header = [
+        "pair",
+        "cmd speed",
+        "cmd yaw sd",
+        "yaw gain (r)",
+        "cmd pitch sd",
+        "pitch gain (r)",
+        "cmd blink/min",
+        "blink depth",
+        "cmd jaw p90",
+        "cmd jaw p10",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in results:
+        c, d = r["commanded"], r["diagnosis"]
+        cells = [
+            f"{r['portrait'][:3]} x {r['audio'][:3]}",
+            f"{c['head_speed']:.2f}",
+            f"{c['yaw_std']:.1f}",
+            f"{d['yaw_gain']:.2f} ({d['yaw_corr']:.2f})",
+            f"{c['pitch_std']:.1f}",
+            f"{d['pitch_gain']:.2f} ({d['pitch_corr']:.2f})",
+            f"{c['blinks_per_min']:.0f}",
+            f"{d['blink_depth']:.2f}",
+            f"{c['jaw_p90']:.2f}",
+            f"{c['jaw_p10']:.3f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -309,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(results, real))
     print()
     print(format_summary(results))
+    print()
+    print(format_diagnosis(results))
     if args.json:
         args.json.write_text(json.dumps({"pairs": results, "real": real}, indent=1))
     return 0
