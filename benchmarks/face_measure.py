@@ -185,8 +185,19 @@ def head_pose(pts: np.ndarray, width: int, height: int) -> tuple[float, float, f
     f = float(width)
     camera = np.array([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1]], np.float64)
     ok, rvec, _ = cv2.solvePnP(_PNP_OBJECT, image_pts, camera, None, flags=cv2.SOLVEPNP_ITERATIVE)
+    if ok and abs(_pose_angles(rvec)[2]) > 90.0:
+        # Converged to the mirrored solution (face upside down, yaw thrown 20-40 degrees), seen on
+        # stylised faces: solve again from a frontal start in front of the camera.
+        start_t = np.array([[0.0], [0.0], [width / 8.0]])
+        ok, rvec, _ = cv2.solvePnP(_PNP_OBJECT, image_pts, camera, None, np.zeros((3, 1)), start_t, True,
+                                   cv2.SOLVEPNP_ITERATIVE)  # fmt: skip
     if not ok:
         return float("nan"), float("nan"), float("nan")
+    return _pose_angles(rvec)
+
+
+def _pose_angles(rvec: np.ndarray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in FaceMotion's signs from a PnP rotation vector."""
     rot, _ = cv2.Rodrigues(rvec)
     fwd = rot @ np.array([0.0, 0.0, -1.0])  # out of the face, toward the camera when frontal
     right = rot @ np.array([1.0, 0.0, 0.0])  # the face's own left-to-right as the viewer sees it
