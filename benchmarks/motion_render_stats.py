@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .face_measure import _PNP_INDEX, _PNP_OBJECT
 from .motion_stats import (
     BASELINE_S,
     REFERENCE_FPS,
@@ -100,82 +99,12 @@ def commanded_statistics(motion_jsonl: Path, fps: float) -> dict[str, float]:
     }
 
 
-def guarded_pose(vm: VideoMeasure, width: int, height: int) -> tuple[np.ndarray, int]:
-    """Per-frame (yaw, pitch, roll) as face_measure.head_pose gives it, except where its PnP
-    converged to the mirrored solution (|roll| > 90 degrees: the face upside down, with yaw and pitch
-    thrown 20-40 degrees): those frames are solved again from a frontal start. On frames without
-    the flip the figures are head_pose's own, so real videos (which show no flips) measure the same.
-    Returns the poses and the number of frames re-solved."""
-    import cv2
-
-    pose = np.full((len(vm.frames), 3), np.nan)
-    flips = 0
-    for i, f in enumerate(vm.frames):
-        if f is None:
-            continue
-        pose[i] = f.yaw, f.pitch, f.roll
-        if abs(f.roll) <= 90.0:
-            continue
-        flips += 1
-        w, h = width, height
-        cam = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1]], np.float64)
-        ok, rvec, _ = cv2.solvePnP(
-            _PNP_OBJECT,
-            f.landmarks[_PNP_INDEX].astype(np.float64),
-            cam,
-            None,
-            np.zeros((3, 1)),
-            np.array([[0.0], [0.0], [float(w) / 8.0]]),
-            True,
-            cv2.SOLVEPNP_ITERATIVE,
-        )
-        pose[i] = _angles(rvec) if ok else np.nan
-    return pose, flips
-
-
-def _angles(rvec: np.ndarray) -> tuple[float, float, float]:
-    """head_pose's angle convention for a rotation vector."""
-    import cv2
-
-    rot, _ = cv2.Rodrigues(rvec)
-    fwd = rot @ np.array([0.0, 0.0, -1.0])
-    right = rot @ np.array([1.0, 0.0, 0.0])
-    return (
-        float(np.degrees(np.arctan2(fwd[0], -fwd[2]))),
-        float(np.degrees(np.arctan2(-fwd[1], -fwd[2]))),
-        float(np.degrees(np.arctan2(right[1], right[0]))),
-    )
-
-
-def video_size(path: Path) -> tuple[int, int]:
-    import imageio_ffmpeg
-
-    gen = imageio_ffmpeg.read_frames(str(path))
-    try:
-        return tuple(next(gen)["size"])
-    finally:
-        gen.close()
-
-
-def guarded_statistics(path: Path) -> tuple[dict[str, float], VideoMeasure]:
-    """motion_statistics of a video file with the head-pose figures from guarded_pose."""
+def video_statistics(path: Path) -> tuple[dict[str, float], VideoMeasure]:
+    """motion_statistics of a video file, plus the per-frame series the diagnosis reads. Head pose
+    comes from face_measure.head_pose, which re-solves PnP's mirrored solutions itself."""
     vm = measure_video(path)
     stats = motion_statistics(vm)
-    pose, flips = guarded_pose(vm, *video_size(path))
-    stats["official_head_speed"] = stats["head_speed"]
-    stats["pnp_flips"] = float(flips)
-    if np.count_nonzero(~np.isnan(pose[:, 0])) >= 2:
-        stats["head_speed"] = head_speed(pose, vm.fps)
-        stats["yaw_std"] = float(np.nanstd(pose[:, 0]))
-        stats["pitch_std"] = float(np.nanstd(pose[:, 1]))
-        stats["roll_std"] = float(np.nanstd(pose[:, 2]))
-    stats["series"] = {
-        "yaw": pose[:, 0].tolist(),
-        "pitch": pose[:, 1].tolist(),
-        "roll": pose[:, 2].tolist(),
-        "ear": vm.series("ear").tolist(),
-        "lip_gap": vm.series("lip_gap").tolist(),
-    }
+    stats["series"] = {name: vm.series(name).tolist() for name in ("yaw", "pitch", "roll", "ear", "lip_gap")}
     return stats, vm
 
 
@@ -204,7 +133,7 @@ def render_and_measure(portrait: Path, audio: Path, folder: Path) -> dict:
     t0 = time.perf_counter()
     render(portrait, audio, out, RenderOptions(size=512, fps=REFERENCE_FPS, motion_out=motion, force=True))
     t1 = time.perf_counter()
-    measured, vm = guarded_statistics(out)
+    measured, vm = video_statistics(out)
     commanded = commanded_statistics(motion, REFERENCE_FPS)
     yaw_m, pitch_m = np.array(measured["series"]["yaw"]), np.array(measured["series"]["pitch"])
     n = min(len(yaw_m), len(commanded["yaw"]))
@@ -237,30 +166,17 @@ def _cell(key: str, value: float, fmt: str) -> str:
     return fmt.format(value) + (" ✓" if in_range(key, value) else " ✗")
 
 
-def _lead_cells(m: dict) -> list[str]:
-    return [
-        f"{m['face_fraction']:.2f}",
-        f"{m['pnp_flips']:.0f}",
-        _cell("head_speed", m["official_head_speed"], "{:.2f}"),
-    ]
-
-
 def format_table(results: list[dict], real: list[dict]) -> str:
     """Measured statistics, one row per pair then the real videos, marked against the ranges."""
-    header = ["pair", "face", "PnP flips", "speed (as measured)"] + [c[1] for c in COLUMNS]
+    header = ["pair", "face"] + [c[1] for c in COLUMNS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows = [(f"{r['portrait'][:3]} x {r['audio'][:3]}", r["measured"]) for r in results]
     rows += [(f"real {r['video'][:3]}", r["measured"]) for r in real]
     for name, m in rows:
-        cells = [
-            name,
-            f"{m['face_fraction']:.2f}",
-            f"{m['pnp_flips']:.0f}",
-            _cell("head_speed", m["official_head_speed"], "{:.2f}"),
-        ]
+        cells = [name, f"{m['face_fraction']:.2f}"]
         cells += [_cell(k, m[k], f) for k, _, f in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
-    range_cells = ["**range**", "", "", "0.5-1.5"]
+    range_cells = ["**range**", ""]
     for k, _, _ in COLUMNS:
         lo, hi = RANGES[k]
         range_cells.append(f"< {hi:g}" if lo is None else f"{lo:g}-{hi:g}")
@@ -303,15 +219,14 @@ def format_diagnosis(results: list[dict]) -> str:
 
 def format_summary(results: list[dict]) -> str:
     lines = ["| statistic | pairs in range | median | min | max |", "|---|---|---|---|---|"]
-    official = ("official_head_speed", "speed (as measured, PnP flips kept)", "{:.2f}")
-    for key, label, fmt in [official] + COLUMNS:
+    for key, label, fmt in COLUMNS:
         vals = np.array([r["measured"][key] for r in results], float)
-        ok = sum(in_range(key.replace("official_", ""), v) for v in vals)
+        ok = sum(in_range(key, v) for v in vals)
         finite = vals[~np.isnan(vals)]
         stats = [fmt.format(f(finite)) if finite.size else "n/a" for f in (np.median, np.min, np.max)]
         lines.append(f"| {label} | {ok}/{len(results)} | " + " | ".join(stats) + " |")
     all_ok = sum(all(in_range(k, r["measured"][k]) for k in RANGES) for r in results)
-    lines.append(f"| **every statistic** (flip-guarded pose) | {all_ok}/{len(results)} | | | |")
+    lines.append(f"| **every statistic** | {all_ok}/{len(results)} | | | |")
     return "\n".join(lines)
 
 
@@ -340,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     real = []
     if not args.no_real:
         for video in _pick(EVAL_DEV / "videos", None):
-            real.append({"video": video.stem, "measured": guarded_statistics(video)[0]})
+            real.append({"video": video.stem, "measured": video_statistics(video)[0]})
     results = []
     with tempfile.TemporaryDirectory(prefix="facecast-motionstats-") as tmp:
         folder = args.keep or Path(tmp)
@@ -353,7 +268,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{portrait.stem[:3]} x {audio.stem[:3]}: "
                     + "  ".join(f"{label} {_cell(k, m[k], f)}" for k, label, f in COLUMNS)
-                    + f"  flips {m['pnp_flips']:.0f} (speed as measured {m['official_head_speed']:.2f})"
                     + f"  (render {r['render_s']:.0f} s, measure {r['measure_s']:.0f} s)",
                     file=sys.stderr,
                     flush=True,
