@@ -3,6 +3,7 @@
  * any pixel is touched, so a hostile or truncated message is rejected with a code.
  */
 #include "facecast_core.h"
+#include "facecast_unpack.h"
 
 #include <math.h>
 #include <msgpack.h>
@@ -209,27 +210,31 @@ static fc_error validate(const fc_frame_header *h)
 	return FC_OK;
 }
 
+fc_error fc_unpack_one(const void *data, size_t len, msgpack_unpacked *unpacked)
+{
+	msgpack_unpacked_init(unpacked);
+	if (data == NULL || len == 0 || len > FC_MAX_HEADER_BYTES)
+		return FC_ERR_MSGPACK;
+	size_t offset = 0;
+	msgpack_unpack_return ret = msgpack_unpack_next(unpacked, (const char *)data, len, &offset);
+	if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
+		return FC_ERR_NOMEM;
+	if (ret != MSGPACK_UNPACK_SUCCESS || offset != len)
+		return FC_ERR_MSGPACK; /* truncated, corrupt, or trailing bytes */
+	return FC_OK;
+}
+
 fc_error fc_decode_frame_header(const void *data, size_t len, fc_frame_header *out)
 {
 	if (out == NULL)
 		return FC_ERR_ARGUMENT;
 	memset(out, 0, sizeof(*out));
-	if (data == NULL || len == 0 || len > FC_MAX_HEADER_BYTES)
-		return FC_ERR_MSGPACK;
 
 	msgpack_unpacked unpacked;
-	msgpack_unpacked_init(&unpacked);
-	size_t offset = 0;
-	msgpack_unpack_return ret = msgpack_unpack_next(&unpacked, (const char *)data, len, &offset);
-	fc_error err;
-	if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-		err = FC_ERR_NOMEM;
-	else if (ret != MSGPACK_UNPACK_SUCCESS || offset != len)
-		err = FC_ERR_MSGPACK; /* truncated, corrupt, or trailing bytes */
-	else if (unpacked.data.type != MSGPACK_OBJECT_MAP)
-		err = FC_ERR_NOT_MAP;
-	else
-		err = read_fields(&unpacked.data.via.map, out);
+	fc_error err = fc_unpack_one(data, len, &unpacked);
+	if (err == FC_OK)
+		err = unpacked.data.type == MSGPACK_OBJECT_MAP ? read_fields(&unpacked.data.via.map, out)
+							       : FC_ERR_NOT_MAP;
 	msgpack_unpacked_destroy(&unpacked);
 
 	if (err == FC_OK)

@@ -4,6 +4,7 @@
  * nothing" apart from "no runtime at that endpoint".
  */
 #include "facecast_core.h"
+#include "facecast_unpack.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -130,18 +131,9 @@ fc_error fc_decode_status(const void *data, size_t len, const char *session, fc_
 	if (out == NULL)
 		return FC_ERR_ARGUMENT;
 	memset(out, 0, sizeof(*out));
-	if (data == NULL || len == 0 || len > FC_MAX_HEADER_BYTES)
-		return FC_ERR_MSGPACK;
 	msgpack_unpacked unpacked;
-	msgpack_unpacked_init(&unpacked);
-	size_t offset = 0;
-	msgpack_unpack_return ret = msgpack_unpack_next(&unpacked, (const char *)data, len, &offset);
-	fc_error err;
-	if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-		err = FC_ERR_NOMEM;
-	else if (ret != MSGPACK_UNPACK_SUCCESS || offset != len)
-		err = FC_ERR_MSGPACK;
-	else
+	fc_error err = fc_unpack_one(data, len, &unpacked);
+	if (err == FC_OK)
 		err = read_status(&unpacked.data, session, out);
 	msgpack_unpacked_destroy(&unpacked);
 	if (err != FC_OK)
