@@ -12,8 +12,7 @@ namespace Facecast
             for (int i = 0; i < n; i++)
             {
                 int ko, kl;
-                if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
-                r.ReadStringRange(out ko, out kl);
+                if (!r.TryReadMapKey(out ko, out kl)) continue;
                 byte[] b = r.Buffer;
                 if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.T)) m.T = r.ReadDouble();
                 else if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Blendshapes)) ReadNamed(r, WireKeys.Arkit, m.Blendshapes);
@@ -30,9 +29,8 @@ namespace Facecast
             int n = r.ReadMapHeader();
             for (int i = 0; i < n; i++)
             {
-                if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
                 int ko, kl;
-                r.ReadStringRange(out ko, out kl);
+                if (!r.TryReadMapKey(out ko, out kl)) continue;
                 int idx = WireKeys.Find(table, r.Buffer, ko, kl, i);
                 if (idx < 0) r.Skip();
                 else values[idx] = r.ReadSingle();
@@ -44,9 +42,8 @@ namespace Facecast
             int n = r.ReadMapHeader();
             for (int i = 0; i < n; i++)
             {
-                if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
                 int ko, kl;
-                r.ReadStringRange(out ko, out kl);
+                if (!r.TryReadMapKey(out ko, out kl)) continue;
                 byte[] b = r.Buffer;
                 if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Yaw)) m.HeadYaw = r.ReadSingle();
                 else if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Pitch)) m.HeadPitch = r.ReadSingle();
@@ -63,9 +60,8 @@ namespace Facecast
             int n = r.ReadMapHeader();
             for (int i = 0; i < n; i++)
             {
-                if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
                 int ko, kl;
-                r.ReadStringRange(out ko, out kl);
+                if (!r.TryReadMapKey(out ko, out kl)) continue;
                 byte[] b = r.Buffer;
                 bool left = MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Left);
                 bool right = MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Right);
@@ -73,9 +69,8 @@ namespace Facecast
                 int k = r.ReadMapHeader();
                 for (int j = 0; j < k; j++)
                 {
-                    if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
                     int eo, el;
-                    r.ReadStringRange(out eo, out el);
+                    if (!r.TryReadMapKey(out eo, out el)) continue;
                     if (MsgPackReader.BytesEqual(b, eo, el, WireKeys.Yaw))
                     {
                         float v = r.ReadSingle();
@@ -96,9 +91,8 @@ namespace Facecast
             int n = r.ReadMapHeader();
             for (int i = 0; i < n; i++)
             {
-                if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
                 int ko, kl;
-                r.ReadStringRange(out ko, out kl);
+                if (!r.TryReadMapKey(out ko, out kl)) continue;
                 byte[] b = r.Buffer;
                 if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Label))
                 {

@@ -239,6 +239,23 @@ namespace Facecast
         }
 
         /// <summary>Reads a str header and returns the byte range of its UTF-8 text (no allocation).</summary>
+        /// <summary>Reads the next map key when it is a string, giving its bytes' range in Buffer.
+        /// Otherwise skips that key and its value and returns false: decoders ignore entries they
+        /// cannot name, so one helper keeps every map loop's rule the same.</summary>
+        public bool TryReadMapKey(out int offset, out int length)
+        {
+            if (PeekKind() != MsgPackKind.Str)
+            {
+                Skip();
+                Skip();
+                offset = 0;
+                length = 0;
+                return false;
+            }
+            ReadStringRange(out offset, out length);
+            return true;
+        }
+
         public void ReadStringRange(out int offset, out int length)
         {
             int at = _pos;

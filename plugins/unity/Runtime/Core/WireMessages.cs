@@ -92,8 +92,7 @@ namespace Facecast
             for (int i = 0; i < n; i++)
             {
                 int ko, kl;
-                if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
-                r.ReadStringRange(out ko, out kl);
+                if (!r.TryReadMapKey(out ko, out kl)) continue;
                 byte[] b = r.Buffer;
                 if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.V)) v = r.ReadInt64();
                 else if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Session)) h.Session = SessionString(r, h.Session, ref h.SessionBytes);
@@ -131,8 +130,7 @@ namespace Facecast
             for (int i = 0; i < n; i++)
             {
                 int ko, kl;
-                if (r.PeekKind() != MsgPackKind.Str) { r.Skip(); r.Skip(); continue; }
-                r.ReadStringRange(out ko, out kl);
+                if (!r.TryReadMapKey(out ko, out kl)) continue;
                 byte[] b = r.Buffer;
                 if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.V)) v = r.ReadInt64();
                 else if (MsgPackReader.BytesEqual(b, ko, kl, WireKeys.Session)) p.Session = SessionString(r, p.Session, ref p.SessionBytes);
