@@ -48,16 +48,6 @@ namespace Facecast.CoreTests
             throw new AssertionException(path + " has no data chunk");
         }
 
-        static void WaitFor(Func<bool> cond, int timeoutMs, Func<string> what)
-        {
-            int end = Environment.TickCount + timeoutMs;
-            while (!cond())
-            {
-                if (Environment.TickCount - end > 0) throw new AssertionException("timed out waiting for " + what());
-                Thread.Sleep(5);
-            }
-        }
-
         [Test]
         public static void RealServeSessionsPoseAndFrames()
         {
@@ -70,13 +60,13 @@ namespace Facecast.CoreTests
             {
                 // The sockets retry (with backoff) until the service has started.
                 ControlReply ping = null;
-                WaitFor(() =>
+                ZmtpTests.WaitFor(() =>
                 {
                     try { ping = conn.Control.Request(new Dictionary<string, object> { { "op", "ping" } }, null, 1000); return true; }
                     catch (FacecastControlException) { return false; }
                 }, 60000, () => "facecast serve to answer a ping; its stderr: " + serve.Stderr());
                 Assert.Equal(1.0, ping.Num("protocol"), "protocol");
-                WaitFor(() => conn.Data.IsConnected, 5000, () => "the data socket");
+                ZmtpTests.WaitFor(() => conn.Data.IsConnected, 5000, () => "the data socket");
 
                 // --- pose-only session: speech in, poses out on the session clock.
                 var pose = FacecastSession.Open(conn, new SessionOptions { Session = "unity-pose", PoseOnly = true, Fps = 25 });
@@ -101,7 +91,7 @@ namespace Facecast.CoreTests
                 double duration = pushed.Num("duration_s");
                 Assert.Near(samples.Length / (double)rate, duration, 0.01, "duration_s of the pushed float32 speech");
                 // The clock runs in real time, so this takes about the speech's length (more on a busy machine).
-                WaitFor(() => { lock (poses) return poses.Count > 0 && poses[poses.Count - 1][1] >= startPts + duration; }, 60000,
+                ZmtpTests.WaitFor(() => { lock (poses) return poses.Count > 0 && poses[poses.Count - 1][1] >= startPts + duration; }, 60000,
                     () => "poses past the end of the speech (pts " + startPts + " + " + duration + ")");
                 double[][] all;
                 lock (poses) all = poses.ToArray();
@@ -130,7 +120,7 @@ namespace Facecast.CoreTests
                 var crowd = new List<FacecastSession>();
                 for (int i = 0; i < 8; i++)
                     crowd.Add(FacecastSession.Open(conn, new SessionOptions { Session = "crowd-" + i, PoseOnly = true, Fps = 20 }));
-                WaitFor(() => crowd.TrueForAll(c => c.Channel.PosesReceived >= 15), 10000,
+                ZmtpTests.WaitFor(() => crowd.TrueForAll(c => c.Channel.PosesReceived >= 15), 10000,
                     () => "15 poses on each of 8 sessions (got " + string.Join(",", crowd.ConvertAll(c => c.Channel.PosesReceived.ToString()).ToArray()) + ")");
                 foreach (var c in crowd)
                 {
@@ -147,7 +137,7 @@ namespace Facecast.CoreTests
                 Assert.True(e.Code == "bad_image" || e.Code == "bad_argument", "code for a missing file: " + e.Code + " " + e.Message);
                 var loaded = face.LoadAvatar(portrait, 120000);
                 Assert.Equal(256.0, loaded.Num("size"), "avatar size");
-                WaitFor(() => face.Channel.FramesReceived >= 3, 30000, () => "3 frames (got " + face.Channel.FramesReceived + ", status " + Describe(conn) + ")");
+                ZmtpTests.WaitFor(() => face.Channel.FramesReceived >= 3, 30000, () => "3 frames (got " + face.Channel.FramesReceived + ", status " + Describe(conn) + ")");
                 FrameSlot f;
                 Assert.True(face.Channel.Frames.TryTake(out f), "a frame is waiting");
                 Assert.Equal(256, f.Width, "frame width"); Assert.Equal(256, f.Height, "frame height");
@@ -167,7 +157,7 @@ namespace Facecast.CoreTests
                 ulong firstSeq = f.Seq;
                 double firstPts = f.Pts;
                 long seen = face.Channel.FramesReceived;
-                WaitFor(() => face.Channel.FramesReceived >= seen + 2, 30000, () => "more frames");
+                ZmtpTests.WaitFor(() => face.Channel.FramesReceived >= seen + 2, 30000, () => "more frames");
                 Assert.True(face.Channel.Frames.TryTake(out f), "a newer frame is waiting");
                 Assert.True(f.Seq > firstSeq && f.Pts > firstPts, "frames advance: seq " + firstSeq + "->" + f.Seq + ", pts " + firstPts + "->" + f.Pts);
                 // A CPU renderer may skip instants (pts jumps by several frame periods), but every frame

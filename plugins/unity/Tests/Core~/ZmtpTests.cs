@@ -12,11 +12,17 @@ namespace Facecast.CoreTests
 
         internal static void WaitFor(Func<bool> cond, int timeoutMs, string what)
         {
+            WaitFor(cond, timeoutMs, () => what);
+        }
+
+        /// <summary>Waits for cond; on timeout the message is built then, so counts in it are current.</summary>
+        internal static void WaitFor(Func<bool> cond, int timeoutMs, Func<string> what)
+        {
             int end = Environment.TickCount + timeoutMs;
             while (!cond())
             {
-                if (Environment.TickCount - end > 0) throw new AssertionException("timed out waiting for " + what);
-                Thread.Sleep(10);
+                if (Environment.TickCount - end > 0) throw new AssertionException("timed out waiting for " + what());
+                Thread.Sleep(5);
             }
         }
 
@@ -36,8 +42,8 @@ namespace Facecast.CoreTests
                     Assert.True(conn.Data.Connection.PeerSocketType == "XPUB", "peer is an XPUB");
                     pub.Send("go");
                     pub.WaitLine("SENT");
-                    WaitFor(() => ch.PosesReceived >= 31, 5000, "31 poses (got " + ch.PosesReceived + ")");
-                    WaitFor(() => ch.FramesReceived >= 30, 5000, "30 frames (got " + ch.FramesReceived + ")");
+                    WaitFor(() => ch.PosesReceived >= 31, 5000, () => "31 poses (got " + ch.PosesReceived + ")");
+                    WaitFor(() => ch.FramesReceived >= 30, 5000, () => "30 frames (got " + ch.FramesReceived + ")");
                     Thread.Sleep(100);
                     Assert.Equal(30L, ch.FramesReceived, "frames of npc-1 only (npc-10 is filtered by the trailing slash)");
                     Assert.Equal(31L, ch.PosesReceived, "poses of npc-1 only");
@@ -173,7 +179,7 @@ namespace Facecast.CoreTests
                     pub.WaitLine("SUB 01" + Hex("pose/npc-1/"));
                     pub.Send("blast 600 256");
                     pub.WaitLine("BLASTED");
-                    WaitFor(() => ch.FramesReceived >= 600, 20000, "600 frames");
+                    WaitFor(() => ch.FramesReceived >= 600, 20000, () => "600 frames (got " + ch.FramesReceived + ")");
                     long[] a;
                     lock (perMessage) a = perMessage.ToArray();
                     long total = 0;

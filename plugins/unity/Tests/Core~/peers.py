@@ -63,9 +63,10 @@ def xpub(port: int) -> None:
     t.start()
     for line in lines:
         cmd = line.strip()
+        # A zmq socket is not thread-safe: the subscription reader stops while this thread sends.
+        stop.set()
+        t.join()
         if cmd == "go":
-            stop.set()
-            t.join()
             for seq in range(30):
                 for sid in ("npc-1", "npc-10"):
                     s.send_multipart(wire.encode_frame(sid, seq, seq * 0.04, frame_pixels(seq)))
@@ -77,9 +78,6 @@ def xpub(port: int) -> None:
             s.send_multipart([b"pose/npc-1/", b"\xc1\xc1\xc1"])
             s.send_multipart(wire.encode_pose("npc-1", 999, 9.99, {"t": 9.99, "head": {"yaw": -7.5}}))
             say("SENT")
-            t = threading.Thread(target=read_subs, daemon=True)
-            stop.clear()
-            t.start()
         elif cmd.startswith("poses"):
             # poses N: N full poses for npc-1 at 100 Hz, pts = the wall clock when sent (latency).
             from facecast.runtime.facemotion import FaceMotion
@@ -99,6 +97,9 @@ def xpub(port: int) -> None:
             say(f"BLASTED {int(n)} {time.perf_counter() - t0:.4f}")
         elif cmd == "quit":
             break
+        stop.clear()
+        t = threading.Thread(target=read_subs, daemon=True)
+        t.start()
     stop.set()
     s.close(0)
 
