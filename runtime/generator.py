@@ -50,9 +50,28 @@ class Generator:
     """Renders (N, 62) FaceMotion vectors of one avatar as (N, S, S, 4) uint8 RGBA frames."""
 
     def __init__(self, avatar, providers: list[str] | None = None, threads: int | None = None) -> None:
+        self._start(build_rig(avatar), int(avatar.size), providers, threads)
+
+    @classmethod
+    def from_rig(
+        cls,
+        rig: dict[str, np.ndarray],
+        size: int,
+        providers: list[str] | None = None,
+        threads: int | None = None,
+    ) -> Generator:
+        """A Generator from rig tensors saved earlier (benchmarks/gpu_check.py: machines without
+        mediapipe can still render an avatar prepared elsewhere)."""
+        gen = cls.__new__(cls)
+        gen._start(rig, int(size), providers, threads)
+        return gen
+
+    def _start(
+        self, rig: dict[str, np.ndarray], size: int, providers: list[str] | None, threads: int | None
+    ) -> None:
         import onnxruntime as ort
 
-        self.size = int(avatar.size)
+        self.size = size
         chosen = choose_providers(ort.get_available_providers(), providers)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -68,7 +87,6 @@ class Generator:
         self.device = f"{_DEVICE_NAMES.get(used, used)} (onnxruntime {used})"
         if used == "CUDAExecutionProvider":
             self.device = _cuda_name() or self.device
-        rig = build_rig(avatar)
         names = {i.name for i in self._session.get_inputs()}
         if used == "CPUExecutionProvider":
             self._feeds = {k: v for k, v in rig.items() if k in names}

@@ -314,7 +314,7 @@ def _unpack(packed: torch.Tensor) -> torch.Tensor:
     """Packed RGBA int32 (M,) (R in the low byte) -> floats (M, 4) in 0..1."""
     v = packed.to(torch.int64)
     v = torch.where(v < 0, v + 4294967296, v)
-    q = torch.div(v[:, None], torch.tensor(_BYTE, dtype=torch.int64), rounding_mode="trunc")
+    q = torch.div(v[:, None], torch.tensor(_BYTE, dtype=torch.int64, device=v.device), rounding_mode="trunc")
     c = q - torch.div(q, 256, rounding_mode="trunc") * 256
     return c.to(torch.float32) / 255
 
@@ -322,7 +322,7 @@ def _unpack(packed: torch.Tensor) -> torch.Tensor:
 def _pack(rgba: torch.Tensor) -> torch.Tensor:
     """Floats (M, 4) in 0..1 -> packed RGBA int32 (M,), rounded to the nearest byte."""
     q = (rgba.clamp(0, 1) * 255 + 0.5).to(torch.int64)
-    v = (q * torch.tensor(_BYTE, dtype=torch.int64)).sum(-1)
+    v = (q * torch.tensor(_BYTE, dtype=torch.int64, device=q.device)).sum(-1)
     return torch.where(v >= 2147483648, v - 4294967296, v).to(torch.int32)
 
 
@@ -362,8 +362,8 @@ def _sample_at(fields: torch.Tensor, px: torch.Tensor, lo: torch.Tensor, span: t
     fx = (px[:, 0, :, 0] - lo[0]) / span[0] * (gw - 1)  # (N, w) in grid columns
     fy = torch.minimum(fy.clamp(min=0), (gh - 1) * torch.ones_like(fy[:1, :1]))
     fx = torch.minimum(fx.clamp(min=0), (gw - 1) * torch.ones_like(fx[:1, :1]))
-    rows = torch.arange(gh, dtype=torch.float32)
-    cols = torch.arange(gw, dtype=torch.float32)
+    rows = torch.arange(gh, dtype=torch.float32, device=fy.device)
+    cols = torch.arange(gw, dtype=torch.float32, device=fx.device)
     wy = F.relu(1 - (fy[:, :, None] - rows).abs())  # (N, h, Gh)
     wx = F.relu(1 - (fx[:, None, :] - cols[:, None]).abs())  # (N, Gw, w)
     return torch.matmul(torch.matmul(wy.unsqueeze(1), fields), wx.unsqueeze(1))
@@ -371,9 +371,9 @@ def _sample_at(fields: torch.Tensor, px: torch.Tensor, lo: torch.Tensor, span: t
 
 def _box_index(tl: torch.Tensor, n, rh, rw, bh, bw) -> torch.Tensor:
     ti = tl.to(torch.int64)
-    iy = torch.arange(bh, dtype=torch.int64)[None, :, None] + ti[:, 1, None, None]
-    ix = torch.arange(bw, dtype=torch.int64)[None, None, :] + ti[:, 0, None, None]
-    frame = (torch.arange(n, dtype=torch.int64) * (rh * rw))[:, None, None]
+    iy = torch.arange(bh, dtype=torch.int64, device=ti.device)[None, :, None] + ti[:, 1, None, None]
+    ix = torch.arange(bw, dtype=torch.int64, device=ti.device)[None, None, :] + ti[:, 0, None, None]
+    frame = (torch.arange(n, dtype=torch.int64, device=ti.device) * (rh * rw))[:, None, None]
     return (frame + iy * rw + ix).reshape(-1)
 
 
