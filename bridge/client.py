@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -51,31 +52,113 @@ def load_server_key(path: str | Path) -> bytes:
     return public
 
 
-class Subscriber:
-    """Data messages (Frame, Pose, Status) for some topic prefixes. RCVHWM is small: a reader that
-    falls behind loses old messages rather than seeing them late."""
+# A session publishes at most 1 + 4 frames at once (its first frame, then a batch of
+# SessionOptions.max_batch): frames further behind the newest are stale, not a burst.
+MAX_LAG = 4
+# SO_RCVBUF of a subscriber (the kernel doubles it): about 2 frames of 512x512 RGBA. Left unset,
+# Linux grows it to tcp_rmem's maximum (32 MiB here) and a slow reader's backlog with it.
+RCVBUF = 1 << 20
 
-    def __init__(self, ctx: zmq.Context, endpoint: str, topics, hwm: int, server_key: bytes | None):
+
+class Subscriber:
+    """Data messages (Frame, Pose, Status) for some topic prefixes, in order, for one thread.
+
+    A reader slower than the session gets recent frames, not old ones: every call first takes all
+    that has arrived (so nothing piles up unseen in ZeroMQ or kernel buffers, which Linux otherwise
+    grows to tens of MiB on loopback), then skips frames more than `max_lag` frames behind the newest
+    frame of their session. A reader that keeps up loses nothing: a session publishes at most
+    1 + 4 frames at once (its first frame, then a batch), within the default `max_lag`. Poses and
+    status are never skipped: a reader too slow for them falls behind on them (and on the frames
+    between them), so subscribe a slow frame reader to frames alone, or show frames with latest()."""
+
+    def __init__(
+        self,
+        ctx: zmq.Context,
+        endpoint: str,
+        topics,
+        hwm: int,
+        server_key: bytes | None,
+        rcvbuf: int = RCVBUF,
+        max_lag: int | None = MAX_LAG,
+    ):
         self.sock = ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.RCVHWM, hwm)
+        if rcvbuf > 0:  # before connect: it sizes the TCP window (and stops Linux growing it)
+            self.sock.setsockopt(zmq.RCVBUF, rcvbuf)
         _curve(self.sock, server_key)
         for t in topics:
             self.sock.setsockopt(zmq.SUBSCRIBE, t.encode() if isinstance(t, str) else t)
         self.sock.connect(endpoint)
+        self.max_lag = max_lag
+        self.skipped = 0  # stale frames dropped here
+        self._queue: deque[wire.Frame | wire.Pose | wire.Status] = deque()
+        self._cap = 4 * max(1, hwm)  # messages taken from the socket at most (stale frames take none)
+        self._newest: dict[str, int] = {}  # seq of the frame that arrived last, per session
+
+    def _take(self, timeout: float | None) -> bool:
+        """Move every message that has arrived into the queue (waiting up to `timeout` for one
+        when it is empty); True when the queue holds something."""
+        if (
+            not self._queue
+            and timeout != 0
+            and not self.sock.poll(None if timeout is None else int(timeout * 1000))
+        ):
+            return False
+        for _ in range(2 * self._cap):  # bounded: a fast publisher cannot keep us here
+            if len(self._queue) >= self._cap:
+                break  # the rest waits in the socket, in order
+            try:
+                parts = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            msg = wire.decode_data(parts)
+            if isinstance(msg, wire.Frame):
+                self._newest[msg.header.session] = msg.header.seq
+                if self.max_lag is not None and len(self._queue) > self.max_lag:
+                    self._prune(msg.header.session)
+            self._queue.append(msg)
+        return bool(self._queue)
+
+    def _prune(self, session: str) -> None:
+        """Drop the session's queued frames that are stale now, so they take no room."""
+        keep = [
+            m
+            for m in self._queue
+            if not (isinstance(m, wire.Frame) and m.header.session == session and self._stale(m))
+        ]
+        self.skipped += len(self._queue) - len(keep)
+        self._queue = deque(keep)
+
+    def _stale(self, msg) -> bool:
+        if self.max_lag is None or not isinstance(msg, wire.Frame):
+            return False
+        return self._newest.get(msg.header.session, msg.header.seq) - msg.header.seq > self.max_lag
 
     def recv(self, timeout: float | None = 1.0) -> wire.Frame | wire.Pose | wire.Status | None:
-        """The next message, or None after `timeout` seconds."""
-        if timeout is not None and not self.sock.poll(int(timeout * 1000)):
-            return None
-        return wire.decode_data(self.sock.recv_multipart(copy=True))
+        """The next message that is not stale, or None after `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._take(left):
+                return None
+            while self._queue:
+                msg = self._queue.popleft()
+                if not self._stale(msg):
+                    return msg
+                self.skipped += 1
+            if left == 0:
+                return None
 
     def latest(self, timeout: float | None = 1.0):
-        """Wait for one message, then drain the socket and return the newest (skip stale frames)."""
-        msg = self.recv(timeout)
-        while msg is not None and self.sock.poll(0):
-            msg = wire.decode_data(self.sock.recv_multipart())
-        return msg
+        """Wait for a message, take all that have arrived and return the newest frame among them (or
+        the newest message when no frame came); the rest are dropped. For showing the newest frame."""
+        if not self._take(timeout):
+            return None
+        msgs, frames = list(self._queue), [m for m in self._queue if isinstance(m, wire.Frame)]
+        self._queue.clear()
+        self.skipped += sum(isinstance(m, wire.Frame) for m in msgs) - (1 if frames else 0)
+        return frames[-1] if frames else msgs[-1]
 
     def close(self) -> None:
         self.sock.close(0)
@@ -195,6 +278,15 @@ class Client:
         fields = {"session": session} if session else {}
         return self.request("status", **fields)["sessions"]
 
-    def subscribe(self, *topics: str | bytes, hwm: int = 16) -> Subscriber:
-        """A SUB socket on the data endpoint: topics like "frame/<id>/", "pose/", "status"."""
-        return Subscriber(self.ctx, self.data_endpoint, topics or ("",), hwm, self.server_key)
+    def subscribe(
+        self,
+        *topics: str | bytes,
+        hwm: int = 16,
+        rcvbuf: int = RCVBUF,
+        max_lag: int | None = MAX_LAG,
+    ) -> Subscriber:
+        """A SUB socket on the data endpoint: topics like "frame/<id>/", "pose/", "status".
+        max_lag=None keeps every frame that arrives (a recorder); rcvbuf=0 leaves the kernel's."""
+        return Subscriber(
+            self.ctx, self.data_endpoint, topics or ("",), hwm, self.server_key, rcvbuf, max_lag
+        )

@@ -40,7 +40,10 @@ class ServerOptions:
     curve_keys: Path | None = None  # directory with server.key_secret (and optional clients/)
     max_sessions: int = 64
     idle_timeout_s: float | None = None  # close sessions no request touched for this long
-    pub_hwm: int = 32  # message parts queued per subscriber (about 10 frames) before new ones are dropped
+    # whole messages (not parts) queued per subscriber before its new ones are dropped: 32 frames,
+    # room for a few sessions' bursts (a first frame, then 4 at once, each with its pose) to a reader
+    # that keeps up; a slow reader sees the newest anyway because the client drains (client.py)
+    pub_hwm: int = 32
     outbox_size: int = 256  # data messages waiting for the loop (oldest dropped)
     cache_dir: Path | None = None
     render_threads: int = 0  # CPU threads per session's renderer, 0 = automatic
@@ -178,7 +181,7 @@ class Server:
             sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.control.setsockopt(zmq.ROUTER_MANDATORY, 0)  # replies to vanished clients are dropped
         self.pub.setsockopt(zmq.SNDHWM, self.options.pub_hwm)
-        self.pub.setsockopt(zmq.SNDBUF, 1 << 20)  # bound what a stalled reader holds in the kernel
+        self.pub.setsockopt(zmq.SNDBUF, 1 << 20)  # bound what a stalled reader holds in the kernel (x2)
         self._secure()
         self.control.bind(self.options.control)
         self.pub.bind(self.options.data)
