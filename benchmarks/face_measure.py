@@ -17,6 +17,12 @@ Definitions (68-point scheme, 0-based indices):
   the viewer's right, pitch > 0 chin up, roll > 0 clockwise as the viewer sees it.
 - identity: dlib's 128-d ResNet face descriptor; Euclidean distance < 0.6 means the same person
   by dlib's convention (99.38% on LFW).
+
+One exception, `mesh_ear`: dlib's 68-point shape model keeps an eye open where a closed eye has
+lashes, liner or a pale lid (on the dev portraits it read some rendered closed eyes as *more* open
+than open ones), so blinks are also read with mediapipe's face mesh, re-detected on the rendered
+frame. That is a second opinion, not an independent one: the rig's lid curves come from
+mediapipe's landmarks of the portrait.
 """
 
 from __future__ import annotations
@@ -177,6 +183,26 @@ def eye_aspect_ratio(eye: np.ndarray) -> float:
     return (
         float((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2.0 * width)) if width else 0.0
     )
+
+
+# mediapipe face-mesh eye points: corners, then two upper/lower pairs (subject's right, left eye)
+_MESH_EYES = ((33, 133, 160, 144, 158, 153), (263, 362, 387, 373, 385, 380))
+
+
+def mesh_ear(rgb: np.ndarray) -> tuple[float, float] | None:
+    """Eye aspect ratio of both eyes from mediapipe's face mesh (see the module note), or None when
+    mediapipe finds no face."""
+    from facecast.runtime.face_landmarks import face_mesh
+
+    lm = face_mesh(np.ascontiguousarray(_rgb(rgb)))
+    if lm is None:
+        return None
+    out = []
+    for a, b, u1, l1, u2, l2 in _MESH_EYES:
+        width = np.linalg.norm(lm[a, :2] - lm[b, :2])
+        lift = np.linalg.norm(lm[u1, :2] - lm[l1, :2]) + np.linalg.norm(lm[u2, :2] - lm[l2, :2])
+        out.append(float(lift / (2 * width)) if width else 0.0)
+    return out[0], out[1]
 
 
 def head_pose(pts: np.ndarray, width: int, height: int) -> tuple[float, float, float]:

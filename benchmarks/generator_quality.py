@@ -9,8 +9,9 @@ Checks (one function each, shared with tests/test_generator_quality.py):
 - commanded head yaw / pitch vs solvePnP: measured relative to the neutral frame's own measurement
   (a generic 3D face model has a per-person bias: on a portrait looking straight at the camera it
   already reads a few degrees), error in degrees over -20..20;
-- blinks: eye aspect ratio drops below 60% of the open-eye value for a commanded blink, each eye
-  separately, and never without one (false blinks);
+- blinks: the mean eye aspect ratio falls below BLINK_RATIO (75%) of the same pose's open-eye
+  value for a commanded blink, and never without one (false blinks); read with dlib and, as a
+  second opinion, with mediapipe's mesh (face_measure.mesh_ear says why);
 - identity: dlib face-descriptor distance between the portrait and rendered frames (< 0.6 = same
   person by dlib's convention);
 - stillness: the same motion twice gives identical frames (max pixel change).
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.face_measure import identity_distance, measure_frame
+from benchmarks.face_measure import identity_distance, measure_frame, mesh_ear
 from benchmarks.motion_stats import BLINK_CLOSE
 from facecast.runtime.names import ARKIT_INDEX
 
@@ -109,8 +110,20 @@ def blink_check(gen) -> dict:
             motion(eyeBlinkLeft=1, **p),
             motion(eyeBlinkRight=1, **p),
         ]
-    ms = _measure_all(gen.render(np.stack(vs)))
+    frames = gen.render(np.stack(vs))
+    ms = _measure_all(frames)
     found = [m is not None for m in ms]
+    mesh = [mesh_ear(f[..., :3]) for f in frames]
+    seen_mesh = false_mesh = 0
+    ratios = []
+    for i in range(0, len(mesh), 5):
+        base, blink, talk = mesh[i : i + 3]
+        if base is None:
+            continue
+        if blink is not None:
+            ratios.append(np.mean(blink) / np.mean(base))
+        seen_mesh += blink is not None and np.mean(blink) < BLINK_RATIO * np.mean(base)
+        false_mesh += talk is not None and np.mean(talk) < BLINK_RATIO * np.mean(base)
     seen = total = false = 0
     wink = []
     for i in range(0, len(ms), 5):
@@ -131,6 +144,9 @@ def blink_check(gen) -> dict:
         "found": found,
         "blink_detect": seen / total,
         "false_blinks": int(false),
+        "blink_detect_mesh": seen_mesh / len(poses),
+        "false_blinks_mesh": int(false_mesh),
+        "closed_ear_ratio_mesh": float(np.mean(ratios)) if ratios else float("nan"),
         "wink_ear_ratio": float(np.mean(wink)) if wink else float("nan"),
     }
 
@@ -177,6 +193,9 @@ COLUMNS = (
     ("pitch_err", "pitch err", lambda x: f"{x:.1f}"),
     ("blink_detect", "blink %", lambda x: f"{100 * x:.0f}"),
     ("false_blinks", "false", str),
+    ("blink_detect_mesh", "blink % mp", lambda x: f"{100 * x:.0f}"),
+    ("false_blinks_mesh", "false mp", str),
+    ("closed_ear_ratio_mesh", "shut/open", lambda x: f"{x:.2f}"),
     ("wink_ear_ratio", "wink", lambda x: f"{x:.2f}"),
     ("identity_dist", "id dist", lambda x: f"{x:.3f}"),
     ("still_change", "still", str),
@@ -193,14 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print(f"no portraits: {EVAL_DEV} is absent (internal evaluation material)", file=sys.stderr)
         return 1
-    print(f"{'portrait':<44}" + "".join(f"{h:>10}" for _, h, _ in COLUMNS))
+    print(f"{'portrait':<44}" + "".join(f"{h:>11}" for _, h, _ in COLUMNS))
     for path in paths:
         try:
             r = evaluate(prepare_avatar(path))
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
             print(f"{path.name:<44} failed: {exc}")
             continue
-        print(f"{path.name:<44}" + "".join(f"{fmt(r[k]):>10}" for k, _, fmt in COLUMNS))
+        print(f"{path.name:<44}" + "".join(f"{fmt(r[k]):>11}" for k, _, fmt in COLUMNS))
     return 0
 
 

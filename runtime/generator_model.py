@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .names import ARKIT_INDEX
+from .rig import LID_WARP
 
 INPUT_NAMES = (
     "motion",
@@ -46,7 +47,6 @@ INPUT_NAMES = (
 )
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
-LID_WARP = 0.85  # share of a blink done by the warp (must match rig.py's eyeBlink basis)
 # depth gains, calibrated so that dlib + solvePnP read commanded turns back (generator_quality.py)
 YAW_DEPTH_GAIN = 1.85
 PITCH_DEPTH_GAIN = (1.6, 1.15)  # chin down, chin up: the lower face foreshortens differently
@@ -184,6 +184,7 @@ class GeneratorModel(nn.Module):
 
         # --- eyes: lid distance fields, the nearer eye wins per node.
         eye_f, eye_d, eye_c = [], [], []
+        down_src = ctrl[mouth_index, :2].mean(0) - ctrl[iris_index, :2].mean(0)
         for e in range(2):
             lid = out2[:, eye_index[18 * e : 18 * e + 18]]
             lu, ll = lid[:, :9], lid[:, 9:]
@@ -191,7 +192,10 @@ class GeneratorModel(nn.Module):
             elu, elv, _, _, _ = _frame(ll, lu[:, 0], lu[:, 8], down, grid_nodes)
             d_u = env - _curve(enu, eu, ev, 0.2)
             d_l = _curve(enu, elu, elv, 0.2) - env
-            eye_f.append(torch.stack([d_u, d_l, enu], 1))
+            rows = eye_index[18 * e : 18 * e + 9]
+            nodes = grid_nodes.unsqueeze(0).expand(n, -1, -1, -1)
+            err = _lid_error(nodes, lu, ctrl[rows, :2], down, down_src, bmap, lo, span)
+            eye_f.append(torch.cat([torch.stack([d_u, d_l, enu], 1), err], 1))
             eye_c.append((lu[:, 0] + lu[:, 8]) / 2)
             eye_d.append((grid_nodes.unsqueeze(0) - eye_c[-1][:, None, None]).norm(dim=-1))
         eye_fields = torch.where((eye_d[0] < eye_d[1]).unsqueeze(1), eye_f[0], eye_f[1])
@@ -254,28 +258,50 @@ class GeneratorModel(nn.Module):
             isy = iris_src[e, 1] + (-rel[..., 0] * s_ + rel[..., 1] * c_) * inv
             iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
             iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
-            o_sdf = 1.08 * geom[4 + e] - (ef[:, 3:5] - iris_src[e][None, :, None, None]).norm(dim=1)
+            o_sdf = 1.08 * geom[4 + e] - (ef[:, 5:7] - iris_src[e][None, :, None, None]).norm(dim=1)
             m_eye = torch.sigmoid(ef[:, 0] / 0.6) * torch.sigmoid(ef[:, 1] / 0.6)
             m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
             m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye
             m_scl = m_eye * torch.sigmoid(o_sdf / 0.6).unsqueeze(1) * (1 - m_iris)
             shade = 0.8 + 0.2 * (ef[:, 0:1] / 4).clamp(0, 1)
             base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
+            blink = bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None]
+            # the lid band (from `band` above the lid's landmark curve down to it) re-mapped
+            # exactly: the coarse map plus its error at the lid curve, faded toward the band's top
+            d_u = ef[:, 0:1]
+            band = (1.6 * geom[4 + e]) * scale[:, None, None, None]
+            t = ((d_u + band) / band).clamp(0, 1)
+            w_slide = t * t * (3 - 2 * t) * torch.sigmoid((1.1 - ef[:, 2:3].abs()) * 20)
+            w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
+            # snapped to 1/32 texel: the same motion must give the same pixels at any batch
+            # position (reductions can round differently per position)
+            slid = torch.round(((ef[:, 5:7] + ef[:, 3:5] * w_slide) * 2 - 0.5) * 32) / 32
+            slid = slid.permute(0, 2, 3, 1)
+            slid = _bilinear(texture, slid[..., 0].reshape(1, -1), slid[..., 1].reshape(1, -1))
+            slid = slid.reshape(4, n, px.shape[1], px.shape[2]).permute(1, 0, 2, 3)
+            base = base + w_slide * (slid - base)
             rgb = base[:, 0:3] + m_scl * (sclera[None, :, None, None] * shade - base[:, 0:3])
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
             # the eyelid: the warp brings the lid (with its own lashes) most of the way down
             # (rig.py); this layer covers what is left of the eye with lid skin and a lash line
-            blink = bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None]
             cover = blink * (1 - LID_WARP) / (1 - LID_WARP * blink + 1e-3)
-            d_u = ef[:, 0:1]
             edge = cover * F.relu(d_u + ef[:, 1:2])
+            # a closing lid also covers a little below the lower lid's landmark curve: the visible
+            # lid margin sits there, and the iris would show through as a sliver under the lashes
+            over = (0.25 * geom[4 + e]) * scale[:, None, None, None] * cover * cover
             lateral = torch.sigmoid((1.0 - ef[:, 2:3].abs()) * 30)
-            m_lid = torch.sigmoid(d_u / 0.6) * torch.sigmoid((edge - d_u) / 0.6) * lateral * (blink > 0.02)
-            lid = colors[8][None, :, None, None] * (1 - 0.15 * (d_u / (edge + 1e-3)).clamp(0, 1))
+            # (and starts a little above the lid's curve, to blend into the re-mapped lid)
+            band = 0.5 * over
+            t_top = ((d_u + band) / (0.8 * band + 0.6)).clamp(0, 1)
+            m_lid = t_top * t_top * (3 - 2 * t_top) * torch.sigmoid((edge + over - d_u) / 0.6)
+            m_lid = m_lid * lateral * (blink > 0.02)
+            # a little darker toward the seam: the lid is convex and its lower edge is in shadow
+            t_seam = ((d_u + band) / (edge + over + band + 1e-3)).clamp(0, 1)
+            lid = colors[8][None, :, None, None] * (0.95 - 0.12 * t_seam)
             rgb = rgb + m_lid * (lid - rgb)
             lash_w = (0.03 * geom[6 + e]) * scale[:, None, None, None]
             m_lash = (
-                torch.exp(-(((d_u - edge + 0.5 * lash_w) / lash_w) ** 2)) * lateral * (cover * 3).clamp(0, 1)
+                torch.exp(-(((d_u - edge - 0.3 * over) / lash_w) ** 2)) * lateral * (cover * 3).clamp(0, 1)
             )
             rgb = rgb + m_lash * (colors[7][None, :, None, None] * 0.7 - rgb)
             region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), tl, n, rh, rw)
@@ -284,6 +310,45 @@ class GeneratorModel(nn.Module):
         region = region.reshape(n, rh, rw)
         mid = torch.cat([bg_left.expand(n, -1, -1), region, bg_right.expand(n, -1, -1)], 2)
         return torch.cat([bg_top.expand(n, -1, -1), mid, bg_bottom.expand(n, -1, -1)], 1)
+
+
+def _lid_error(px, lid_now, lid_src, down_now, down_src, bmap, lo, span):
+    """How far off the coarse map is at the upper lid, as a field over pixels px (N, h, w, 2).
+
+    The low-res warp cannot squeeze the eye's opening to a seam within a few pixels, so while a lid
+    closes the portrait's lash line lags above the lid's landmark curve. For each position along
+    the eye this is the source position of the lid curve in the portrait minus where the coarse map
+    reads the current lid curve: (N, 2, h, w), in source pixels. The eye layer adds it (faded over
+    the lid band) to re-map the lid exactly."""
+    n, h, w = px.shape[0], px.shape[1], px.shape[2]
+    c0, c1 = lid_now[:, 0], lid_now[:, -1]
+    centre = (c0 + c1) / 2
+    half = (c1 - c0).norm(dim=-1, keepdim=True) / 2 + 1e-4
+    ax = (c1 - c0) / (2 * half)
+    nrm = torch.stack([-ax[:, 1], ax[:, 0]], -1)
+    nrm = nrm * torch.sign((down_now * nrm).sum(-1, keepdim=True) + 1e-6)
+    rel = px - centre[:, None, None]
+    u = (rel * ax[:, None, None]).sum(-1) / half[:, :, None]
+    uk = ((lid_now - centre[:, None]) * ax[:, None]).sum(-1) / half
+    vk = ((lid_now - centre[:, None]) * nrm[:, None]).sum(-1)
+    v_lid = _curve(u, uk, vk, 0.2)
+    seam = centre[:, None, None] + (u * half[:, :, None]).unsqueeze(-1) * ax[:, None, None]
+    seam = seam + v_lid.unsqueeze(-1) * nrm[:, None, None]
+    # the same lid curve in the portrait
+    s0, s1 = lid_src[0], lid_src[-1]
+    centre_s = (s0 + s1) / 2
+    half_s = (s1 - s0).norm() / 2 + 1e-4
+    ax_s = (s1 - s0) / (2 * half_s)
+    nrm_s = torch.stack([-ax_s[1], ax_s[0]])
+    nrm_s = nrm_s * torch.sign((down_src * nrm_s).sum() + 1e-6)
+    usk = ((lid_src - centre_s) * ax_s).sum(-1) / half_s
+    vsk = ((lid_src - centre_s) * nrm_s).sum(-1)
+    v_src = _curve(u, usk[None].expand(n, -1), vsk[None].expand(n, -1), 0.2)
+    want = centre_s + (u * half_s).unsqueeze(-1) * ax_s + v_src.unsqueeze(-1) * nrm_s
+    gh, gw = bmap.shape[1], bmap.shape[2]
+    at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
+    got = _bilinear(bmap.permute(0, 3, 1, 2), at[..., 0].reshape(n, -1), at[..., 1].reshape(n, -1))
+    return want.permute(0, 3, 1, 2) - got.reshape(n, 2, h, w)
 
 
 def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh, rw):

@@ -19,6 +19,13 @@ import numpy as np
 
 from .errors import AvatarError
 
+# A blink is mostly warp: the upper lid (with its own lashes) slides LID_WARP of the eye's opening
+# down and the lower lid LID_RISE up, so the portrait's lash line lands on the lower lid; the
+# graph's lid layer (generator_model.py) covers the sliver left. The warp stops short of closing
+# fully: two lid curves on the same pixel would fold the thin-plate warp.
+LID_WARP = 0.92
+LID_RISE = 0.06
+
 log = logging.getLogger("facecast")
 
 RIG_VERSION = 1
@@ -540,7 +547,7 @@ def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx,
         nv = np.append(nrm, 0.0)
         # most of the closing is the warp (the lid and its lashes slide down); the graph's lid layer
         # covers the rest (LID_WARP in generator_model.py)
-        D[f"eyeBlink{side}"] = (w_up * 0.85 * open_h - w_lo * 0.06 * open_h)[:, None] * nv
+        D[f"eyeBlink{side}"] = (w_up * LID_WARP * open_h - w_lo * LID_RISE * open_h)[:, None] * nv
         D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
         D[f"eyeWide{side}"] = (-w_up * 0.25 * eye_h)[:, None] * nv
         D[f"eyeLookDown{side}"] = (w_up * 0.2 * open_h)[:, None] * nv
