@@ -46,6 +46,11 @@ def test_blinks_are_seen_and_talking_is_not_a_blink(gen):
     assert r["blink_detect"] >= 0.95
     assert r["false_blinks"] == 0
     assert r["wink_ear_ratio"] < 0.95  # a single closed eye still reads lower than the open one
+    # the second opinion (mediapipe's mesh on the frame): every blink seen, none while talking, and
+    # the lids really shut (open eyes read 1.0; the lid stopping halfway would read ~0.6)
+    assert r["blink_detect_mesh"] >= 0.95
+    assert r["false_blinks_mesh"] == 0
+    assert r["closed_ear_ratio_mesh"] < 0.4
 
 
 def test_identity_holds(gen, avatar):
