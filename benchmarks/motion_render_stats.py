@@ -4,7 +4,9 @@ Every eval-dev portrait speaks every eval-dev audio clip (512x512, 25 FPS, rende
 folder), the MP4 is decoded back and measured with dlib (benchmarks/motion_stats.py: head pose by
 solvePnP, 5-frame smoothing, blinks by eye aspect ratio, inner-lip gap over face height), and each
 figure is checked against the range quoted for real talkers. The real eval-dev videos are measured
-the same way for comparison.
+the same way for comparison. Blinks are also read with mediapipe's mesh ("mp"): dlib's eye points
+do not follow rendered lids (benchmarks/face_measure.mesh_ear), so "every statistic" counts that
+reading.
 
 Why the "commanded" columns: the FaceMotion curves the render was driven with (--motion-out) are
 scored too, so an out-of-range figure can be blamed on the motion (commanded already out of range),
@@ -50,6 +52,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "yaw_std": (1.5, 16.0),
     "pitch_std": (1.0, 4.5),
     "blinks_per_min": (10.0, 50.0),
+    "blinks_per_min_mesh": (10.0, 50.0),
     "lip_gap_p90": (0.05, 0.09),
     "lip_gap_p10": (None, 0.015),
 }
@@ -58,6 +61,7 @@ COLUMNS = [
     ("yaw_std", "yaw sd", "{:.1f}"),
     ("pitch_std", "pitch sd", "{:.1f}"),
     ("blinks_per_min", "blink/min", "{:.0f}"),
+    ("blinks_per_min_mesh", "blink/min mp", "{:.0f}"),
     ("lip_gap_p90", "lip p90", "{:.3f}"),
     ("lip_gap_p10", "lip p10", "{:.3f}"),
 ]
@@ -102,9 +106,10 @@ def commanded_statistics(motion_jsonl: Path, fps: float) -> dict[str, float]:
 def video_statistics(path: Path) -> tuple[dict[str, float], VideoMeasure]:
     """motion_statistics of a video file, plus the per-frame series the diagnosis reads. Head pose
     comes from face_measure.head_pose, which re-solves PnP's mirrored solutions itself."""
-    vm = measure_video(path)
+    vm = measure_video(path, mesh=True)
     stats = motion_statistics(vm)
-    stats["series"] = {name: vm.series(name).tolist() for name in ("yaw", "pitch", "roll", "ear", "lip_gap")}
+    names = ("yaw", "pitch", "roll", "ear", "mesh_ear", "lip_gap")
+    stats["series"] = {name: vm.series(name).tolist() for name in names}
     return stats, vm
 
 
@@ -146,9 +151,10 @@ def render_and_measure(portrait: Path, audio: Path, folder: Path) -> dict:
             diag[f"{name}_gain"] = float(np.nanstd(m_series) / c_series.std())
         else:
             diag[f"{name}_corr"] = diag[f"{name}_gain"] = float("nan")
-    diag["blink_depth"] = blink_depth(
-        np.array(measured["series"]["ear"]), np.array(commanded["series"]["blink"]), REFERENCE_FPS
-    )
+    for key, series in (("blink_depth", "ear"), ("blink_depth_mesh", "mesh_ear")):
+        diag[key] = blink_depth(
+            np.array(measured["series"][series]), np.array(commanded["series"]["blink"]), REFERENCE_FPS
+        )
     return {
         "portrait": portrait.stem,
         "audio": audio.stem,
@@ -195,6 +201,7 @@ def format_diagnosis(results: list[dict]) -> str:
         "pitch gain (r)",
         "cmd blink/min",
         "blink depth",
+        "blink depth mp",
         "cmd jaw p90",
         "cmd jaw p10",
     ]
@@ -210,6 +217,7 @@ def format_diagnosis(results: list[dict]) -> str:
             f"{d['pitch_gain']:.2f} ({d['pitch_corr']:.2f})",
             f"{c['blinks_per_min']:.0f}",
             f"{d['blink_depth']:.2f}",
+            f"{d['blink_depth_mesh']:.2f}",
             f"{c['jaw_p90']:.2f}",
             f"{c['jaw_p10']:.3f}",
         ]
@@ -225,7 +233,10 @@ def format_summary(results: list[dict]) -> str:
         finite = vals[~np.isnan(vals)]
         stats = [fmt.format(f(finite)) if finite.size else "n/a" for f in (np.median, np.min, np.max)]
         lines.append(f"| {label} | {ok}/{len(results)} | " + " | ".join(stats) + " |")
-    all_ok = sum(all(in_range(k, r["measured"][k]) for k in RANGES) for r in results)
+    # blinks count by the mediapipe reading: dlib's eye points do not follow rendered lids
+    # (face_measure.mesh_ear); its column stays for comparison with the real videos
+    every = [k for k in RANGES if k != "blinks_per_min"]
+    all_ok = sum(all(in_range(k, r["measured"][k]) for k in every) for r in results)
     lines.append(f"| **every statistic** | {all_ok}/{len(results)} | | | |")
     return "\n".join(lines)
 

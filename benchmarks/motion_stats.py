@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .face_measure import FrameMeasure, measure_frame
+from .face_measure import FrameMeasure, measure_frame, mesh_ear
 
 REFERENCE_FPS = 25.0  # speeds are quoted per frame at 25 FPS whatever the clip's rate
 SMOOTH_FRAMES = 5  # moving average over the pose before differentiating: landmark jitter is not motion
@@ -31,9 +31,15 @@ MAX_GAP_S = 0.4  # pose gaps (frames without a face) up to this long are interpo
 class VideoMeasure:
     fps: float
     frames: list[FrameMeasure | None] = field(default_factory=list)
+    # mean eye aspect ratio from mediapipe's mesh per frame (NaN: no face), when asked for: dlib's
+    # eye points do not follow rendered blinks (face_measure.mesh_ear)
+    mesh_ear: list[float] = field(default_factory=list)
 
     def series(self, name: str) -> np.ndarray:
-        """Per-frame values of a FrameMeasure field (NaN where no face was found)."""
+        """Per-frame values of a FrameMeasure field (NaN where no face was found); "mesh_ear" is
+        the mediapipe reading."""
+        if name == "mesh_ear":
+            return np.array(self.mesh_ear, np.float64)
         out = np.full(len(self.frames), np.nan)
         for i, f in enumerate(self.frames):
             if f is not None:
@@ -57,10 +63,10 @@ def read_video(path: str | Path) -> tuple[Iterable[np.ndarray], float]:
 
 
 def measure_video(
-    path_or_frames: str | Path | Iterable[np.ndarray], fps: float | None = None
+    path_or_frames: str | Path | Iterable[np.ndarray], fps: float | None = None, mesh: bool = False
 ) -> VideoMeasure:
     """Measure every frame of a video file (fps read from it unless given) or of RGB frames (fps
-    required)."""
+    required); with mesh=True also read the eyes with mediapipe (VideoMeasure.mesh_ear)."""
     if isinstance(path_or_frames, (str, Path)):
         frames, file_fps = read_video(path_or_frames)
         fps = fps or file_fps
@@ -71,6 +77,9 @@ def measure_video(
     vm = VideoMeasure(float(fps))
     for rgb in frames:
         vm.frames.append(measure_frame(rgb))
+        if mesh:
+            ear = mesh_ear(rgb)
+            vm.mesh_ear.append(float(np.mean(ear)) if ear is not None else float("nan"))
     return vm
 
 
@@ -96,6 +105,8 @@ def motion_statistics(vm: VideoMeasure) -> dict[str, float]:
     stats["pitch_std"] = float(np.nanstd(pose[:, 1]))
     stats["roll_std"] = float(np.nanstd(pose[:, 2]))
     stats["blinks_per_min"] = len(find_blinks(vm.series("ear"), vm.fps)) / (n / vm.fps / 60.0)
+    if vm.mesh_ear:
+        stats["blinks_per_min_mesh"] = len(find_blinks(vm.series("mesh_ear"), vm.fps)) / (n / vm.fps / 60.0)
     gap = vm.series("lip_gap")
     stats["lip_gap_p10"] = float(np.nanpercentile(gap, 10))
     stats["lip_gap_p90"] = float(np.nanpercentile(gap, 90))

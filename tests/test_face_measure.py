@@ -178,3 +178,26 @@ def test_video_measure_of_frames_needs_fps(astronaut):
         measure_video([astronaut])
     vm = measure_video([astronaut, astronaut], fps=30)
     assert isinstance(vm, VideoMeasure) and vm.fps == 30.0
+
+
+def test_mesh_reading_follows_rendered_blinks(astronaut, tmp_path):
+    """The mediapipe second opinion: a blink the generator renders is counted, open eyes are not,
+    and a frame without a face reads NaN."""
+    from facecast.runtime.avatar import prepare_avatar
+    from facecast.runtime.generator import Generator
+    from facecast.runtime.names import ARKIT_INDEX
+
+    path = tmp_path / "astronaut.png"
+    cv2.imwrite(str(path), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    gen = Generator(prepare_avatar(path, size=512, cache_dir=tmp_path / "cache"))
+    motion = np.zeros((50, 62), np.float32)
+    motion[:, 57] = 1.0
+    for start in (10, 30):  # two blinks of 4 frames at 25 FPS
+        for k in ("eyeBlinkLeft", "eyeBlinkRight"):
+            motion[start : start + 4, ARKIT_INDEX[k]] = [0.6, 1.0, 1.0, 0.5]
+    frames = [f[..., :3] for f in gen.render(motion)] + [np.full((512, 512, 3), 40, np.uint8)]
+    vm = measure_video(frames, fps=25, mesh=True)
+    ear = vm.series("mesh_ear")
+    assert np.isnan(ear[-1]) and not np.isnan(ear[:-1]).any()
+    assert len(find_blinks(ear[:-1], 25.0)) == 2
+    assert motion_statistics(vm)["blinks_per_min_mesh"] > 0
