@@ -47,6 +47,7 @@ INPUT_NAMES = (
 )
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
+LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye: u = -1.2 .. 1.2
 # depth gains, calibrated so that dlib + solvePnP read commanded turns back (generator_quality.py)
 YAW_DEPTH_GAIN = 1.85
 PITCH_DEPTH_GAIN = (1.6, 1.15)  # chin down, chin up: the lower face foreshortens differently
@@ -184,7 +185,6 @@ class GeneratorModel(nn.Module):
 
         # --- eyes: lid distance fields, the nearer eye wins per node.
         eye_f, eye_d, eye_c = [], [], []
-        down_src = ctrl[mouth_index, :2].mean(0) - ctrl[iris_index, :2].mean(0)
         for e in range(2):
             lid = out2[:, eye_index[18 * e : 18 * e + 18]]
             lu, ll = lid[:, :9], lid[:, 9:]
@@ -192,10 +192,7 @@ class GeneratorModel(nn.Module):
             elu, elv, _, _, _ = _frame(ll, lu[:, 0], lu[:, 8], down, grid_nodes)
             d_u = env - _curve(enu, eu, ev, 0.2)
             d_l = _curve(enu, elu, elv, 0.2) - env
-            rows = eye_index[18 * e : 18 * e + 9]
-            nodes = grid_nodes.unsqueeze(0).expand(n, -1, -1, -1)
-            err = _lid_error(nodes, lu, ctrl[rows, :2], down, down_src, bmap, lo, span)
-            eye_f.append(torch.cat([torch.stack([d_u, d_l, enu], 1), err], 1))
+            eye_f.append(torch.stack([d_u, d_l, enu], 1))
             eye_c.append((lu[:, 0] + lu[:, 8]) / 2)
             eye_d.append((grid_nodes.unsqueeze(0) - eye_c[-1][:, None, None]).norm(dim=-1))
         eye_fields = torch.where((eye_d[0] < eye_d[1]).unsqueeze(1), eye_f[0], eye_f[1])
@@ -242,6 +239,8 @@ class GeneratorModel(nn.Module):
         use_gaze = gaze.abs().sum(-1, keepdim=True) > 1e-3
         gz = torch.where(use_gaze, gaze, look) * rad
         sclera = (colors[4] + colors[5]) / 2
+        down_src = ctrl[mouth_index, :2].mean(0) - ctrl[iris_index, :2].mean(0)
+        lid_u = torch.arange(LID_TABLE, dtype=torch.float32, device=motion.device) * LID_DU + LID_U0
         for e in range(2):
             tl, px = _place(eye_c[e], eye_box, region_lo, rh, rw)
             ef = _sample_at(torch.cat([eye_fields, bmap.permute(0, 3, 1, 2)], 1), px, lo, span)
@@ -258,7 +257,7 @@ class GeneratorModel(nn.Module):
             isy = iris_src[e, 1] + (-rel[..., 0] * s_ + rel[..., 1] * c_) * inv
             iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
             iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
-            o_sdf = 1.08 * geom[4 + e] - (ef[:, 5:7] - iris_src[e][None, :, None, None]).norm(dim=1)
+            o_sdf = 1.08 * geom[4 + e] - (ef[:, 3:5] - iris_src[e][None, :, None, None]).norm(dim=1)
             m_eye = torch.sigmoid(ef[:, 0] / 0.6) * torch.sigmoid(ef[:, 1] / 0.6)
             m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
             m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye
@@ -275,7 +274,12 @@ class GeneratorModel(nn.Module):
             w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
             # snapped to 1/32 texel: the same motion must give the same pixels at any batch
             # position (reductions can round differently per position)
-            slid = torch.round(((ef[:, 5:7] + ef[:, 3:5] * w_slide) * 2 - 0.5) * 32) / 32
+            rows = eye_index[18 * e : 18 * e + 9]
+            table = _lid_error(
+                lid_u[None].expand(n, -1), out2[:, rows], ctrl[rows, :2], down, down_src, bmap, lo, span
+            )
+            err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
+            slid = torch.round(((ef[:, 3:5] + err * w_slide) * 2 - 0.5) * 32) / 32
             slid = slid.permute(0, 2, 3, 1)
             slid = _bilinear(texture, slid[..., 0].reshape(1, -1), slid[..., 1].reshape(1, -1))
             slid = slid.reshape(4, n, px.shape[1], px.shape[2]).permute(1, 0, 2, 3)
@@ -312,28 +316,26 @@ class GeneratorModel(nn.Module):
         return torch.cat([bg_top.expand(n, -1, -1), mid, bg_bottom.expand(n, -1, -1)], 1)
 
 
-def _lid_error(px, lid_now, lid_src, down_now, down_src, bmap, lo, span):
-    """How far off the coarse map is at the upper lid, as a field over pixels px (N, h, w, 2).
+def _lid_error(u, lid_now, lid_src, down_now, down_src, bmap, lo, span):
+    """How far off the coarse map is at the upper lid, at positions u (N, M) along the eye (-1 and
+    1 are the corners).
 
     The low-res warp cannot squeeze the eye's opening to a seam within a few pixels, so while a lid
-    closes the portrait's lash line lags above the lid's landmark curve. For each position along
-    the eye this is the source position of the lid curve in the portrait minus where the coarse map
-    reads the current lid curve: (N, 2, h, w), in source pixels. The eye layer adds it (faded over
-    the lid band) to re-map the lid exactly."""
-    n, h, w = px.shape[0], px.shape[1], px.shape[2]
+    closes the portrait's lash line lags above the lid's landmark curve. This is the source position
+    of the lid curve in the portrait minus where the coarse map reads the current lid curve:
+    (N, 2, M), in source pixels. The eye layer adds it (faded over the lid band) to re-map the lid
+    exactly; it depends on u alone, so a short table along the eye is enough."""
+    n = u.shape[0]
     c0, c1 = lid_now[:, 0], lid_now[:, -1]
     centre = (c0 + c1) / 2
     half = (c1 - c0).norm(dim=-1, keepdim=True) / 2 + 1e-4
     ax = (c1 - c0) / (2 * half)
     nrm = torch.stack([-ax[:, 1], ax[:, 0]], -1)
     nrm = nrm * torch.sign((down_now * nrm).sum(-1, keepdim=True) + 1e-6)
-    rel = px - centre[:, None, None]
-    u = (rel * ax[:, None, None]).sum(-1) / half[:, :, None]
     uk = ((lid_now - centre[:, None]) * ax[:, None]).sum(-1) / half
     vk = ((lid_now - centre[:, None]) * nrm[:, None]).sum(-1)
-    v_lid = _curve(u, uk, vk, 0.2)
-    seam = centre[:, None, None] + (u * half[:, :, None]).unsqueeze(-1) * ax[:, None, None]
-    seam = seam + v_lid.unsqueeze(-1) * nrm[:, None, None]
+    v_lid = _curve(u[:, :, None], uk, vk, 0.2)[:, :, 0]  # (N, M)
+    seam = centre[:, None] + (u * half).unsqueeze(-1) * ax[:, None] + v_lid.unsqueeze(-1) * nrm[:, None]
     # the same lid curve in the portrait
     s0, s1 = lid_src[0], lid_src[-1]
     centre_s = (s0 + s1) / 2
@@ -343,12 +345,24 @@ def _lid_error(px, lid_now, lid_src, down_now, down_src, bmap, lo, span):
     nrm_s = nrm_s * torch.sign((down_src * nrm_s).sum() + 1e-6)
     usk = ((lid_src - centre_s) * ax_s).sum(-1) / half_s
     vsk = ((lid_src - centre_s) * nrm_s).sum(-1)
-    v_src = _curve(u, usk[None].expand(n, -1), vsk[None].expand(n, -1), 0.2)
-    want = centre_s + (u * half_s).unsqueeze(-1) * ax_s + v_src.unsqueeze(-1) * nrm_s
+    v_src = _curve(u[:, :, None], usk[None].expand(n, -1), vsk[None].expand(n, -1), 0.2)[:, :, 0]
+    want = centre_s + (u * half_s).unsqueeze(-1) * ax_s + v_src.unsqueeze(-1) * nrm_s  # (N, M, 2)
     gh, gw = bmap.shape[1], bmap.shape[2]
     at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
-    got = _bilinear(bmap.permute(0, 3, 1, 2), at[..., 0].reshape(n, -1), at[..., 1].reshape(n, -1))
-    return want.permute(0, 3, 1, 2) - got.reshape(n, 2, h, w)
+    got = _bilinear(bmap.permute(0, 3, 1, 2), at[..., 0], at[..., 1])  # (N, 2, M)
+    return want.permute(0, 2, 1) - got
+
+
+def _table_lookup(table: torch.Tensor, u: torch.Tensor, u0: float, du: float) -> torch.Tensor:
+    """Linear interpolation in a table (N, C, M) sampled at u0 + i * du, at u (N, h, w): (N, C, h, w)."""
+    n, c, m = table.shape
+    f = ((u - u0) / du).clamp(0, m - 1.001)
+    i0 = torch.floor(f)
+    frac = (f - i0).reshape(n, 1, -1)
+    idx = i0.to(torch.int64).reshape(n, 1, -1).expand(-1, c, -1)
+    a = torch.gather(table, 2, idx)
+    b = torch.gather(table, 2, idx + 1)
+    return (a + frac * (b - a)).reshape(n, c, u.shape[1], u.shape[2])
 
 
 def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh, rw):
