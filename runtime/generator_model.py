@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .names import ARKIT_INDEX
-from .rig import LID_WARP
+from .rig_basis import LID_WARP
 
 INPUT_NAMES = (
     "motion",

@@ -9,8 +9,9 @@ import pytest
 
 from facecast.runtime.avatar import prepare_avatar
 from facecast.runtime.errors import AvatarError
+from facecast.runtime.face_anatomy import FACE_OVAL, LIPS_LI, LIPS_UI
 from facecast.runtime.names import ARKIT_INDEX
-from facecast.runtime.rig import FACE_OVAL, LIPS_LI, LIPS_UI, build_rig
+from facecast.runtime.rig import build_rig
 
 
 @pytest.fixture(scope="module")

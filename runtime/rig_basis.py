@@ -1,0 +1,166 @@
+"""The rig's blendshape basis: how each ARKit blendshape moves the control points (numpy only).
+
+Built from the face's own anatomy in face units, so it scales with the face; the graph only adds
+weighted basis rows per frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .face_anatomy import (
+    BROW_L,
+    BROW_R,
+    EYE_L_LO,
+    EYE_L_UP,
+    EYE_R_LO,
+    EYE_R_UP,
+    LIPS_LI,
+    LIPS_LO,
+    LIPS_UI,
+    LIPS_UO,
+    FaceFrame,
+    eye_lid_frame,
+)
+from .names import ARKIT_INDEX
+
+# A blink is mostly warp: the upper lid (with its own lashes) slides LID_WARP of the eye's opening
+# down and the lower lid LID_RISE up, so the portrait's lash line lands on the lower lid; the
+# graph's lid layer (generator_model.py) covers the sliver left. The warp stops short of closing
+# fully: two lid curves on the same pixel would fold the thin-plate warp.
+LID_WARP = 0.92
+LID_RISE = 0.06
+
+
+def smoothstep(x0: float, x1: float, x: np.ndarray) -> np.ndarray:
+    """0 up to x0, 1 from x1, a cubic between: weights that fade without a kink (x1 < x0 reverses)."""
+    t = np.clip((x - x0) / (x1 - x0), 0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx, K: int) -> np.ndarray:
+    """(52, K, 3) pixel displacement of every control point at blendshape weight 1. Built from the
+    face's anatomy in face units (so it scales with the face): jaw drop below the mouth line, lip
+    contours, lid arcs, brow arches, smile corners."""
+    n = len(lm)
+    a, b = face.local(lm)
+    D: dict[str, np.ndarray] = {}
+    zero = np.zeros(n)
+
+    def put(name, da=zero, db=zero, dz=zero):
+        D[name] = D.get(name, np.zeros((n, 3))) + face.vec(da, db, dz)
+
+    UO, LO, UI, LI = (np.array(x) for x in (LIPS_UO, LIPS_LO, LIPS_UI, LIPS_LI))
+    upper = np.zeros(n, bool)
+    upper[UO] = upper[UI] = True
+    lower = np.zeros(n, bool)
+    lower[LO] = lower[LI] = True
+    corners = np.array([61, 291, 78, 308])
+    lips = upper | lower
+    a_corner = float(np.abs(a[corners]).mean())
+    lp = np.clip(1 - (a / a_corner) ** 2, 0, 1)  # 1 mid-lip, 0 at the corners
+
+    # Jaw: everything below the mouth line drops, fading toward the jaw angles.
+    wj = smoothstep(-0.03, 0.06, b) * np.clip(1 - (np.abs(a) - 0.5) / 0.9, 0, 1)
+    wj[upper] = 0.0
+    wj[lower] = 1.0
+    wj[corners] = 0.35
+    drop = 0.21 * (0.85 + 0.15 * np.clip(b / 0.5, 0, 1))
+    put("jawOpen", -0.12 * np.clip(a, -a_corner, a_corner) * wj * lips, drop * wj, 0.05 * wj)
+    put("jawForward", zero, -0.01 * wj, -0.08 * wj)
+    put("jawLeft", 0.08 * wj)
+    put("jawRight", -0.08 * wj)
+    close = np.where(lower & ~np.isin(np.arange(n), corners), -drop * wj, 0.0)
+    put("mouthClose", zero, close)
+    put("tongueOut", zero, 0.3 * drop * wj)
+
+    # Lips and mouth corners.
+    gm = np.exp(-((a / 0.75) ** 2) - (b / 0.2) ** 2)
+    gm[lips] = 1.0
+    put("mouthFunnel", -0.15 * a * lips, (-0.03 * _point_mask(n, UI) + 0.05 * _point_mask(n, LI)) * lp
+        + (-0.015 * _point_mask(n, UO) + 0.02 * _point_mask(n, LO)) * lp, -0.06 * gm)  # fmt: skip
+    put(
+        "mouthPucker",
+        -0.32 * a * gm,
+        (-0.01 * _point_mask(n, UO) + 0.01 * _point_mask(n, LO)) * lp,
+        -0.1 * gm,
+    )
+    put("mouthLeft", 0.12 * gm)
+    put("mouthRight", -0.12 * gm)
+    roll_low = np.zeros((n, 3))
+    roll_low[LO] = 0.7 * (lm[LI] - lm[LO])
+    roll_up = np.zeros((n, 3))
+    roll_up[UO] = 0.7 * (lm[UI] - lm[UO])
+    D["mouthRollLower"], D["mouthRollUpper"] = roll_low, roll_up
+    gchin = np.exp(-((a / 0.55) ** 2) - ((b - 0.15) / 0.2) ** 2) * (b > -0.02)
+    gchin[lower] = 1.0
+    put("mouthShrugLower", zero, -0.035 * gchin)
+    put("mouthShrugUpper", zero, -0.025 * upper * lp)
+    for side, s in (("Left", 1.0), ("Right", -1.0)):
+        gs = np.exp(-(((a - s * a_corner) / 0.38) ** 2) - (b / 0.2) ** 2)
+        cheek = np.exp(-(((a - 0.65 * s) / 0.3) ** 2) - ((b + 0.3) / 0.15) ** 2)
+        sw = smoothstep(-0.2, 0.3, s * a)
+        lat = np.exp(-(((a - 0.22 * s) / 0.25) ** 2))
+        put(f"mouthSmile{side}", 0.08 * s * gs, -0.07 * gs - 0.03 * cheek)
+        put(f"mouthFrown{side}", 0.01 * s * gs, 0.05 * gs)
+        put(f"mouthDimple{side}", 0.045 * s * gs, -0.005 * gs, 0.02 * gs)
+        put(f"mouthStretch{side}", 0.08 * s * gs, 0.03 * gs + 0.02 * lower * sw)
+        press = np.zeros((n, 3))
+        press[UO] = 0.35 * (lm[UI] - lm[UO])
+        press[LO] = 0.35 * (lm[LI] - lm[LO])
+        D[f"mouthPress{side}"] = press * sw[:, None] + face.vec(0.02 * s * gs * lips, zero)
+        put(f"mouthLowerDown{side}", zero, 0.06 * lat * lower * sw)
+        nose_side = np.exp(-(((a - 0.2 * s) / 0.15) ** 2) - ((b + 0.2) / 0.08) ** 2)
+        put(f"mouthUpperUp{side}", zero, -0.05 * lat * upper * sw - 0.015 * nose_side)
+        put(f"noseSneer{side}", zero, -0.035 * nose_side - 0.012 * lat * upper * sw)
+        cheek_puff = np.exp(-(((np.abs(a) - 0.8) / 0.3) ** 2) - ((b + 0.1) / 0.2) ** 2) * (s * a > 0)
+        put("cheekPuff", 0.07 * s * cheek_puff, zero, -0.05 * cheek_puff)
+
+    # Brows.
+    for side, s, brow, up, lo in (
+        ("Left", 1.0, BROW_L, EYE_L_UP, EYE_L_LO),
+        ("Right", -1.0, BROW_R, EYE_R_UP, EYE_R_LO),
+    ):
+        bi = np.array(brow)
+        ab, bb = a[bi].mean(), b[bi].mean()
+        gb = np.exp(-(((a - ab) / 0.45) ** 2) - ((b - bb) / 0.1) ** 2)
+        gb[bi] = 1.0
+        inner = np.exp(-(((a - (ab - 0.3 * s)) / 0.25) ** 2) - ((b - bb) / 0.1) ** 2)
+        outer = np.exp(-(((a - (ab + 0.25 * s)) / 0.25) ** 2) - ((b - bb) / 0.1) ** 2)
+        put(f"browDown{side}", -0.03 * s * inner, 0.045 * gb)
+        put("browInnerUp", zero, -0.06 * inner)
+        put(f"browOuterUp{side}", zero, -0.06 * outer)
+        put(f"noseSneer{side}", zero, 0.012 * inner)
+        # Eyes: lid arcs in the eye's own frame.
+        uv, vu, vl, nrm = eye_lid_frame(lm, up, lo)
+        u, v = uv(lm)
+        open_h = np.clip(vl(u) - vu(u), 0, None)
+        eye_h = float(open_h.max()) + 1e-6
+        fade = np.clip(1.25 - np.abs(u), 0, 1) ** 0.5
+        above = v < (vu(u) + vl(u)) / 2
+        w_up = np.where(v >= vu(u) - 0.5, 1.0, np.clip(1 - (vu(u) - v) / (1.3 * eye_h), 0, 1)) * fade * above
+        w_lo = np.where(v <= vl(u) + 0.5, 1.0, np.clip(1 - (v - vl(u)) / (1.0 * eye_h), 0, 1)) * fade * ~above
+        nv = np.append(nrm, 0.0)
+        # most of the closing is the warp (the lid and its lashes slide down); the graph's lid layer
+        # covers the rest (LID_WARP in generator_model.py)
+        D[f"eyeBlink{side}"] = (w_up * LID_WARP * open_h - w_lo * LID_RISE * open_h)[:, None] * nv
+        D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
+        D[f"eyeWide{side}"] = (-w_up * 0.25 * eye_h)[:, None] * nv
+        D[f"eyeLookDown{side}"] = (w_up * 0.2 * open_h)[:, None] * nv
+        D[f"eyeLookUp{side}"] = (-w_up * 0.1 * eye_h)[:, None] * nv
+        under = np.exp(
+            -(((a - a[list(lo)].mean()) / 0.35) ** 2) - ((b - (b[list(lo)].mean() + 0.1)) / 0.1) ** 2
+        )
+        D[f"cheekSquint{side}"] = face.vec(zero, -0.03 * under) - (w_lo * 0.15 * open_h)[:, None] * nv
+
+    basis = np.zeros((len(ARKIT_INDEX), K, 3))
+    for name, d in D.items():
+        basis[ARKIT_INDEX[name], : len(mesh_idx)] = d[mesh_idx]
+    return basis
+
+
+def _point_mask(n: int, idx: np.ndarray) -> np.ndarray:
+    """1 on the given landmarks, 0 elsewhere."""
+    m = np.zeros(n)
+    m[idx] = 1.0
+    return m

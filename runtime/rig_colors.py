@@ -1,0 +1,80 @@
+"""The colours of the generator's drawn layers, measured once per avatar in the portrait itself.
+
+The graph draws what the portrait may not show (an open mouth, a shut lid); taking the colours from
+the portrait keeps those layers in its palette. rig["colors"] holds them in COLOR_SLOTS order.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .face_anatomy import (
+    EYE_L_LO,
+    EYE_L_UP,
+    EYE_R_LO,
+    EYE_R_UP,
+    LIPS_LI,
+    LIPS_LO,
+    LIPS_UI,
+    LIPS_UO,
+    FaceFrame,
+    eye_width,
+    iris_radius,
+)
+
+# Colour slots in rig["colors"] (RGB 0..1), all taken from the portrait itself.
+COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin", "lash", "lid")
+
+
+def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndarray:
+    """Colours for the drawn layers, measured in the portrait (so a painting gets painted teeth and
+    a black-and-white photo grey ones): lips, mouth cavity, teeth, tongue, scleras, skin, lashes."""
+    S = img.shape[0]
+    f = img.reshape(-1, 3).astype(np.float32) / 255.0
+
+    def poly_mask(*contours):
+        m = np.zeros((S, S), np.uint8)
+        for i, c in enumerate(contours):
+            cv2.fillPoly(m, [np.round(lm[list(c), :2]).astype(np.int32)], 1 if i == 0 else 0)
+        return m.reshape(-1).astype(bool)
+
+    def median(mask, fallback):
+        return np.median(f[mask], 0) if mask.sum() >= 8 else np.asarray(fallback, np.float32)
+
+    skin_mask = np.zeros((S, S), np.uint8)
+    for i in (50, 280, 101, 330):
+        cv2.circle(skin_mask, tuple(np.round(lm[i, :2]).astype(int)), max(2, int(0.05 * face.height)), 1, -1)
+    skin = median(skin_mask.reshape(-1).astype(bool), (0.8, 0.6, 0.5))
+    lip = median(poly_mask(LIPS_UO + LIPS_LO[::-1], LIPS_UI + LIPS_LI[::-1]), skin * (1.0, 0.75, 0.75))
+    scleras, lash, lids = [], [], []
+    for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
+        m = poly_mask(up + lo[::-1]).reshape(S, S)
+        yy, xx = np.mgrid[0:S, 0:S]
+        # the lid: a band of skin above the upper lid's margin
+        band = np.zeros((S, S), np.uint8)
+        lift = 0.22 * eye_width(lm, eye)
+        top = lm[list(up[2:-2]), :2]
+        poly = np.concatenate([top - [0, 2], (top - [0, 2 + lift])[::-1]])
+        cv2.fillPoly(band, [np.round(poly).astype(np.int32)], 1)
+        if band.sum() >= 8:  # the brighter half: lashes, liner and brow hairs are not lid skin
+            px = f[band.reshape(-1).astype(bool)]
+            lum = px.mean(1)
+            lids.append(np.median(px[lum >= np.median(lum)], 0))
+        c = lm[468 + 5 * eye, :2]
+        m &= (xx + 0.5 - c[0]) ** 2 + (yy + 0.5 - c[1]) ** 2 > (1.1 * iris_radius(lm, eye)) ** 2
+        px = f[m.reshape(-1)]
+        if len(px) >= 8:
+            lum = px.mean(1)
+            sc = np.median(px[lum >= np.percentile(lum, 60)], 0)
+            lash.append(np.median(px[lum <= np.percentile(lum, 15)], 0))
+        else:
+            sc = np.array([0.85, 0.83, 0.8], np.float32)
+        scleras.append(np.clip(sc * 1.05, 0, 1))
+    sclera_mean = np.mean(scleras, 0)
+    teeth = np.clip((0.85 * sclera_mean + 0.15 * lip) * 1.02, 0, 1)
+    cavity = lip * 0.3
+    tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
+    lash_c = np.mean(lash, 0) if lash else skin * 0.3
+    lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9
+    return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])
