@@ -141,7 +141,9 @@ class OverlayServer:
             sub = Subscriber(zmq.Context.instance(), data_endpoint, ("frame/",), 4, server_key)
             try:
                 while not self._stop.is_set():
-                    msg = sub.latest(timeout=0.25)
+                    # recv, not latest: latest keeps one frame across all sessions, which would
+                    # starve every session but the last to publish; recv skips only stale frames
+                    msg = sub.recv(timeout=0.25)
                     if isinstance(msg, Frame):
                         h = msg.header
                         px = msg.pixels if h.format == "RGBA" else msg.pixels[..., [2, 1, 0, 3]]
