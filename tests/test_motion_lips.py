@@ -79,3 +79,30 @@ def test_mouth_moves_smoothly_without_chatter(aligned):
     turns = [i for i in range(1, d.size) if d[i - 1] * d[i] < 0 and max(abs(d[i - 1]), abs(d[i])) > 0.03]
     flutter = sum(1 for a, b in zip(turns, turns[1:]) if b - a < 3)
     assert flutter <= 0.01 * jaw.size, turns
+
+
+def test_unsure_speech_still_opens_the_mouth_and_bilabials_still_seal():
+    """Speech over music leaves the lip model unsure (votes split between a vowel and silence):
+    the openness normalisation brings the wide openings back toward a clear speaker's, while a
+    bilabial that wins the vote still seals the lips."""
+    from facecast.runtime.lips import MOUTH_SHAPES, OPEN_TARGET, VISEME_TABLE, LipState
+    from facecast.runtime.names import VISEME_INDEX, VISEME_NAMES
+
+    n = 600  # 6 s at 100 ticks per second: syllables of 200 ms, every fifth one a bilabial
+    post = np.zeros((n, len(VISEME_NAMES)))
+    for k in range(0, n, 20):
+        bilabial = (k // 20) % 5 == 4
+        post[k : k + 20, VISEME_INDEX["sil"]] = 0.2 if bilabial else 0.55
+        post[k : k + 20, VISEME_INDEX["PP" if bilabial else "aa"]] = 0.8 if bilabial else 0.45
+
+    state = LipState()  # fed in uneven blocks, as a stream arrives
+    mouth = np.concatenate([state.step(post[i : i + 37])[1] for i in range(0, n, 37)])
+    jaw, close = MOUTH_SHAPES.index("jawOpen"), MOUTH_SHAPES.index("mouthClose")
+    # the jaw the split vote alone would give on the vowels
+    unsure_p90 = 0.45 * float(VISEME_TABLE[VISEME_INDEX["aa"], jaw])
+    late = mouth[300:]  # once the running percentile has settled
+    assert np.percentile(late[:, jaw], 90) > 1.15 * unsure_p90
+    assert np.percentile(late[:, jaw], 90) <= OPEN_TARGET * 1.05
+    gaps = late[:, jaw] - late[:, close]
+    mids = [k + 10 - 300 for k in range(300, n, 20) if (k // 20) % 5 == 4]
+    assert all(gaps[m] < 0.02 for m in mids), [round(float(gaps[m]), 3) for m in mids]
