@@ -17,51 +17,14 @@ Run alone: python -m benchmarks.bench_live [--quick]
 from __future__ import annotations
 
 import contextlib
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 
 import numpy as np
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_service(max_sessions: int = 200, extra: tuple[str, ...] = ()):
-    """`facecast serve` in a child process on free loopback ports; yields (control, data, pid)."""
-    control, data = f"tcp://127.0.0.1:{_free_port()}", f"tcp://127.0.0.1:{_free_port()}"
-    cmd = [sys.executable, "-m", "facecast", "serve", "--control", control, "--data", data]
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would stall the service
-    proc = subprocess.Popen(cmd + ["--max-sessions", str(max_sessions), *extra], stdout=log, stderr=log)
-    from facecast.bridge.client import Client
-
-    try:
-        with Client(control, data, timeout=1.0) as c:
-            for _ in range(60):
-                try:
-                    c.ping()
-                    break
-                except Exception:
-                    if proc.poll() is not None:
-                        raise RuntimeError(
-                            f"facecast serve exited: {proc.stderr.read().decode()[-500:]}"
-                        ) from None
-        yield control, data, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+from .service_process import running_service
 
 
 def _inputs():
@@ -244,7 +207,7 @@ def measure_live(size: int = 512, quick: bool = False) -> dict:
     image, speech = _inputs()
     out: dict = {"live_load_average_1m": os.getloadavg()[0]}
     out["generator_fps_same_run"] = measure_generator_baseline(image, size)
-    with running_service() as (control, data, _pid):
+    with running_service(("--max-sessions", "200")) as (control, data, _proc):
         out.update(measure_frames(control, data, size, repeats=3 if quick else 7))
         out["live_fps_vs_generator"] = out["live_fps"] / out["generator_fps_same_run"]
         out.update(measure_pose_latency(control, data))
@@ -256,7 +219,11 @@ def measure_live(size: int = 512, quick: bool = False) -> dict:
         out["pose_only_sessions"] = _max_holding(
             control, data, pose_steps, pose_only=True, fps=30.0, image=image, speech=speech, size=size
         )
-    with running_service(extra=("--pose-step-ms", "100")) as (control, data, _pid):  # tuned for NPCs
+    with running_service(("--max-sessions", "200", "--pose-step-ms", "100")) as (
+        control,
+        data,
+        _proc,
+    ):  # tuned for NPCs
         out["pose_only_sessions_100ms_step"] = _max_holding(
             control, data, pose_steps, pose_only=True, fps=30.0, image=image, speech=speech, size=size
         )

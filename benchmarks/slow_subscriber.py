@@ -24,12 +24,8 @@ the other, under the same load.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,43 +34,10 @@ from pathlib import Path
 import numpy as np
 import zmq
 
+from .service_process import running_service
+
 FPS = 25.0
 SIZE = 512
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def service():
-    """`facecast serve` in a child process on free loopback ports; yields (control, data)."""
-    from facecast.bridge.client import Client
-
-    control, data = f"tcp://127.0.0.1:{_free_port()}", f"tcp://127.0.0.1:{_free_port()}"
-    cmd = [sys.executable, "-m", "facecast", "serve", "--control", control, "--data", data]
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would stall the service
-    proc = subprocess.Popen(cmd, stdout=log, stderr=log)
-    try:
-        with Client(control, data, timeout=1.0) as c:
-            for _ in range(100):
-                try:
-                    c.ping()
-                    break
-                except Exception:
-                    if proc.poll() is not None:
-                        log.seek(0)
-                        raise RuntimeError(f"the service exited: {log.read().decode()[-500:]}") from None
-        yield control, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 class OldSubscriber:
@@ -129,7 +92,7 @@ def run_one(before: bool, seconds: float, slow_s: float) -> dict:
     from facecast.bridge.wire import Frame, Pose, Status
 
     image, speech = _inputs()
-    with service() as (control, data), Client(control, data, timeout=60) as c:
+    with running_service() as (control, data, _proc), Client(control, data, timeout=60) as c:
         sid = c.open(size=SIZE, fps=FPS)
         c.load_avatar(sid, path=str(image))
 

@@ -10,22 +10,14 @@ and reports whether it stays flat.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import numpy as np
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .service_process import running_service
 
 
 def rss_mb(pid: int) -> float:
@@ -90,57 +82,43 @@ def _churner(control: str, data: str, speech: np.ndarray, stop: threading.Event,
         time.sleep(0.5)
 
 
+def _run(
+    proc, control: str, data: str, speech, image, minutes: float, speakers: int, frames: bool, sample_s: float
+):
+    """Speakers and churning clients against the service for `minutes`; (time, RSS MB) samples."""
+    stop = threading.Event()
+    counts = {"clients": 0, "errors": 0, "last_error": None}
+    samples: list[tuple[float, float]] = []
+    threads = [
+        threading.Thread(
+            target=_speaker, args=(control, data, speech, stop, frames and i == 0, image), daemon=True
+        )
+        for i in range(speakers)
+    ] + [threading.Thread(target=_churner, args=(control, data, speech, stop, counts), daemon=True)]
+    for t in threads:
+        t.start()
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < minutes * 60:
+            if proc.poll() is not None:
+                raise RuntimeError("facecast serve died during the soak")
+            samples.append((time.monotonic() - t0, rss_mb(proc.pid)))
+            time.sleep(sample_s)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(15)
+    return samples, counts
+
+
 def soak(minutes: float = 3.0, speakers: int = 4, frames: bool = False, sample_s: float = 5.0) -> dict:
     from facecast.cmd_demo import builtin_inputs
     from facecast.runtime.audio_io import load_audio
 
     image, speech_path = builtin_inputs()
     speech = load_audio(speech_path)
-    control, data = f"tcp://127.0.0.1:{_port()}", f"tcp://127.0.0.1:{_port()}"
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "facecast",
-            "serve",
-            "--control",
-            control,
-            "--data",
-            data,
-            "--idle-timeout",
-            "5",
-        ],
-        stdout=log,
-        stderr=log,
-    )
-    stop = threading.Event()
-    counts = {"clients": 0, "errors": 0, "last_error": None}
-    samples: list[tuple[float, float]] = []
-    try:
-        time.sleep(3.0)
-        threads = [
-            threading.Thread(
-                target=_speaker, args=(control, data, speech, stop, frames and i == 0, image), daemon=True
-            )
-            for i in range(speakers)
-        ] + [threading.Thread(target=_churner, args=(control, data, speech, stop, counts), daemon=True)]
-        for t in threads:
-            t.start()
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < minutes * 60:
-            if proc.poll() is not None:
-                raise RuntimeError("facecast serve died during the soak")
-            samples.append((time.monotonic() - t0, rss_mb(proc.pid)))
-            time.sleep(sample_s)
-        stop.set()
-        for t in threads:
-            t.join(15)
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
-        log.close()
+    with running_service(("--idle-timeout", "5")) as (control, data, proc):
+        samples, counts = _run(proc, control, data, speech, image, minutes, speakers, frames, sample_s)
     t = np.array([s[0] for s in samples])
     rss = np.array([s[1] for s in samples])
     half = t >= t[-1] / 2  # after warm-up: caches, thread pools and allocator arenas are full
