@@ -287,7 +287,7 @@ class GeneratorModel(nn.Module):
             rgb = base[:, 0:3] + m_scl * (sclera[None, :, None, None] * shade - base[:, 0:3])
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
             # the eyelid: the warp brings the lid (with its own lashes) most of the way down
-            # (rig.py); this layer covers what is left of the eye with lid skin and a lash line
+            # (rig_basis.py); this layer covers what is left of the eye with lid skin and a lash line
             cover = blink * (1 - LID_WARP) / (1 - LID_WARP * blink + 1e-3)
             edge = cover * F.relu(d_u + ef[:, 1:2])
             # a closing lid also covers a little below the lower lid's landmark curve: the visible
