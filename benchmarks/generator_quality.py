@@ -8,7 +8,8 @@ Checks (one function each, shared with tests/test_generator_quality.py):
   the mouth is commanded closed (fraction of face height);
 - commanded head yaw / pitch vs solvePnP: measured relative to the neutral frame's own measurement
   (a generic 3D face model has a per-person bias: on a portrait looking straight at the camera it
-  already reads a few degrees), error in degrees over -20..20;
+  already reads a few degrees), error in degrees over -20..20; also read by mediapipe's mesh as a
+  second opinion (mesh_pose_errors);
 - blinks: the mean eye aspect ratio falls below BLINK_RATIO (75%) of the same pose's open-eye
   value for a commanded blink, and never without one (false blinks); read with dlib and, as a
   second opinion, with mediapipe's mesh (face_measure.mesh_ear says why);
@@ -79,11 +80,13 @@ def jaw_check(gen) -> dict:
 
 def pose_check(gen) -> dict:
     vs = [motion()] + [motion(yaw=a) for a in POSE_SWEEP] + [motion(pitch=a) for a in POSE_SWEEP]
-    ms = _measure_all(gen.render(np.stack(vs)))
+    frames = gen.render(np.stack(vs))
+    ms = _measure_all(frames)
     found = [m is not None for m in ms]
-    if ms[0] is None:
-        return {"found": found, "yaw_err": float("nan"), "pitch_err": float("nan")}
     n = len(POSE_SWEEP)
+    mesh = mesh_pose_errors(frames, n)
+    if ms[0] is None:
+        return {"found": found, "yaw_err": float("nan"), "pitch_err": float("nan"), **mesh}
     yaw = np.array([m.yaw - ms[0].yaw if m else np.nan for m in ms[1 : 1 + n]])
     pitch = np.array([m.pitch - ms[0].pitch if m else np.nan for m in ms[1 + n :]])
     return {
@@ -92,6 +95,28 @@ def pose_check(gen) -> dict:
         "pitch_measured": pitch.tolist(),
         "yaw_err": float(np.nanmax(np.abs(yaw - POSE_SWEEP))),
         "pitch_err": float(np.nanmax(np.abs(pitch - POSE_SWEEP))),
+        **mesh,
+    }
+
+
+def mesh_pose_errors(frames: np.ndarray, n: int) -> dict:
+    """The same sweep read by mediapipe's mesh (its own 3D points, face_landmarks.head_angles):
+    a second opinion beside dlib's solvePnP against a generic face. The two disagree by up to ~10
+    degrees on the same frames of some portraits, so neither alone settles a pose error."""
+    from facecast.runtime.face_landmarks import face_mesh, head_angles
+
+    ang = []
+    for f in frames:
+        lm = face_mesh(np.ascontiguousarray(f[..., :3]))
+        ang.append(head_angles(lm) if lm is not None else (np.nan, np.nan, np.nan))
+    ang = np.array(ang)
+    yaw = ang[1 : 1 + n, 0] - ang[0, 0]
+    pitch = ang[1 + n :, 1] - ang[0, 1]
+    return {
+        "yaw_measured_mesh": yaw.tolist(),
+        "pitch_measured_mesh": pitch.tolist(),
+        "yaw_err_mesh": float(np.nanmax(np.abs(yaw - POSE_SWEEP))),
+        "pitch_err_mesh": float(np.nanmax(np.abs(pitch - POSE_SWEEP))),
     }
 
 
@@ -191,6 +216,8 @@ COLUMNS = (
     ("pp_gap", "PP gap", lambda x: f"{x:.3f}"),
     ("yaw_err", "yaw err", lambda x: f"{x:.1f}"),
     ("pitch_err", "pitch err", lambda x: f"{x:.1f}"),
+    ("yaw_err_mesh", "yaw err mp", lambda x: f"{x:.1f}"),
+    ("pitch_err_mesh", "pitch err mp", lambda x: f"{x:.1f}"),
     ("blink_detect", "blink %", lambda x: f"{100 * x:.0f}"),
     ("false_blinks", "false", str),
     ("blink_detect_mesh", "blink % mp", lambda x: f"{100 * x:.0f}"),
@@ -212,14 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print(f"no portraits: {EVAL_DEV} is absent (internal evaluation material)", file=sys.stderr)
         return 1
-    print(f"{'portrait':<44}" + "".join(f"{h:>11}" for _, h, _ in COLUMNS))
+    print(f"{'portrait':<44}" + "".join(f"{h:>13}" for _, h, _ in COLUMNS))
     for path in paths:
         try:
             r = evaluate(prepare_avatar(path))
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
             print(f"{path.name:<44} failed: {exc}")
             continue
-        print(f"{path.name:<44}" + "".join(f"{fmt(r[k]):>11}" for k, _, fmt in COLUMNS))
+        print(f"{path.name:<44}" + "".join(f"{fmt(r[k]):>13}" for k, _, fmt in COLUMNS))
     return 0
 
 
