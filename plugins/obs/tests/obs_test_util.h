@@ -1,5 +1,6 @@
 /* Shared by the tests that run the plugin inside a real libobs: start-up with video
- * (Linux: an X display from xvfb-run and Mesa's software OpenGL) and a log handler. */
+ * (Linux: an X display from xvfb-run and Mesa's software OpenGL), a log handler, the
+ * module loaded, and the source's status line. */
 #ifndef FACECAST_OBS_TEST_UTIL_H
 #define FACECAST_OBS_TEST_UTIL_H
 
@@ -58,6 +59,27 @@ static bool start_obs(const char *source_name)
 		return false;
 	}
 	return true;
+}
+
+/* start_obs, then the built module (its path and data directory, as ctest passes them)
+ * opened and initialised. False only where libobs cannot start: the caller returns SKIP. */
+static bool start_obs_with_module(const char *source_name, const char *module_path, const char *data_dir)
+{
+	if (!start_obs(source_name))
+		return false;
+	obs_module_t *module = NULL;
+	CHECK(obs_open_module(&module, module_path, data_dir) == MODULE_SUCCESS);
+	CHECK(module != NULL && obs_init_module(module));
+	return true;
+}
+
+/* The source's status line, as OBS's properties dialog shows it to the streamer. */
+static void status_line(obs_source_t *src, char *out, size_t size)
+{
+	obs_properties_t *props = obs_source_properties(src);
+	obs_property_t *p = obs_properties_get(props, "status");
+	snprintf(out, size, "%s", p ? obs_property_description(p) : "(no status property)");
+	obs_properties_destroy(props);
 }
 
 #endif

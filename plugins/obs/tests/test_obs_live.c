@@ -17,14 +17,6 @@ static void say(const char *line)
 	fflush(stdout);
 }
 
-static void status_line(obs_source_t *src, char *out, size_t size)
-{
-	obs_properties_t *props = obs_source_properties(src);
-	obs_property_t *p = obs_properties_get(props, "status");
-	snprintf(out, size, "%s", p ? obs_property_description(p) : "(no status property)");
-	obs_properties_destroy(props);
-}
-
 static void check_picture(const struct obs_source_frame *f)
 {
 	const uint32_t w = f->width, h = f->height;
@@ -49,11 +41,8 @@ int main(int argc, char **argv)
 	}
 	const uint32_t size = (uint32_t)atoi(argv[5]);
 	const enum video_format format = strcmp(argv[6], "BGRA") == 0 ? VIDEO_FORMAT_BGRA : VIDEO_FORMAT_RGBA;
-	if (!start_obs("facecast live"))
+	if (!start_obs_with_module("facecast live", argv[1], argv[2]))
 		return SKIP;
-	obs_module_t *module = NULL;
-	CHECK(obs_open_module(&module, argv[1], argv[2]) == MODULE_SUCCESS);
-	CHECK(module != NULL && obs_init_module(module));
 
 	obs_data_t *settings = obs_data_create();
 	obs_data_set_string(settings, "endpoint", argv[3]);

@@ -5,14 +5,11 @@
  * effect; recovery after the publisher restarts; and a clean destroy.
  * Needs an X display for libobs (ctest runs it under xvfb-run) and Mesa's software GL. */
 #define _POSIX_C_SOURCE 200809L
-#include <msgpack.h>
 #include <obs.h>
-#include <stdarg.h>
-#include <time.h>
 #include <util/platform.h>
-#include <zmq.h>
 
 #include "obs_test_util.h"
+#include "publisher_util.h"
 
 #define W 64
 #define H 48
@@ -21,48 +18,18 @@ static void *pub;
 
 static char endpoint[256];
 
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
 /* pixel byte i of a frame (counting row padding) is i*7+seq */
 static unsigned stride_pad;
 
 static void send_frame_sized(const char *session, uint64_t seq, unsigned w, unsigned h)
 {
 	const unsigned stride = w * 4 + stride_pad;
-	char topic[128];
-	snprintf(topic, sizeof(topic), "frame/%s/", session);
-	msgpack_sbuffer sb;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 8);
-	pack_str(&pk, "v");
-	msgpack_pack_uint8(&pk, 1);
-	pack_str(&pk, "session");
-	pack_str(&pk, session);
-	pack_str(&pk, "seq");
-	msgpack_pack_uint64(&pk, seq);
-	pack_str(&pk, "pts");
-	msgpack_pack_double(&pk, 0.04 * (double)seq);
-	pack_str(&pk, "width");
-	msgpack_pack_uint16(&pk, (uint16_t)w);
-	pack_str(&pk, "height");
-	msgpack_pack_uint16(&pk, (uint16_t)h);
-	pack_str(&pk, "format");
-	pack_str(&pk, "BGRA");
-	pack_str(&pk, "stride");
-	msgpack_pack_uint16(&pk, (uint16_t)stride);
+	msgpack_sbuffer sb = frame_header(session, seq, 0.04 * (double)seq, w, h, stride);
 	static unsigned char pixels[(W * 4 + 64) * H];
 	const size_t n = (size_t)stride * h;
 	for (size_t i = 0; i < n; i++)
 		pixels[i] = (unsigned char)(i * 7 + seq);
-	zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE);
-	zmq_send(pub, sb.data, sb.size, ZMQ_SNDMORE);
-	zmq_send(pub, pixels, n, 0);
-	msgpack_sbuffer_destroy(&sb);
+	send_frame_parts(pub, session, &sb, pixels, n);
 }
 
 static void send_frame(const char *session, uint64_t seq)
@@ -73,37 +40,7 @@ static void send_frame(const char *session, uint64_t seq)
 /* A heartbeat listing one session, as the runtime sends at least once a second. */
 static void send_status(const char *session)
 {
-	msgpack_sbuffer sb;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	pack_str(&pk, "v");
-	msgpack_pack_uint8(&pk, 1);
-	pack_str(&pk, "time");
-	msgpack_pack_double(&pk, 1700000000.0);
-	pack_str(&pk, "sessions");
-	msgpack_pack_array(&pk, 1);
-	msgpack_pack_map(&pk, 4);
-	pack_str(&pk, "session");
-	pack_str(&pk, session);
-	pack_str(&pk, "state");
-	pack_str(&pk, "speaking");
-	pack_str(&pk, "fps");
-	msgpack_pack_double(&pk, 24.5);
-	pack_str(&pk, "dropped");
-	msgpack_pack_uint8(&pk, 3);
-	zmq_send(pub, "status", 6, ZMQ_SNDMORE);
-	zmq_send(pub, sb.data, sb.size, 0);
-	msgpack_sbuffer_destroy(&sb);
-}
-
-static void status_line(obs_source_t *src, char *out, size_t size)
-{
-	obs_properties_t *props = obs_source_properties(src);
-	obs_property_t *p = obs_properties_get(props, "status");
-	snprintf(out, size, "%s", p ? obs_property_description(p) : "(no status property)");
-	obs_properties_destroy(props);
+	send_status_for(pub, session, 1700000000.0, 24.5, 3);
 }
 
 /* Publishes frames of `session` at 25 fps until OBS shows a picture (or 8 s pass). */
@@ -135,20 +72,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s MODULE DATA_DIR\n", argv[0]);
 		return 2;
 	}
-	if (!start_obs("facecast test"))
+	if (!start_obs_with_module("facecast test", argv[1], argv[2]))
 		return SKIP;
 
-	obs_module_t *module = NULL;
-	CHECK(obs_open_module(&module, argv[1], argv[2]) == MODULE_SUCCESS);
-	CHECK(module != NULL && obs_init_module(module));
-
 	void *ctx = zmq_ctx_new();
-	pub = zmq_socket(ctx, ZMQ_PUB);
-	int linger = 0;
-	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_bind(pub, "tcp://127.0.0.1:*");
-	size_t len = sizeof(endpoint);
-	zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, endpoint, &len);
+	pub = new_pub(ctx, NULL);
+	bind_pub(pub, "tcp://127.0.0.1:*", endpoint, sizeof(endpoint));
 
 	obs_data_t *settings = obs_data_create();
 	obs_data_set_string(settings, "endpoint", endpoint);
@@ -246,15 +175,8 @@ int main(int argc, char **argv)
 	/* the runtime restarts on the same endpoint: the picture comes back by itself */
 	zmq_close(pub);
 	CHECK(wait_cleared(src, 4000));
-	pub = zmq_socket(ctx, ZMQ_PUB);
-	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
-	int bound = -1;
-	for (int i = 0; i < 50 && bound != 0; i++) {
-		bound = zmq_bind(pub, endpoint);
-		if (bound != 0)
-			os_sleep_ms(100);
-	}
-	CHECK(bound == 0);
+	pub = new_pub(ctx, NULL);
+	bind_pub(pub, endpoint, NULL, 0);
 	seq2 = 0;
 	CHECK(publish_until_shown(src, "npc-2", &seq2));
 
@@ -295,15 +217,9 @@ int main(int argc, char **argv)
 	char server_public[41], server_secret[41];
 	CHECK(zmq_curve_keypair(server_public, server_secret) == 0);
 	void *plain_pub = pub;
-	pub = zmq_socket(ctx, ZMQ_PUB);
-	int one = 1;
-	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(pub, ZMQ_CURVE_SERVER, &one, sizeof(one));
-	zmq_setsockopt(pub, ZMQ_CURVE_SECRETKEY, server_secret, 40);
-	zmq_bind(pub, "tcp://127.0.0.1:*");
+	pub = new_pub(ctx, server_secret);
 	char secure_endpoint[256];
-	len = sizeof(secure_endpoint);
-	zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, secure_endpoint, &len);
+	bind_pub(pub, "tcp://127.0.0.1:*", secure_endpoint, sizeof(secure_endpoint));
 	char pasted[128];
 	snprintf(pasted, sizeof(pasted), "    public-key = \"%s\"\n", server_public);
 	obs_data_set_string(settings, "endpoint", secure_endpoint);

@@ -4,17 +4,7 @@
  * receiver picks the stream up again when the publisher goes away and comes back
  * (a runtime restart) without being recreated. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime: the tests run on POSIX systems */
-#include <msgpack.h>
-#include <time.h>
-#include <zmq.h>
-
-#include "test_util.h"
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
+#include "publisher_util.h"
 
 static double now_s(void)
 {
@@ -23,78 +13,22 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static msgpack_sbuffer frame_header(const char *session, uint64_t seq, double pts, unsigned w, unsigned h)
-{
-	msgpack_sbuffer sb;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 8);
-	pack_str(&pk, "v");
-	msgpack_pack_uint8(&pk, 1);
-	pack_str(&pk, "session");
-	pack_str(&pk, session);
-	pack_str(&pk, "seq");
-	msgpack_pack_uint64(&pk, seq);
-	pack_str(&pk, "pts");
-	msgpack_pack_double(&pk, pts);
-	pack_str(&pk, "width");
-	msgpack_pack_uint32(&pk, w);
-	pack_str(&pk, "height");
-	msgpack_pack_uint32(&pk, h);
-	pack_str(&pk, "format");
-	pack_str(&pk, "BGRA");
-	pack_str(&pk, "stride");
-	msgpack_pack_uint32(&pk, w * 4);
-	return sb;
-}
-
-/* Sends [frame/<session>/, header, pixels]; pixel_delta != 0 sends a wrong pixel count. */
+/* Sends a frame whose pixel byte i is seq+i; pixel_delta != 0 sends a wrong pixel count. */
 static void send_frame(void *pub, const char *session, uint64_t seq, double pts, unsigned w, unsigned h,
 		       int pixel_delta)
 {
-	char topic[160];
-	snprintf(topic, sizeof(topic), "frame/%s/", session);
-	msgpack_sbuffer sb = frame_header(session, seq, pts, w, h);
+	msgpack_sbuffer sb = frame_header(session, seq, pts, w, h, w * 4);
 	size_t n = (size_t)((long)w * h * 4 + pixel_delta);
 	unsigned char *pixels = malloc(n ? n : 1);
 	for (size_t i = 0; i < n; i++)
 		pixels[i] = (unsigned char)(seq + i);
-	zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE);
-	zmq_send(pub, sb.data, sb.size, ZMQ_SNDMORE);
-	zmq_send(pub, pixels, n, 0);
+	send_frame_parts(pub, session, &sb, pixels, n);
 	free(pixels);
-	msgpack_sbuffer_destroy(&sb);
 }
 
 static void send_status(void *pub, const char *session)
 {
-	msgpack_sbuffer sb;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	pack_str(&pk, "v");
-	msgpack_pack_uint8(&pk, 1);
-	pack_str(&pk, "time");
-	msgpack_pack_double(&pk, 1700000000.5);
-	pack_str(&pk, "sessions");
-	msgpack_pack_array(&pk, 1);
-	msgpack_pack_map(&pk, 3);
-	pack_str(&pk, "session");
-	pack_str(&pk, session);
-	pack_str(&pk, "state");
-	pack_str(&pk, "speaking");
-	pack_str(&pk, "fps");
-	msgpack_pack_double(&pk, 25.0);
-	zmq_send(pub, "status", 6, ZMQ_SNDMORE);
-	zmq_send(pub, sb.data, sb.size, 0);
-	msgpack_sbuffer_destroy(&sb);
+	send_status_for(pub, session, 1700000000.5, 25.0, -1);
 }
 
 /* Publishes heartbeats until the receiver has one (ZeroMQ's slow-joiner: a SUB only
@@ -135,15 +69,9 @@ static void check_curve(void *ctx)
 {
 	char server_public[41], server_secret[41];
 	CHECK(zmq_curve_keypair(server_public, server_secret) == 0);
-	void *secure = zmq_socket(ctx, ZMQ_PUB);
-	int one = 1, linger = 0;
-	zmq_setsockopt(secure, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(secure, ZMQ_CURVE_SERVER, &one, sizeof(one));
-	zmq_setsockopt(secure, ZMQ_CURVE_SECRETKEY, server_secret, 40);
-	CHECK(zmq_bind(secure, "tcp://127.0.0.1:*") == 0);
+	void *secure = new_pub(ctx, server_secret);
 	char endpoint[256];
-	size_t len = sizeof(endpoint);
-	zmq_getsockopt(secure, ZMQ_LAST_ENDPOINT, endpoint, &len);
+	bind_pub(secure, "tcp://127.0.0.1:*", endpoint, sizeof(endpoint));
 
 	fc_receiver_options opts;
 	fc_receiver_options_default(&opts);
@@ -181,13 +109,9 @@ static void check_curve(void *ctx)
 int main(void)
 {
 	void *ctx = zmq_ctx_new();
-	void *pub = zmq_socket(ctx, ZMQ_PUB);
-	int linger = 0;
-	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
-	CHECK(zmq_bind(pub, "tcp://127.0.0.1:*") == 0);
+	void *pub = new_pub(ctx, NULL);
 	char endpoint[256];
-	size_t endpoint_len = sizeof(endpoint);
-	zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, endpoint, &endpoint_len);
+	bind_pub(pub, "tcp://127.0.0.1:*", endpoint, sizeof(endpoint));
 
 	/* argument checks */
 	fc_receiver_options opts;
@@ -297,16 +221,8 @@ int main(void)
 	zmq_close(pub);
 	CHECK_ERR(fc_receiver_next(rx, &msg), FC_ERR_TIMEOUT);
 	sleep_ms(300);
-	pub = zmq_socket(ctx, ZMQ_PUB);
-	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
-	int bound = -1;
-	for (int i = 0; i < 50 && bound != 0; i++) { /* the port may linger briefly */
-		bound = zmq_bind(pub, endpoint);
-		if (bound != 0)
-			sleep_ms(100);
-	}
-	CHECK(bound == 0);
-	if (bound == 0 && handshake(pub, rx, "npc-1")) {
+	pub = new_pub(ctx, NULL);
+	if (bind_pub(pub, endpoint, NULL, 0) && handshake(pub, rx, "npc-1")) {
 		send_frame(pub, "npc-1", 0, 0.0, 32, 32, 0); /* a fresh session clock */
 		CHECK_ERR(next_frame(rx, &msg), FC_OK);
 		CHECK_EQ_U64(msg.frame.header.seq, 0);
