@@ -9,15 +9,6 @@ namespace Facecast.CoreTests
     /// poses and frames received and checked, errors reported with their codes.</summary>
     public static class ServeTests
     {
-        static int FreePort()
-        {
-            var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            l.Start();
-            int p = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return p;
-        }
-
         /// <summary>16-bit PCM WAV (what espeak-ng writes) to float samples.</summary>
         static float[] ReadWav(string path, out int rate, out int channels)
         {
@@ -53,7 +44,7 @@ namespace Facecast.CoreTests
         {
             string speech = Env.Require(Env.Speech, "--speech");
             string portrait = Env.Require(Env.Portrait, "--portrait");
-            int cport = FreePort(), dport = FreePort();
+            int cport = Loopback.FreePort(), dport = Loopback.FreePort();
             string control = "tcp://127.0.0.1:" + cport, data = "tcp://127.0.0.1:" + dport;
             using (var serve = PeerProcess.Python("-m facecast serve --control " + control + " --data " + data))
             using (var conn = new FacecastConnection(control, data))

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
@@ -44,36 +43,32 @@ namespace Facecast.CoreTests
         /// client sends after its READY, as hex.</summary>
         static string FirstFrameAfterReady(int minor)
         {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            int port = ((IPEndPoint)l.LocalEndpoint).Port;
             string result = null;
-            var t = new Thread(() =>
+            using (var peer = new OneConnectionServer(s =>
             {
-                using (var s = l.AcceptSocket())
+                s.ReceiveTimeout = 3000;
+                s.Send(Greeting(minor));
+                s.Send(Ready("PUB"));
+                var b = new byte[256];
+                ReadExact(s, b, 64); // the client's greeting
+                ReadExact(s, b, 2);  // its READY command: flags, size
+                ReadExact(s, b, b[1]);
+                ReadExact(s, b, 2);  // the next frame
+                int n = b[1];
+                byte flags = b[0];
+                ReadExact(s, b, n);
+                result = flags.ToString("x2") + n.ToString("x2") + BitConverter.ToString(b, 0, n).Replace("-", "").ToLowerInvariant();
+            }))
+            {
+                using (var sub = new ZmtpSocket(ZmtpSocket.SocketKind.Sub, peer.Endpoint))
                 {
-                    s.ReceiveTimeout = 3000;
-                    s.Send(Greeting(minor));
-                    s.Send(Ready("PUB"));
-                    var b = new byte[256];
-                    ReadExact(s, b, 64); // the client's greeting
-                    ReadExact(s, b, 2);  // its READY command: flags, size
-                    ReadExact(s, b, b[1]);
-                    ReadExact(s, b, 2);  // the next frame
-                    int n = b[1];
-                    byte flags = b[0];
-                    ReadExact(s, b, n);
-                    result = flags.ToString("x2") + n.ToString("x2") + BitConverter.ToString(b, 0, n).Replace("-", "").ToLowerInvariant();
+                    sub.Subscribe(Encoding.ASCII.GetBytes("pose/"));
+                    sub.Start();
+                    peer.Join(5000);
                 }
-            });
-            t.Start();
-            using (var sub = new ZmtpSocket(ZmtpSocket.SocketKind.Sub, "tcp://127.0.0.1:" + port))
-            {
-                sub.Subscribe(Encoding.ASCII.GetBytes("pose/"));
-                sub.Start();
-                t.Join(5000);
+                if (result == null && peer.Error != null)
+                    throw new AssertionException("the fake PUB failed: " + peer.Error.Message);
             }
-            l.Stop();
             return result;
         }
 
@@ -91,33 +86,14 @@ namespace Facecast.CoreTests
         /// <summary>A fake PUB that completes a correct handshake, then sends one bad thing.</summary>
         static string FakePubError(byte[] afterHandshake)
         {
-            var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            l.Start();
-            int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-            var t = new Thread(() =>
+            using (var peer = new OneConnectionServer(s =>
             {
-                try
-                {
-                    using (var s = l.AcceptSocket())
-                    {
-                        var greeting = new byte[64];
-                        greeting[0] = 0xff; greeting[9] = 0x7f; greeting[10] = 3; greeting[11] = 1;
-                        Encoding.ASCII.GetBytes("NULL", 0, 4, greeting, 12);
-                        s.Send(greeting);
-                        var ready = new List<byte> { 0x04, 0 };
-                        ready.Add(5); ready.AddRange(Encoding.ASCII.GetBytes("READY"));
-                        ready.Add(11); ready.AddRange(Encoding.ASCII.GetBytes("Socket-Type"));
-                        ready.AddRange(new byte[] { 0, 0, 0, 3 }); ready.AddRange(Encoding.ASCII.GetBytes("PUB"));
-                        ready[1] = (byte)(ready.Count - 2);
-                        s.Send(ready.ToArray());
-                        s.Send(afterHandshake);
-                        Thread.Sleep(400);
-                    }
-                }
-                catch (Exception) { }
-            });
-            t.Start();
-            using (var sub = new ZmtpSocket(ZmtpSocket.SocketKind.Sub, "tcp://127.0.0.1:" + port, new ZmtpOptions { ReconnectMinMs = 50 }))
+                s.Send(Greeting(1));
+                s.Send(Ready("PUB"));
+                s.Send(afterHandshake);
+                Thread.Sleep(400);
+            }))
+            using (var sub = new ZmtpSocket(ZmtpSocket.SocketKind.Sub, peer.Endpoint, new ZmtpOptions { ReconnectMinMs = 50 }))
             {
                 int got = 0;
                 sub.OnMessage = m => got++;
@@ -125,8 +101,8 @@ namespace Facecast.CoreTests
                 sub.Start();
                 ZmtpTests.WaitFor(() => sub.LastError != null, 3000, "the bad frame to be rejected");
                 string first = sub.LastError; // later reconnect attempts overwrite it
-                t.Join();
-                l.Stop();
+                peer.Join();
+                peer.Dispose();
                 Assert.Equal(0, got, "nothing delivered from a broken stream");
                 return first;
             }

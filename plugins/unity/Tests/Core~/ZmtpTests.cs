@@ -78,7 +78,7 @@ namespace Facecast.CoreTests
         public static void SubReconnectsWithBackoffAndResubscribes()
         {
             int port;
-            using (var conn = new FacecastConnection("tcp://127.0.0.1:1", "tcp://127.0.0.1:" + FreePort()))
+            using (var conn = new FacecastConnection("tcp://127.0.0.1:1", "tcp://127.0.0.1:" + Loopback.FreePort()))
             {
                 // Nobody is listening yet: the socket keeps retrying without failing.
                 Thread.Sleep(300);
@@ -131,7 +131,7 @@ namespace Facecast.CoreTests
         [Test]
         public static void NpcsWithTheSameEndpointsShareOneConnection()
         {
-            string data = "tcp://127.0.0.1:" + FreePort();
+            string data = "tcp://127.0.0.1:" + Loopback.FreePort();
             var a = FacecastConnection.Acquire("tcp://127.0.0.1:1", data);
             var b = FacecastConnection.Acquire("tcp://127.0.0.1:1", data);
             var other = FacecastConnection.Acquire("tcp://127.0.0.1:2", data);
@@ -197,15 +197,6 @@ namespace Facecast.CoreTests
                         " steady-state messages of 256x256 (" + string.Join(", ", where.ToArray()) + ")");
                 }
             }
-        }
-
-        static int FreePort()
-        {
-            var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            l.Start();
-            int p = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return p;
         }
 
         static Dictionary<string, object> Op(string op)
@@ -287,26 +278,16 @@ namespace Facecast.CoreTests
         public static void ConnectingToSomethingElseFailsClearly()
         {
             // A plain TCP server that sends HTTP: the greeting check must say so and not hang.
-            var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            l.Start();
-            int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-            var t = new Thread(() =>
+            using (var http = new OneConnectionServer(s =>
             {
-                try
-                {
-                    using (var s = l.AcceptSocket())
-                    {
-                        s.Send(Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\n\r\n" + new string(' ', 80)));
-                        Thread.Sleep(500);
-                    }
-                }
-                catch (Exception) { }
-            });
-            t.Start();
-            var e = Assert.Throws<ZmtpClosedException>(() => ZmtpConnection.Connect(new ZmtpEndpoint("127.0.0.1", port), "DEALER", null, 2000, 1 << 20), "http");
-            Assert.Contains("not a ZeroMQ", e.Message, "message");
-            t.Join();
-            l.Stop();
+                s.Send(Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\n\r\n" + new string(' ', 80)));
+                Thread.Sleep(500);
+            }))
+            {
+                var e = Assert.Throws<ZmtpClosedException>(() => ZmtpConnection.Connect(new ZmtpEndpoint("127.0.0.1", http.Port), "DEALER", null, 2000, 1 << 20), "http");
+                Assert.Contains("not a ZeroMQ", e.Message, "message");
+                http.Join();
+            }
             Assert.Contains("tcp://127.0.0.1:5555", Assert.Throws<ArgumentException>(() => ZmtpEndpoint.Parse("127.0.0.1:5555"), "no scheme").Message, "hint");
             // A CurveZMQ server (a runtime bound beyond loopback): say so instead of failing obscurely.
             using (var curve = PeerProcess.Peer("curvepub"))
