@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +61,52 @@ def grace_hopper_jpg() -> Path:
 @pytest.fixture()
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="module")
+def avatar(astronaut_png):
+    """The astronaut portrait prepared for the generator, once per test module."""
+    from facecast.runtime.avatar import prepare_avatar
+
+    return prepare_avatar(astronaut_png)
+
+
+@pytest.fixture(scope="module")
+def gen(avatar):
+    """A Generator for the astronaut, once per test module (a module's tests share its state)."""
+    from facecast.runtime.generator import Generator
+
+    return Generator(avatar)
+
+
+@pytest.fixture()
+def server_options() -> dict:
+    """ServerOptions beyond the loopback endpoints for `server`; a module overrides it to set limits."""
+    return {}
+
+
+@pytest.fixture()
+def client_timeout() -> float:
+    """Seconds `client` waits for a reply; a module overrides it."""
+    return 10.0
+
+
+@pytest.fixture()
+def server(server_options):
+    """A `facecast serve` service in this process on free loopback ports, stopped after the test."""
+    from facecast.bridge.server import Server, ServerOptions
+
+    srv = Server(
+        ServerOptions(control="tcp://127.0.0.1:*", data="tcp://127.0.0.1:*", **server_options)
+    ).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def client(server, client_timeout) -> Iterator:
+    """A Client connected to `server`'s control and data endpoints."""
+    from facecast.bridge.client import Client
+
+    with Client(server.control_endpoint, server.data_endpoint, timeout=client_timeout) as c:
+        yield c

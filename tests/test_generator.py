@@ -13,16 +13,6 @@ from facecast.runtime.facemotion import FaceMotion, stack_vectors
 from facecast.runtime.generator import Generator, choose_providers
 
 
-@pytest.fixture(scope="module")
-def avatar(astronaut_png):
-    return prepare_avatar(astronaut_png)
-
-
-@pytest.fixture(scope="module")
-def gen(avatar):
-    return Generator(avatar)
-
-
 def _motion(**head) -> np.ndarray:
     m = FaceMotion()
     for k, v in head.items():

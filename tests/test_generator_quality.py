@@ -5,21 +5,8 @@ over the dev portraits in benchmarks/generator_quality.py."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from benchmarks import generator_quality as q
-from facecast.runtime.avatar import prepare_avatar
-from facecast.runtime.generator import Generator
-
-
-@pytest.fixture(scope="module")
-def avatar(astronaut_png):
-    return prepare_avatar(astronaut_png)
-
-
-@pytest.fixture(scope="module")
-def gen(avatar):
-    return Generator(avatar)
 
 
 def test_jaw_opening_is_measured_back_and_closed_lips_close(gen):

@@ -3,7 +3,6 @@ to the values docs/protocol/fixtures/README.md documents (written out here indep
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import msgpack
@@ -12,18 +11,10 @@ import pytest
 
 from facecast.bridge import wire
 from facecast.runtime.names import ARKIT_NAMES, VISEME_NAMES
+from scripts.make_protocol_fixtures import fixtures
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "docs" / "protocol" / "fixtures"
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_fixtures", REPO / "scripts" / "make_protocol_fixtures.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _read(name: str) -> bytes:
@@ -35,7 +26,7 @@ def _map(name: str) -> dict:
 
 
 def test_committed_fixtures_equal_a_fresh_generation():
-    fresh = _generator().fixtures()
+    fresh = fixtures()
     committed = {p.name for p in FIXTURES.iterdir() if p.suffix in (".bin", ".msgpack")}
     assert committed == set(fresh), "run scripts/make_protocol_fixtures.py and commit the result"
     for name, data in fresh.items():

@@ -18,16 +18,14 @@ ANY_PORT = "tcp://127.0.0.1:*"
 
 
 @pytest.fixture()
-def server():
-    srv = Server(ServerOptions(control=ANY_PORT, data=ANY_PORT, max_sessions=3)).start()
-    yield srv
-    srv.stop()
+def server_options() -> dict:
+    """A low session limit for the tests of the limit (`server` and `client` are in conftest.py)."""
+    return {"max_sessions": 3}
 
 
 @pytest.fixture()
-def client(server):
-    with Client(server.control_endpoint, server.data_endpoint, timeout=5) as c:
-        yield c
+def client_timeout() -> float:
+    return 5.0
 
 
 def _raw(server, *parts: bytes, timeout=3.0) -> wire.Reply:

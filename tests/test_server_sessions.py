@@ -12,27 +12,11 @@ import pytest
 import zmq
 
 from facecast.bridge import wire
-from facecast.bridge.client import Client
-from facecast.bridge.server import Server, ServerOptions
 from facecast.runtime.audio_io import load_audio
 
 pytest.importorskip("facecast.runtime.motion_engine", reason="the motion engine has not landed yet")
 
-ANY = "tcp://127.0.0.1:*"
 REPO_PORTRAIT = Path(__file__).resolve().parents[1] / "runtime" / "assets" / "demo_portrait.jpg"
-
-
-@pytest.fixture()
-def server():
-    srv = Server(ServerOptions(control=ANY, data=ANY)).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture()
-def client(server):
-    with Client(server.control_endpoint, server.data_endpoint, timeout=10) as c:
-        yield c
 
 
 def _collect(sub, seconds: float, kind=wire.Pose) -> list:
