@@ -7,16 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from facecast.runtime.avatar import prepare_avatar
 from facecast.runtime.errors import AvatarError
 from facecast.runtime.face_anatomy import FACE_OVAL, LIPS_LI, LIPS_UI
 from facecast.runtime.names import ARKIT_INDEX
 from facecast.runtime.rig import build_rig
-
-
-@pytest.fixture(scope="module")
-def avatar(astronaut_png):
-    return prepare_avatar(astronaut_png)
 
 
 @pytest.fixture(scope="module")
