@@ -224,6 +224,9 @@ class LipState:
                 q += OPEN_RATE * (OPEN_Q - (jaw < q))
             gains[i] = min(OPEN_GAIN_MAX, max(1.0, OPEN_TARGET / max(q, 1e-3)))
         self.open_p90 = q
+        # only real openings grow: a mouth at rest or nearly shut stays as it is
+        t = np.clip((mouth[:, _JAW] - 0.06) / 0.14, 0.0, 1.0)
+        gains = 1.0 + (gains - 1.0) * t * t * (3.0 - 2.0 * t)
         mouth[:, _JAW] *= gains
         mouth[:, _CLOSE] *= gains
         return mouth
