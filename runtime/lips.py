@@ -218,15 +218,16 @@ class LipState:
         estimate: up by RATE x 0.1 when above it, down by RATE x 0.9 when below), so streaming in
         any block size gives the same result as offline."""
         q = self.open_p90
-        gains = np.empty(mouth.shape[0])
-        for i, jaw in enumerate(mouth[:, _JAW]):
+        gains = []
+        for jaw in mouth[:, _JAW].tolist():  # plain floats: a live block is 2 ticks, numpy costs more
             if jaw > OPEN_SPEAKING:
                 q += OPEN_RATE * (OPEN_Q - (jaw < q))
-            gains[i] = min(OPEN_GAIN_MAX, max(1.0, OPEN_TARGET / max(q, 1e-3)))
+            g = min(OPEN_GAIN_MAX, max(1.0, OPEN_TARGET / max(q, 1e-3)))
+            # only real openings grow: a mouth at rest or nearly shut stays as it is
+            t = min(1.0, max(0.0, (jaw - 0.06) / 0.14))
+            gains.append(1.0 + (g - 1.0) * t * t * (3.0 - 2.0 * t))
         self.open_p90 = q
-        # only real openings grow: a mouth at rest or nearly shut stays as it is
-        t = np.clip((mouth[:, _JAW] - 0.06) / 0.14, 0.0, 1.0)
-        gains = 1.0 + (gains - 1.0) * t * t * (3.0 - 2.0 * t)
+        gains = np.asarray(gains)
         mouth[:, _JAW] *= gains
         mouth[:, _CLOSE] *= gains
         return mouth
