@@ -185,8 +185,9 @@ def eye_aspect_ratio(eye: np.ndarray) -> float:
     )
 
 
-# mediapipe face-mesh eye points: corners, then two upper/lower pairs (subject's right, left eye)
-_MESH_EYES = ((33, 133, 160, 144, 158, 153), (263, 362, 387, 373, 385, 380))
+# mediapipe face-mesh eye points in the 68-point scheme's eye order (corner, two upper, corner, two
+# lower), so eye_aspect_ratio reads them: subject's right eye, then left
+_MESH_EYES = ((33, 160, 158, 133, 153, 144), (263, 387, 385, 362, 380, 373))
 
 
 def mesh_ear(rgb: np.ndarray) -> tuple[float, float] | None:
@@ -197,12 +198,8 @@ def mesh_ear(rgb: np.ndarray) -> tuple[float, float] | None:
     lm = face_mesh(np.ascontiguousarray(_rgb(rgb)))
     if lm is None:
         return None
-    out = []
-    for a, b, u1, l1, u2, l2 in _MESH_EYES:
-        width = np.linalg.norm(lm[a, :2] - lm[b, :2])
-        lift = np.linalg.norm(lm[u1, :2] - lm[l1, :2]) + np.linalg.norm(lm[u2, :2] - lm[l2, :2])
-        out.append(float(lift / (2 * width)) if width else 0.0)
-    return out[0], out[1]
+    right, left = (eye_aspect_ratio(lm[list(idx), :2]) for idx in _MESH_EYES)
+    return right, left
 
 
 def head_pose(pts: np.ndarray, width: int, height: int) -> tuple[float, float, float]:

@@ -272,13 +272,13 @@ class GeneratorModel(nn.Module):
             t = ((d_u + band) / band).clamp(0, 1)
             w_slide = t * t * (3 - 2 * t) * torch.sigmoid((1.1 - ef[:, 2:3].abs()) * 20)
             w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
-            # snapped to 1/32 texel: the same motion must give the same pixels at any batch
-            # position (reductions can round differently per position)
             rows = eye_index[18 * e : 18 * e + 9]
             table = _lid_error(
                 lid_u[None].expand(n, -1), out2[:, rows], ctrl[rows, :2], down, down_src, bmap, lo, span
             )
             err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
+            # snapped to 1/32 texel: the same motion must give the same pixels at any batch
+            # position (reductions can round differently per position)
             slid = torch.round(((ef[:, 3:5] + err * w_slide) * 2 - 0.5) * 32) / 32
             slid = slid.permute(0, 2, 3, 1)
             slid = _bilinear(texture, slid[..., 0].reshape(1, -1), slid[..., 1].reshape(1, -1))
