@@ -1,20 +1,16 @@
 """`facecast serve`: the ZeroMQ service (docs/protocol.md). One poller loop owns the ROUTER (control)
-and PUB (data) sockets and never waits on anything else; each session runs on its own worker
-thread; avatar preparation and file decoding run on a small pool. Workers hand messages to the
-loop through an outbox and a socketpair doorbell, so no ZeroMQ socket is shared between threads and
-one slow or broken session never stalls the others.
+and PUB (data) sockets and never waits on anything else; sessions run on worker threads
+(session_runner.py); avatar preparation and file decoding run on a small pool. Workers hand messages
+to the loop through an outbox and a socketpair doorbell, so no ZeroMQ socket is shared between
+threads and one slow or broken session never stalls the others.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import secrets
-import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,10 +18,11 @@ from pathlib import Path
 import zmq
 
 from facecast.runtime.controls import Controls
-from facecast.runtime.errors import AudioError, AvatarError, ConfigError
+from facecast.runtime.errors import ConfigError
 from facecast.runtime.session import Session, SessionBusy, SessionOptions, load_generator
 
 from . import wire
+from .session_runner import Outbox, Runners, Slot, error_code
 
 log = logging.getLogger("facecast")
 
@@ -58,118 +55,13 @@ def is_loopback(endpoint: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def error_code(exc: BaseException) -> str:
-    """The protocol's error code for an exception raised while serving a request."""
-    if isinstance(exc, wire.ProtocolError):
-        return exc.code
-    if isinstance(exc, SessionBusy):
-        return "busy"
-    if isinstance(exc, AvatarError):
-        return "bad_image" if "cannot read image" in str(exc) else "no_face"
-    if isinstance(exc, AudioError):
-        return "bad_audio"
-    if isinstance(exc, (ConfigError, ValueError, TypeError)):
-        return "bad_argument"
-    return "internal"
-
-
-class Outbox:
-    """Thread-safe hand-off to the loop: replies are never dropped, data drops its oldest."""
-
-    def __init__(self, data_size: int):
-        self.replies: deque[list] = deque()
-        self.data: deque[list] = deque(maxlen=data_size)
-        self._bell_r, self._bell_w = socket.socketpair()
-        self._bell_r.setblocking(False)
-        self._bell_w.setblocking(False)
-        self.dropped = 0
-
-    def reply(self, identity: bytes, body: bytes) -> None:
-        self.replies.append([identity, body])
-        self.ring()
-
-    def publish(self, parts: list) -> None:
-        if len(self.data) == self.data.maxlen:
-            self.dropped += 1
-        self.data.append(parts)
-        self.ring()
-
-    def ring(self) -> None:
-        try:
-            self._bell_w.send(b"\0")
-        except (BlockingIOError, OSError):
-            pass  # the bell is already ringing
-
-    def fileno(self) -> int:
-        return self._bell_r.fileno()
-
-    def silence(self) -> None:
-        try:
-            while self._bell_r.recv(4096):
-                pass
-        except (BlockingIOError, OSError):
-            pass
-
-    def close(self) -> None:
-        self._bell_r.close()
-        self._bell_w.close()
-
-
-class Worker(threading.Thread):
-    """Runs one Session: its commands in order, its clock in real time, its output to the outbox."""
-
-    def __init__(self, session: Session, outbox: Outbox, fmt: str):
-        super().__init__(name=f"facecast-session-{session.id}", daemon=True)
-        self.session, self.outbox, self.fmt = session, outbox, fmt
-        self.commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self.wake = threading.Event()
-        self.stopped = False
-        self.frame_seq = 0
-        self.pose_seq = 0
-        self.touched = time.monotonic()
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self.commands.put(job)
-        self.wake.set()
-
-    def stop(self) -> None:
-        self.stopped = True
-        self.wake.set()
-
-    def run(self) -> None:
-        s = self.session
-        while not self.stopped:
-            while not self.commands.empty() and not self.stopped:
-                self.commands.get()()
-            started = time.monotonic()
-            try:
-                self.publish(s.tick_iter())
-            except Exception as exc:  # a broken session reports itself and keeps the face alive
-                error = (error_code(exc), f"{type(exc).__name__}: {exc}")
-                if error != s.error:
-                    log.exception("session %s failed", s.id)
-                s.error = error
-                self.wake.wait(0.2)
-            # one step per period, counting the time the step took (a render can take most of it)
-            self.wake.wait(max(0.0, s.seconds_to_next_tick() - (time.monotonic() - started)))
-            self.wake.clear()
-
-    def publish(self, outputs) -> None:
-        sid = self.session.id
-        for motion, frame in outputs:
-            self.outbox.publish(wire.encode_pose(sid, self.pose_seq, motion.t, motion))
-            self.pose_seq += 1
-            if frame is not None:
-                self.outbox.publish(wire.encode_frame(sid, self.frame_seq, motion.t, frame, self.fmt))
-                self.frame_seq += 1
-
-
 class Server:
     def __init__(self, options: ServerOptions | None = None, context: zmq.Context | None = None):
         self.options = options or ServerOptions()
         self.ctx = context or zmq.Context.instance()
         self.outbox = Outbox(self.options.outbox_size)
-        self.workers: dict[str, Worker] = {}
+        self.workers: dict[str, Slot] = {}
+        self.runners = Runners()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facecast-load")
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
@@ -252,7 +144,8 @@ class Server:
             self._shutdown()
 
     def _step(self, poller: zmq.Poller, next_status: float) -> float:
-        events = dict(poller.poll(timeout=HEARTBEAT_S * 1000 / 2))
+        backlog = bool(self.outbox.data or self.outbox.replies)  # left by a bounded flush: no waiting
+        events = dict(poller.poll(timeout=0 if backlog else HEARTBEAT_S * 1000 / 2))
         if self.control in events:
             for _ in range(64):  # then let the outbox through
                 try:
@@ -273,6 +166,7 @@ class Server:
         for w in self.workers.values():
             w.stop()
         self.workers.clear()
+        self.runners.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.control.close(0)
         self.pub.close(0)
@@ -281,9 +175,11 @@ class Server:
         self.outbox.close()
 
     def _flush(self) -> None:
-        while self.outbox.replies:
+        """Send what is waiting now, no more: workers publish while we send, and a loop that drained
+        until empty would never get back to the control socket under load."""
+        for _ in range(len(self.outbox.replies)):
             self.control.send_multipart(self.outbox.replies.popleft(), zmq.NOBLOCK)
-        while self.outbox.data:
+        for _ in range(len(self.outbox.data)):
             try:
                 self.pub.send_multipart(self.outbox.data.popleft(), zmq.NOBLOCK, copy=False)
             except zmq.Again:
@@ -322,7 +218,7 @@ class Server:
         message = exc.message if isinstance(exc, wire.ProtocolError) else str(exc) or type(exc).__name__
         self.outbox.reply(identity, wire.encode_error(request_id, code, message))
 
-    def _worker(self, req: wire.Request) -> Worker:
+    def _worker(self, req: wire.Request) -> Slot:
         w = self.workers.get(req.args["session"])
         if w is None:
             raise wire.ProtocolError(
@@ -354,9 +250,8 @@ class Server:
             render_threads=self.options.render_threads,
         )
         controls = controls_from_map(Controls(), extra)
-        worker = Worker(Session(sid, opts, controls), self.outbox, a.get("format", "RGBA"))
+        worker = self.runners.add(Session(sid, opts, controls), self.outbox, a.get("format", "RGBA"))
         self.workers[sid] = worker
-        worker.start()
         self._publish_status()
         return {
             "session": sid,
@@ -387,7 +282,7 @@ class Server:
         w = self._worker(req)
         samples, channels = wire.decode_samples(req)
         pts, dur = w.session.enqueue_audio(samples, req.args["sample_rate"], channels)
-        w.wake.set()  # play it now, not at the worker's next idle step
+        w.kick()  # play it now, not at the worker's next idle step
         return {
             "session": w.session.id,
             "pts": pts,
@@ -401,7 +296,7 @@ class Server:
         def job() -> None:  # decoding a file is slow: off the loop and off the session's thread
             try:
                 pts, dur = w.session.enqueue_file(req.args["path"])
-                w.wake.set()
+                w.kick()
                 reply = {"session": w.session.id, "pts": pts, "duration_s": dur}
                 self.outbox.reply(
                     identity, wire.encode_reply(req.id, **reply, queued_audio_s=w.session.queued_seconds)
@@ -438,7 +333,7 @@ class Server:
 
         self.pool.submit(job)
 
-    def _resize(self, w: Worker, size: int) -> None:
+    def _resize(self, w: Slot, size: int) -> None:
         """A new output size needs the avatar prepared again (off the loop); pose goes on meanwhile."""
         s = w.session
         s.options = replace(s.options, size=size)

@@ -137,6 +137,40 @@ def test_a_client_vanishing_mid_stream_leaves_others_running(server, client):
     assert client.status(sid)[0]["error"] is None
 
 
+def test_many_pose_only_sessions_all_move_and_the_service_still_answers(server, client):
+    # one thread per session once left the control socket unanswered for a minute at 50 sessions
+    sids = [client.open(pose_only=True, fps=30) for _ in range(60)]
+    with client.subscribe("pose/", hwm=10_000, rcvbuf=0, max_lag=None) as sub:
+        time.sleep(0.5)
+        for sid in sids:
+            client.push_audio(sid, np.zeros(32000, np.float32), 16000)
+        started = time.monotonic()
+        assert client.ping()["protocol"] == 1
+        assert time.monotonic() - started < 2.0, "the control socket waited behind the sessions"
+        got = _collect(sub, 1.5)
+    per_session = {sid: [p.seq for p in got if p.session == sid] for sid in sids}
+    slowest = min(per_session.values(), key=len)
+    assert len(slowest) >= 15, f"a session sent {len(slowest)} poses in 1.5 s at 30 fps"
+
+
+def test_a_failing_pose_only_session_does_not_stop_the_ones_sharing_its_thread(server, client):
+    broken, healthy = client.open(pose_only=True, fps=30), client.open(pose_only=True, fps=30)
+
+    def fail():  # a fault inside the session's own step, as a bug would raise it
+        raise RuntimeError("boom")
+
+    server.workers[broken].session.tick_iter = fail
+    with client.subscribe(f"pose/{healthy}/") as sub:
+        time.sleep(0.3)
+        got = _collect(sub, 1.0)
+    assert len(got) >= 20 and np.all(np.diff([p.seq for p in got]) == 1)
+    (entry,) = client.status(broken)
+    assert entry["state"] == "error" and "boom" in entry["error"]["message"]
+    assert client.status(healthy)[0]["error"] is None
+    client.close_session(broken)
+    assert client.ping()["protocol"] == 1
+
+
 @pytest.fixture()
 def generator_available():
     pytest.importorskip("facecast.runtime.generator", reason="the generator has not landed yet")
