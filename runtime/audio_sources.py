@@ -21,6 +21,7 @@ from .errors import AudioError
 log = logging.getLogger("facecast")
 
 INSTALL_HINT = "pip install 'facecast[live]'"
+FIRST_AUDIO_S = 6.0  # how long a freshly opened microphone may take to deliver its first block
 
 
 def _chunk_samples(chunk_ms: int) -> int:
@@ -152,12 +153,19 @@ def mic_chunks(device: str | int | None = None, chunk_ms: int = 20) -> Iterator[
         raise AudioError(f"cannot open the microphone {info.get('name', index)!r}: {exc}") from None
     log.info("microphone: %s at %d Hz", info.get("name", "default"), rate)
     pending = np.zeros(0, np.float32)
+    started = False
     with stream:
         while True:
-            try:
-                data = blocks.get(timeout=2.0)
+            try:  # sound servers may take a couple of seconds to start a capture (PulseAudio: ~2 s)
+                data = blocks.get(timeout=2.0 if started else FIRST_AUDIO_S)
             except queue.Empty:
+                if not started:
+                    raise AudioError(
+                        f"the microphone {info.get('name', index)!r} delivered no audio within "
+                        f"{FIRST_AUDIO_S:g} s (muted, or in use by another program?)"
+                    ) from None
                 raise AudioError("the microphone stopped delivering audio (unplugged?)") from None
+            started = True
             if rate != SAMPLE_RATE:
                 data = resample(data, rate, SAMPLE_RATE)
             pending = np.concatenate([pending, data.astype(np.float32)])

@@ -86,14 +86,18 @@ class Listener:
 
     def frames(self) -> list[dict]:
         """Group messages into frames ending at each Apply: {'blends': {...}, 'bones': {...}}."""
+        return [f for _, f in self.timed_frames()]
+
+    def timed_frames(self) -> list[tuple[float, dict]]:
+        """(arrival time on time.monotonic's clock, frame) for each frame."""
         frames, blends, bones = [], {}, {}
-        for _, address, args in self.messages:
+        for t, address, args in self.messages:
             if address == "/VMC/Ext/Blend/Val":
                 blends[args[0]] = args[1]
             elif address == "/VMC/Ext/Bone/Pos":
                 bones[args[0]] = args[1:]
             elif address == "/VMC/Ext/Blend/Apply":
-                frames.append({"blends": blends, "bones": bones})
+                frames.append((t, {"blends": blends, "bones": bones}))
                 blends, bones = {}, {}
         return frames
 
