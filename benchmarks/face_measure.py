@@ -18,7 +18,10 @@ Definitions (68-point scheme, 0-based indices):
 - identity: dlib's 128-d ResNet face descriptor; Euclidean distance < 0.6 means the same person
   by dlib's convention (99.38% on LFW).
 
-One exception, `mesh_ear`: dlib's 68-point shape model keeps an eye open where a closed eye has
+Two exceptions, `mesh_ear` and `mesh_lip_gap` (the same definitions on mediapipe's face mesh).
+`mesh_lip_gap` is for real videos, which facecast did not draw: there mediapipe is as independent
+as dlib, and a second reading of the speaker's lips.
+`mesh_ear`: dlib's 68-point shape model keeps an eye open where a closed eye has
 lashes, liner or a pale lid (on the dev portraits it read some rendered closed eyes as *more* open
 than open ones), so blinks are also read with mediapipe's face mesh, re-detected on the rendered
 frame. That is a second opinion, not an independent one: the rig's lid curves come from
@@ -200,6 +203,26 @@ def mesh_ear(rgb: np.ndarray) -> tuple[float, float] | None:
         return None
     right, left = (eye_aspect_ratio(lm[list(idx), :2]) for idx in _MESH_EYES)
     return right, left
+
+
+# mediapipe face-mesh points for the same definitions: brow points (the 68-point 17-26), chin (8),
+# inner-lip pairs (61-67, 62-66, 63-65)
+_MESH_BROWS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)
+_MESH_CHIN = 152
+_MESH_INNER_LIPS = ((82, 87), (13, 14), (312, 317))
+
+
+def mesh_lip_gap(rgb: np.ndarray) -> float | None:
+    """Inner-lip gap / face height from mediapipe's face mesh, or None when it finds no face."""
+    from facecast.runtime.face_landmarks import face_mesh
+
+    lm = face_mesh(np.ascontiguousarray(_rgb(rgb)))
+    if lm is None:
+        return None
+    p = lm[:, :2].astype(np.float64)
+    face_h = float(np.linalg.norm(p[_MESH_CHIN] - p[list(_MESH_BROWS)].mean(axis=0)))
+    gaps = [np.linalg.norm(p[a] - p[b]) for a, b in _MESH_INNER_LIPS]
+    return float(np.mean(gaps)) / face_h if face_h else None
 
 
 def head_pose(pts: np.ndarray, width: int, height: int) -> tuple[float, float, float]:

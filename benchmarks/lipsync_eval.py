@@ -154,43 +154,64 @@ def real_scores() -> dict:
     out = {}
     for v in videos:
         key = f"{v}:{v.stat().st_mtime_ns}"
-        if key not in cache:  # dlib on every frame is slow: measure each video once
+        if "lip_gap_mesh" not in cache.get(key, {}):  # every frame is slow: measure each video once
             vm = measure_video(v)
             cache[key] = {
                 "fps": vm.fps,
                 "lip_gap": vm.series("lip_gap").tolist(),
+                "lip_gap_mesh": _mesh_lip_gaps(v),
                 "stats": motion_statistics(vm),
             }
             cache_path.write_text(json.dumps(cache))
-        fps, measured = cache[key]["fps"], np.array(cache[key]["lip_gap"], np.float64)
+        fps = cache[key]["fps"]
         audio = load_audio(v)
         frames = motion_from_audio(audio, fps=fps)
         pred = np.array([f["jawOpen"] - f["mouthClose"] for f in frames])
         level = features_of(audio).level
-        t = np.arange(len(measured)) / fps
+        t = np.arange(len(pred)) / fps
         base_jaw = np.interp(t, np.arange(level.size) / 100.0, loudness_jaw(level))
-        n = min(len(pred), len(measured))
-        ok = ~np.isnan(measured[:n])
-        out[v.name] = {
-            "lip_r_engine": float(np.corrcoef(pred[:n][ok], measured[:n][ok])[0, 1]),
-            "lip_r_loudness": float(np.corrcoef(base_jaw[:n][ok], measured[:n][ok])[0, 1]),
-            "lip_r_engine_best_lag": _best_lag_r(pred[:n], measured[:n], fps),
-            "lip_r_loudness_best_lag": _best_lag_r(base_jaw[:n], measured[:n], fps),
-            "stats": cache[key]["stats"],
-        }
+        row: dict = {"stats": cache[key]["stats"]}
+        for detector, series in (("", "lip_gap"), ("_mesh", "lip_gap_mesh")):
+            measured = np.array(cache[key][series], np.float64)
+            n = min(len(pred), len(measured))
+            ok = ~np.isnan(measured[:n])
+            for who, curve in (("engine", pred), ("loudness", base_jaw)):
+                r_best, lag = _best_lag_r(curve[:n], measured[:n], fps)
+                row[f"lip_r_{who}{detector}"] = float(np.corrcoef(curve[:n][ok], measured[:n][ok])[0, 1])
+                row[f"lip_r_{who}{detector}_best_lag"] = r_best
+                row[f"lag_frames_{who}{detector}"] = lag
+        out[v.name] = row
     return out
 
 
-def _best_lag_r(pred: np.ndarray, measured: np.ndarray, fps: float, max_s: float = 0.12) -> float:
-    """Pearson r at the best audio/video offset within +-max_s (clips are not always in sync)."""
-    best = -1.0
+def _mesh_lip_gaps(video: Path) -> list[float]:
+    """The speaker's inner-lip gap on every frame, read by mediapipe (NaN where no face)."""
+    from benchmarks.face_measure import mesh_lip_gap
+    from benchmarks.motion_stats import read_video
+
+    frames, _ = read_video(video)
+    gaps = (mesh_lip_gap(rgb) for rgb in frames)
+    return [float("nan") if g is None else g for g in gaps]
+
+
+MAX_LAG_S = 0.3  # the dev clips' own audio/video offsets reach ~240 ms (v06: 6 frames)
+
+
+def _best_lag_r(
+    pred: np.ndarray, measured: np.ndarray, fps: float, max_s: float = MAX_LAG_S
+) -> tuple[float, int]:
+    """Pearson r at the best audio/video offset within +-max_s (clips are not always in sync), and
+    that offset in frames (> 0: the measured lips lead the prediction)."""
+    best, best_lag = -1.0, 0
     for lag in range(-round(max_s * fps), round(max_s * fps) + 1):
         a = pred[max(0, lag) : len(pred) + min(0, lag)]
         b = measured[max(0, -lag) : len(measured) + min(0, -lag)]
         ok = ~np.isnan(b)
         if ok.sum() > 10:
-            best = max(best, float(np.corrcoef(a[ok], b[ok])[0, 1]))
-    return best
+            r = float(np.corrcoef(a[ok], b[ok])[0, 1])
+            if r > best:
+                best, best_lag = r, lag
+    return best, best_lag
 
 
 def rendered_scores(all_pairs: bool = False, limit: int | None = None) -> dict:
@@ -242,18 +263,25 @@ def print_report(res: dict) -> None:
         print(f"MEAN [{who}]".ljust(36) + "".join(f"{m[k]:11.3f} {_check(k, m[k]):>3}" for k in TARGETS))
     real = res.get("real")
     if real:
-        print("\nReal speech (eval-dev videos): r of predicted vs dlib-measured inner-lip gap")
+        print(
+            "\nReal speech (eval-dev videos): r of predicted vs measured inner-lip gap (dlib; mp ="
+            f" mediapipe), at 0 and at the best offset within +-{MAX_LAG_S * 1000:.0f} ms [frames]"
+        )
         if "missing" in real:
             print(real["missing"])
         for name, v in real.items():
             if name == "missing":
                 continue
             s = v["stats"]
-            print(
-                f"{name[:40].ljust(42)} engine r {v['lip_r_engine']:.3f} (best lag {v['lip_r_engine_best_lag']:.3f})  "
-                f"loudness r {v['lip_r_loudness']:.3f} (best lag {v['lip_r_loudness_best_lag']:.3f})  "
-                + "  ".join(f"{k} {s[k]:.3f}" for k in REAL_RANGES)
-            )
+            cells = []
+            for d, label in (("", "dlib"), ("_mesh", "mp")):
+                for who in ("engine", "loudness"):
+                    cells.append(
+                        f"{label} {who} {v[f'lip_r_{who}{d}']:.3f} ({v[f'lip_r_{who}{d}_best_lag']:.3f}"
+                        f" [{v[f'lag_frames_{who}{d}']:+d}])"
+                    )
+            print(f"{name[:40].ljust(42)} " + "  ".join(cells))
+            print(" " * 43 + "  ".join(f"{k} {s[k]:.3f}" for k in REAL_RANGES))
         vids = [v for k, v in real.items() if k != "missing"]
         if vids:
             mean = {k: float(np.mean([v[k] for v in vids])) for k in vids[0] if k.startswith("lip_r")}

@@ -20,12 +20,21 @@ import numpy as np
 from .service_process import running_service
 
 
-def rss_mb(pid: int) -> float:
+def _proc_status(pid: int, field: str) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
     return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    return _proc_status(pid, "VmRSS") / 1024.0
+
+
+def thread_count(pid: int) -> int:
+    """The service's threads: each frame session has one, pose-only sessions share one."""
+    return int(_proc_status(pid, "Threads"))
 
 
 def _speaker(control: str, data: str, speech: np.ndarray, stop: threading.Event, frames: bool, image) -> None:
@@ -85,10 +94,10 @@ def _churner(control: str, data: str, speech: np.ndarray, stop: threading.Event,
 def _run(
     proc, control: str, data: str, speech, image, minutes: float, speakers: int, frames: bool, sample_s: float
 ):
-    """Speakers and churning clients against the service for `minutes`; (time, RSS MB) samples."""
+    """Speakers and churning clients against the service for `minutes`; (time, RSS MB, threads)."""
     stop = threading.Event()
     counts = {"clients": 0, "errors": 0, "last_error": None}
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, int]] = []
     threads = [
         threading.Thread(
             target=_speaker, args=(control, data, speech, stop, frames and i == 0, image), daemon=True
@@ -102,7 +111,7 @@ def _run(
         while time.monotonic() - t0 < minutes * 60:
             if proc.poll() is not None:
                 raise RuntimeError("facecast serve died during the soak")
-            samples.append((time.monotonic() - t0, rss_mb(proc.pid)))
+            samples.append((time.monotonic() - t0, rss_mb(proc.pid), thread_count(proc.pid)))
             time.sleep(sample_s)
     finally:
         stop.set()
@@ -121,6 +130,7 @@ def soak(minutes: float = 3.0, speakers: int = 4, frames: bool = False, sample_s
         samples, counts = _run(proc, control, data, speech, image, minutes, speakers, frames, sample_s)
     t = np.array([s[0] for s in samples])
     rss = np.array([s[1] for s in samples])
+    threads = np.array([s[2] for s in samples])
     half = t >= t[-1] / 2  # after warm-up: caches, thread pools and allocator arenas are full
     slope = float(np.polyfit(t[half] / 3600.0, rss[half], 1)[0]) if half.sum() >= 3 else float("nan")
     return {
@@ -133,6 +143,8 @@ def soak(minutes: float = 3.0, speakers: int = 4, frames: bool = False, sample_s
         "soak_rss_max_mb": float(rss.max()),
         "soak_rss_slope_mb_per_hour_second_half": slope,
         "soak_rss_by_decile_mb": [round(float(np.median(part)), 1) for part in np.array_split(rss, 10)],
+        "soak_threads_max": int(threads.max()),
+        "soak_threads_by_decile": [int(np.median(part)) for part in np.array_split(threads, 10)],
     }
 
 
