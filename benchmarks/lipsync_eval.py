@@ -1,10 +1,11 @@
 """Lip-sync and motion scores against ground truth, for the motion engine and a loudness baseline.
 
-    python -m benchmarks.lipsync_eval [--n 8] [--json] [--skip-real] [--render]
+    python -m benchmarks.lipsync_eval [--n 8] [--read-n 120] [--json] [--skip-real] [--render]
 
-1. Aligned synthetic speech: festival (English and Italian voices, exact segment times) and
-   espeak-ng (ten languages, its own phoneme events), made fresh with seeds the lip model never
-   trained on. Scored frame by frame at 100 FPS:
+1. Aligned speech: festival (English and Italian voices, exact segment times) and espeak-ng (ten
+   languages, its own phoneme events), made fresh with seeds the lip model never trained on; and
+   real read speech, a human speaker's recordings with their phone labels (festvox-ru's database,
+   benchmarks/read_speech.py), which the lip model never heard. Scored frame by frame at 100 FPS:
    - closure: share of frames in the middle third of every m, b, p with the lips shut
      (jawOpen - mouthClose < 0.1); target >= 0.80
    - false closure: the same on open vowels (aa ae ao aw ay and their kin); target <= 0.05
@@ -13,8 +14,9 @@
    - openness: Pearson r of each phone's mean jawOpen with its tabulated openness; target >= 0.65
    The loudness baseline (jawOpen from loudness alone, nothing else) is scored in the same run.
 2. Real speech (/work/shared/eval-dev/videos, read at run time, never copied): the predicted lip
-   gap correlated with the speaker's inner-lip gap measured by dlib (benchmarks/face_measure.py),
-   and the real talkers' motion statistics measured the same way as rendered output.
+   gap correlated with the speaker's inner-lip gap measured by dlib and by mediapipe
+   (benchmarks/face_measure.py), and the real talkers' motion statistics measured the same way as
+   rendered output.
 3. With --render: our motion rendered on the eval-dev portraits (runtime/render.py) and measured
    with benchmarks/motion_stats.py against the real-talker ranges.
 """
@@ -34,6 +36,7 @@ from scipy.signal import lfilter
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks import read_speech  # noqa: E402
 from benchmarks.motion_render_stats import RANGES, in_range  # noqa: E402
 from facecast.runtime.audio_features import features_of  # noqa: E402
 from facecast.runtime.lip_phones import BILABIAL, OPEN_VOWELS, ROUNDED, SILENCE, SPREAD, base, openness_of  # noqa: E402
@@ -42,6 +45,7 @@ from facecast.runtime.motion_engine import motion_from_audio  # noqa: E402
 
 EVAL_DEV = Path("/work/shared/eval-dev")
 EVAL_SEED = 12345  # training used seeds 1 (festival) and 1 (espeak)
+READ_N = 120  # real read utterances scored (of festvox-ru's 620; ~16 minutes of speech)
 FPS = 100.0
 TARGETS = {
     "closure": (">=", 0.80),
@@ -128,17 +132,28 @@ def score(files: list[Path], curves_fn) -> dict[str, float]:
     }
 
 
-def aligned_scores(n: int) -> dict:
+def aligned_scores(n: int, read_n: int = READ_N) -> dict:
+    """Scores per synthetic voice, on real read speech (when festvox-ru is installed), and their
+    means: over the synthetic voices, and over the voices and the real read speech together."""
     with tempfile.TemporaryDirectory() as tmp:
         groups = aligned_material(Path(tmp), n)
+        if read_speech.available() and read_n > 0:
+            groups[read_speech.GROUP] = read_speech.material(Path(tmp) / "read", read_n, EVAL_SEED)
         per = {}
         for name, files in sorted(groups.items()):
             per[name] = {"engine": score(files, engine_curves), "loudness": score(files, baseline_curves)}
-    mean = {
-        who: {k: float(np.nanmean([v[who][k] for v in per.values()])) for k in TARGETS}
-        for who in ("engine", "loudness")
-    }
-    return {"per_voice": per, "mean": mean}
+
+    def mean_of(names: list[str]) -> dict:
+        return {
+            who: {k: float(np.nanmean([per[v][who][k] for v in names])) for k in TARGETS}
+            for who in ("engine", "loudness")
+        }
+
+    synthetic = [v for v in per if v != read_speech.GROUP]
+    out = {"per_voice": per, "mean": mean_of(list(per)), "mean_synthetic": mean_of(synthetic)}
+    if read_speech.GROUP not in per:
+        out["read_speech_missing"] = f"{read_speech.VOICE} not found: apt-get install festvox-ru"
+    return out
 
 
 def real_scores() -> dict:
@@ -258,9 +273,14 @@ def print_report(res: dict) -> None:
     for name, v in al["per_voice"].items():
         for who in ("engine", "loudness"):
             print(f"{name} [{who}]".ljust(36) + "".join(f"{v[who][k]:15.3f}" for k in TARGETS))
-    for who in ("engine", "loudness"):
-        m = al["mean"][who]
-        print(f"MEAN [{who}]".ljust(36) + "".join(f"{m[k]:11.3f} {_check(k, m[k]):>3}" for k in TARGETS))
+    for label, key in (("MEAN synthetic", "mean_synthetic"), ("MEAN all (voices + real)", "mean")):
+        for who in ("engine", "loudness"):
+            m = al[key][who]
+            print(
+                f"{label} [{who}]".ljust(36) + "".join(f"{m[k]:11.3f} {_check(k, m[k]):>3}" for k in TARGETS)
+            )
+    if "read_speech_missing" in al:
+        print(al["read_speech_missing"])
     real = res.get("real")
     if real:
         print(
@@ -313,12 +333,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=8, help="utterances per voice/language")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--skip-real", action="store_true", help="skip the eval-dev real videos")
+    ap.add_argument("--read-n", type=int, default=READ_N, help="real read utterances (festvox-ru), 0 = none")
     ap.add_argument(
         "--render", action="store_true", help="also render eval-dev portraits and measure them (slow)"
     )
+    ap.add_argument("--render-all", action="store_true", help="with --render: every portrait x clip")
+    ap.add_argument("--render-max", type=int, default=None, help="with --render: at most this many renders")
     args = ap.parse_args(argv)
     t0 = time.time()
-    res: dict = {"aligned": aligned_scores(args.n)}
+    res: dict = {"aligned": aligned_scores(args.n, args.read_n)}
     if not args.skip_real:
         res["real"] = real_scores()
     if args.render:

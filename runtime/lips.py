@@ -120,6 +120,11 @@ def critically_damped(tau_s: float, rate: float = 100.0) -> tuple[np.ndarray, np
 
 
 _COART_B, _COART_A = critically_damped(0.012)
+# The bilabial seal ramps in from a PP posterior of SEAL_FROM to SEAL_FROM + SEAL_WIDTH. On real read
+# speech the model is less sure of its bilabials than on the synthetic voices it learnt from (median
+# PP at a real m/b/p 0.28, at a synthetic one 0.55), while open vowels stay under 0.2: starting at
+# 0.10 closes real bilabials (0.61 -> 0.83 of frames) and seals no open vowel more (docs/motion.md).
+SEAL_FROM, SEAL_WIDTH = 0.10, 0.25
 MAX_STEP = 0.1  # per 10 ms tick
 LOUD_MIN, LOUD_MAX = 0.6, 1.1  # jaw gain from quiet to loud (jawOpen stays <= 0.7)
 # Openness normalisation: the 90th percentile of jawOpen while speaking, tracked online, is pulled
@@ -196,7 +201,7 @@ class LipState:
         vis, self.zi = lfilter(_COART_B, _COART_A, posteriors.astype(np.float64), axis=0, zi=self.zi)
         mouth = np.einsum("ij,jk->ik", vis, _TABLE64, optimize=False)
         # a mixed vote (PP 0.6, aa 0.4) would leave the lips ajar; closure needs them sealed
-        seal = np.clip((vis[:, _PP] - 0.25) / 0.35, 0.0, 1.0)
+        seal = np.clip((vis[:, _PP] - SEAL_FROM) / SEAL_WIDTH, 0.0, 1.0)
         seal = seal * seal * (3.0 - 2.0 * seal)
         mouth[:, _JAW] *= 1.0 - 0.5 * seal
         if level_db is not None:  # louder syllables open wider (real speech dynamics)

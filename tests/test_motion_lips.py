@@ -1,5 +1,5 @@
-"""Lips against festival speech with exact phone timings: shut on m/b/p, open on open vowels,
-rounded on rounded vowels."""
+"""Lips against speech with exact phone timings (festival's, and a real speaker's recordings):
+shut on m/b/p, open on open vowels, rounded on rounded vowels."""
 
 from __future__ import annotations
 
@@ -41,9 +41,11 @@ def _mid_frames(s: float, e: float, frac: float, fps: float = 100.0) -> np.ndarr
     return np.arange(int(np.ceil((mid - half) * fps)), int(np.floor((mid + half) * fps)) + 1)
 
 
-def test_lips_shut_on_bilabials_open_on_vowels_round_on_rounded(aligned):
-    shut, open_shut, rounded, spread, jaw_open, jaw_closed = [], [], [], [], [], []
-    for d in aligned:
+def _lip_measures(utterances) -> dict[str, list]:
+    """At the middle of each phone: lips shut on bilabials and on open vowels, jaw on both, and
+    rounding on rounded and spread vowels."""
+    m: dict[str, list] = {k: [] for k in ("shut", "open_shut", "rounded", "spread", "jaw_open", "jaw_closed")}
+    for d in utterances:
         frames = motion_from_audio(d["audio"], fps=100)
         gap = np.array([f["jawOpen"] - f["mouthClose"] for f in frames])
         jaw = np.array([f["jawOpen"] for f in frames])
@@ -52,20 +54,46 @@ def test_lips_shut_on_bilabials_open_on_vowels_round_on_rounded(aligned):
             idx = _mid_frames(s, e, 0.3)
             idx = idx[idx < len(frames)]
             if p in BILABIAL:
-                shut += list(gap[idx] < 0.1)
-                jaw_closed.append(jaw[idx].mean())
+                m["shut"] += list(gap[idx] < 0.1)
+                m["jaw_closed"].append(jaw[idx].mean())
             if p in OPEN_VOWELS:
-                open_shut += list(gap[idx] < 0.1)
-                jaw_open.append(jaw[idx].mean())
+                m["open_shut"] += list(gap[idx] < 0.1)
+                m["jaw_open"].append(jaw[idx].mean())
             if p in ROUNDED:
-                rounded.append(rnd[idx].mean())
+                m["rounded"].append(rnd[idx].mean())
             elif p in SPREAD:
-                spread.append(rnd[idx].mean())
-    assert len(shut) > 20 and len(open_shut) > 10
-    assert np.mean(shut) >= 0.7, f"lips shut in only {np.mean(shut):.0%} of bilabial frames"
-    assert np.mean(open_shut) <= 0.1, f"lips shut in {np.mean(open_shut):.0%} of open-vowel frames"
-    assert np.mean(jaw_open) > np.mean(jaw_closed) + 0.15
-    assert np.mean(rounded) > np.mean(spread) + 0.1
+                m["spread"].append(rnd[idx].mean())
+    return m
+
+
+def test_lips_shut_on_bilabials_open_on_vowels_round_on_rounded(aligned):
+    m = _lip_measures(aligned)
+    assert len(m["shut"]) > 20 and len(m["open_shut"]) > 10
+    assert np.mean(m["shut"]) >= 0.7, f"lips shut in only {np.mean(m['shut']):.0%} of bilabial frames"
+    assert np.mean(m["open_shut"]) <= 0.1, f"lips shut in {np.mean(m['open_shut']):.0%} of open-vowel frames"
+    assert np.mean(m["jaw_open"]) > np.mean(m["jaw_closed"]) + 0.15
+    assert np.mean(m["rounded"]) > np.mean(m["spread"]) + 0.1
+
+
+@pytest.fixture(scope="module")
+def read_speech(tmp_path_factory):
+    """A dozen sentences read by a real speaker, with phone labels: festvox-ru's recordings
+    (benchmarks/read_speech.py), which the lip model never heard."""
+    from benchmarks import read_speech
+
+    if not read_speech.available():
+        pytest.fail("festvox-ru is not installed: apt-get install festvox-ru (README, 'Run the tests')")
+    paths = read_speech.material(tmp_path_factory.mktemp("read"), 12, seed=3)
+    return [np.load(p) for p in paths]
+
+
+def test_a_real_speaker_shuts_the_lips_on_bilabials_and_opens_them_on_open_vowels(read_speech):
+    m = _lip_measures(read_speech)
+    assert len(m["shut"]) > 100 and len(m["open_shut"]) > 100
+    assert np.mean(m["shut"]) >= 0.7, f"lips shut in only {np.mean(m['shut']):.0%} of bilabial frames"
+    assert np.mean(m["open_shut"]) <= 0.05, f"lips shut in {np.mean(m['open_shut']):.0%} of open-vowel frames"
+    assert np.mean(m["jaw_open"]) > np.mean(m["jaw_closed"]) + 0.15
+    assert np.mean(m["rounded"]) > np.mean(m["spread"]) + 0.05
 
 
 def test_mouth_moves_smoothly_without_chatter(aligned):
