@@ -3,9 +3,10 @@
 Debian's festvox-ru package (a unit-selection voice: msu_ru_nsh, Nickolay Shmyrev's recordings of
 one male speaker reading 620 Russian sentences, BSD-like licence) ships its recordings (16 kHz
 WAV) with their phone labels (festival .lab files: the end time of each phone, from the voice's
-build). Nothing here was synthesised and the lip model never trained on it, so it is the one
-source of real, human read speech with phone timings on this machine. It is read from the
-installed package at run time (`apt-get install festvox-ru`), never copied.
+build). Nothing here was synthesised, so it is the one source of real, human read speech with
+phone timings on this machine. It is read from the
+installed package at run time (`apt-get install festvox-ru`), never copied. Every fifth sentence is
+held out for scoring; the lip model may train on the others (`python -m benchmarks.read_speech DIR`).
 
 The voice's phones are renamed to the ARPAbet-like names the benchmark scores (lip_phones.py): its
 stressed /a/ is an open vowel, its reduced vowels ae/ay are schwas (not ARPAbet's ae/ay), o/u are
@@ -66,22 +67,43 @@ def read_lab(path: Path) -> tuple[np.ndarray, list[str]]:
     return np.array(ends), phones
 
 
-def material(tmp: Path, n: int, seed: int) -> list[Path]:
-    """n utterances chosen by seed, as the benchmark's .npz files (audio, ends, phones)."""
+HELD_OUT_EVERY = 5  # every 5th sentence (124 of 620) is for scoring only; the lip model trains on the rest
+
+
+def sentences(held_out: bool) -> list[Path]:
+    """The label files of the scoring sentences (held_out) or of the training ones."""
+    labs = sorted((VOICE / "lab").glob("*.lab"))
+    return [lab for i, lab in enumerate(labs) if (i % HELD_OUT_EVERY == 0) == held_out]
+
+
+def write_npz(labs: list[Path], folder: Path) -> list[Path]:
+    """Each sentence as the benchmark's and the trainer's .npz (audio, ends, phones)."""
     from facecast.runtime.audio_io import load_audio
 
-    labs = sorted((VOICE / "lab").glob("*.lab"))
-    rng = np.random.default_rng(seed)
-    chosen = sorted(rng.choice(len(labs), size=min(n, len(labs)), replace=False))
-    tmp.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for i in chosen:
-        lab = labs[i]
+    for lab in labs:
         wav = VOICE / "wav" / (lab.stem + ".wav")
         if not wav.is_file():
             continue
         ends, phones = read_lab(lab)
-        path = tmp / f"{lab.stem}.npz"
+        path = folder / f"ru_{lab.stem}.npz"
         np.savez(path, audio=load_audio(wav), ends=ends, phones=np.array(phones))
         out.append(path)
     return out
+
+
+def material(tmp: Path, n: int, seed: int) -> list[Path]:
+    """n held-out sentences chosen by seed, as .npz files."""
+    labs = sentences(held_out=True)
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(labs), size=min(n, len(labs)), replace=False))
+    return write_npz([labs[i] for i in chosen], tmp)
+
+
+if __name__ == "__main__":  # the training sentences, for scripts/train_lips.py
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m benchmarks.read_speech OUT_FOLDER   (writes the training sentences)")
+    print(f"{len(write_npz(sentences(held_out=False), Path(sys.argv[1])))} sentences written")

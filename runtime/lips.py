@@ -123,7 +123,7 @@ _COART_B, _COART_A = critically_damped(0.012)
 # The bilabial seal ramps in from a PP posterior of SEAL_FROM to SEAL_FROM + SEAL_WIDTH. On real read
 # speech the model is less sure of its bilabials than on the synthetic voices it learnt from (median
 # PP at a real m/b/p 0.28, at a synthetic one 0.55), while open vowels stay under 0.2: starting at
-# 0.10 closes real bilabials (0.61 -> 0.83 of frames) and seals no open vowel more (docs/motion.md).
+# 0.10 closes real bilabials (0.59 -> 0.83 of frames) for 0.8% of open-vowel frames (docs/motion.md).
 SEAL_FROM, SEAL_WIDTH = 0.10, 0.25
 MAX_STEP = 0.1  # per 10 ms tick
 LOUD_MIN, LOUD_MAX = 0.6, 1.1  # jaw gain from quiet to loud (jawOpen stays <= 0.7)
