@@ -189,6 +189,19 @@ def measure(seconds: float = 12.0, slow_ms: float = 150.0) -> dict:
     return out
 
 
+def measure_slow_subscriber(seconds: float = 8.0, slow_ms: float = 150.0) -> dict:
+    """The `facecast bench` figures: the client as it is, flat keys."""
+    r = run_one(False, seconds, slow_ms / 1000.0)
+    return {
+        "slow_recv_lag_frames": r["slow_recv"]["lag_median"],
+        "slow_recv_lag_frames_p95": r["slow_recv"]["lag_p95"],
+        "slow_recv_age_ms": r["slow_recv"]["age_ms_median"],
+        "slow_latest_lag_frames": r["slow_latest"]["lag_median"],
+        "slow_latest_age_ms": r["slow_latest"]["age_ms_median"],
+        "keeps_up_frame_gaps": r["fast_frame_gaps"],
+    }
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=12.0, help="speech read per run (default 12)")

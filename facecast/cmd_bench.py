@@ -23,6 +23,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("motion", "bench_motion", "measure_motion_speed"),
     ("render", "bench_render", "measure_render"),
     ("live", "bench_live", "measure_live"),
+    ("slow_subscriber", "slow_subscriber", "measure_slow_subscriber"),
     ("watermark", "bench_watermark", "measure_watermark_speed"),
 ]
 
