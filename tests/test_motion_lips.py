@@ -66,13 +66,19 @@ def _lip_measures(utterances) -> dict[str, list]:
     return m
 
 
-def test_lips_shut_on_bilabials_open_on_vowels_round_on_rounded(aligned):
-    m = _lip_measures(aligned)
-    assert len(m["shut"]) > 20 and len(m["open_shut"]) > 10
+def _assert_lips(m: dict[str, list], min_phones: int, max_open_shut: float, min_rounding: float) -> None:
+    """Shut on >= 70% of bilabial frames, at most max_open_shut of open-vowel frames, the jaw lower
+    on open vowels than on bilabials, more rounding on rounded vowels than on spread ones."""
+    assert len(m["shut"]) > min_phones and len(m["open_shut"]) > min_phones // 2
     assert np.mean(m["shut"]) >= 0.7, f"lips shut in only {np.mean(m['shut']):.0%} of bilabial frames"
-    assert np.mean(m["open_shut"]) <= 0.1, f"lips shut in {np.mean(m['open_shut']):.0%} of open-vowel frames"
+    shut_open = np.mean(m["open_shut"])
+    assert shut_open <= max_open_shut, f"lips shut in {shut_open:.0%} of open-vowel frames"
     assert np.mean(m["jaw_open"]) > np.mean(m["jaw_closed"]) + 0.15
-    assert np.mean(m["rounded"]) > np.mean(m["spread"]) + 0.1
+    assert np.mean(m["rounded"]) > np.mean(m["spread"]) + min_rounding
+
+
+def test_lips_shut_on_bilabials_open_on_vowels_round_on_rounded(aligned):
+    _assert_lips(_lip_measures(aligned), min_phones=20, max_open_shut=0.1, min_rounding=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +94,7 @@ def read_speech(tmp_path_factory):
 
 
 def test_a_real_speaker_shuts_the_lips_on_bilabials_and_opens_them_on_open_vowels(read_speech):
-    m = _lip_measures(read_speech)
-    assert len(m["shut"]) > 100 and len(m["open_shut"]) > 100
-    assert np.mean(m["shut"]) >= 0.7, f"lips shut in only {np.mean(m['shut']):.0%} of bilabial frames"
-    assert np.mean(m["open_shut"]) <= 0.05, f"lips shut in {np.mean(m['open_shut']):.0%} of open-vowel frames"
-    assert np.mean(m["jaw_open"]) > np.mean(m["jaw_closed"]) + 0.15
-    assert np.mean(m["rounded"]) > np.mean(m["spread"]) + 0.05
+    _assert_lips(_lip_measures(read_speech), min_phones=200, max_open_shut=0.05, min_rounding=0.05)
 
 
 def test_mouth_moves_smoothly_without_chatter(aligned):
