@@ -60,10 +60,7 @@ class Outbox:
         self.ring()
 
     def publish(self, parts: list) -> None:
-        if len(self.data) == self.data.maxlen:
-            self.dropped += 1
-        self.data.append(parts)
-        self.ring()
+        self.publish_many([parts])
 
     def publish_many(self, messages: list[list]) -> None:
         """Several messages, one doorbell (a session's step often makes a burst)."""
