@@ -183,7 +183,7 @@ _JAW, _CLOSE = MOUTH_SHAPES.index("jawOpen"), MOUTH_SHAPES.index("mouthClose")
 
 class LipState:
     """Coarticulation across blocks: the posteriors pass a critically damped filter (state carried
-    exactly by lfilter), then the viseme table; a bilabial that wins the vote seals the lips."""
+    exactly by lfilter), then the viseme table; a likely bilabial (PP past SEAL_FROM) seals the lips."""
 
     def __init__(self) -> None:
         self.zi = np.zeros((2, len(VISEME_NAMES)))
