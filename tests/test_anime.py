@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.generator_quality import motion
 from facecast.runtime import face_landmarks as fl
-from facecast.runtime.names import ARKIT_INDEX
 
 RENPY = Path("/usr/share/games/renpy")
 ANIME = {
@@ -18,14 +18,6 @@ ANIME = {
     "eileen": RENPY / "demo/game/images/eileen happy.png",
     "lucy": RENPY / "demo/game/images/lucy happy.png",  # with glasses
 }
-
-
-def motion(**kw) -> np.ndarray:
-    v = np.zeros(62, np.float32)
-    v[57] = 1.0  # scale
-    for k, x in kw.items():
-        v[{"yaw": 52}[k] if k == "yaw" else ARKIT_INDEX[k]] = x
-    return v
 
 
 @pytest.fixture(scope="module", params=sorted(ANIME))

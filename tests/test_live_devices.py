@@ -18,21 +18,13 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 from test_vmc import Listener
+from test_vtube_studio import wait_for
 
 from facecast.runtime.audio_io import SAMPLE_RATE, load_audio
 
 INSTALL = (
     "apt-get install pulseaudio pulseaudio-utils libasound2-plugins libportaudio2 (README, 'Run the tests')"
 )
-
-
-def _wait(check, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"{what} did not come up within {timeout:g} s")
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +57,8 @@ def audio_cable(tmp_path_factory) -> dict:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait(
-            lambda: subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0,
-            15,
-            "PulseAudio",
-        )
+        up = lambda: subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0  # noqa: E731
+        assert wait_for(up, 15), "PulseAudio did not come up within 15 s"
         yield env
     finally:
         proc.terminate()
@@ -134,7 +123,8 @@ def test_microphone_lists_and_drives_the_mouth(audio_cable, silence_then_speech)
             "--pose-only", "--mic", "pulse", "--vmc", f"127.0.0.1:{listener.port}", "--fps", "50",
             "--duration", "10", env=audio_cable,
         )  # fmt: skip
-        _wait(lambda: len(listener.frames()) > 50 or proc.poll() is not None, 30, "facecast live")
+        started = wait_for(lambda: len(listener.frames()) > 50 or proc.poll() is not None, 30)
+        assert started, "facecast live sent no poses within 30 s"
         time.sleep(1.5)  # the capture is running and hearing the silent cable
         played = time.monotonic()
         subprocess.run(["paplay", str(silence_then_speech)], env=audio_cable, check=True, timeout=30)
