@@ -4,8 +4,11 @@ person matte for transparent output.
 
 Framing: the face (landmark bounding box) spans FACE_FRACTION of the crop width, the eyes sit
 EYE_LINE of the way down, and roll is kept (the portrait is only cropped and scaled, never rotated),
-so the generator animates exactly what the user gave it. Where the crop leaves the picture its edge
-pixels are extended and progressively blurred (mirroring would duplicate a chin or an ear).
+so the generator animates exactly what the user gave it. A tight headshot (a profile picture) has
+no room for that framing: the crop then shrinks to fit the picture, down to a face of
+MAX_FACE_FRACTION, and slides within FRAME_SLACK, before any padding is invented. Where the crop
+still leaves the picture its edge pixels are extended and progressively blurred (mirroring would
+duplicate a chin or an ear); a wide band of that reads as smeared stripes, hence the fitting.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 6  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 7  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
+MAX_FACE_FRACTION = 0.56  # a tight picture may frame its face this large rather than pad around it
+FRAME_SLACK = 0.06  # the crop may slide this much (of its side) off-centre to stay in the picture
 MIN_FACE_PX = 48  # landmark box width below which detail is too poor to animate
 MAX_YAW_DEG = 45.0  # beyond this the far side of the face is hidden: the rig cannot turn it back
 SIMILAR_FACE_RATIO = 0.6  # a second face at least this wide (relative) makes the choice ambiguous
@@ -172,7 +177,7 @@ def _prepare(rgb: np.ndarray, alpha: np.ndarray | None, size: int, name: str) ->
             f"the face in {name} is turned too far to the side (about {abs(yaw):.0f} degrees); use a "
             "portrait facing the camera within about 30 degrees"
         )
-    crop = framing(landmarks, size)
+    crop = framing(landmarks, size, rgb.shape[:2])
     image = warp_crop(rgb, crop, size)
     lm = landmarks.copy()
     lm[:, :2] = lm[:, :2] @ crop[:, :2].T + crop[:, 2]
@@ -348,16 +353,33 @@ def _mesh_in_region(rgb: np.ndarray, box: fl.FaceBox, factor: float, prepare) ->
 # ---------------------------------------------------------------- framing and cropping
 
 
-def framing(landmarks: np.ndarray, size: int) -> np.ndarray:
-    """(2, 3) affine from source pixels to the crop: uniform scale and shift, no rotation."""
+def framing(landmarks: np.ndarray, size: int, picture: tuple[int, int] | None = None) -> np.ndarray:
+    """(2, 3) affine from source pixels to the crop: uniform scale and shift, no rotation.
+    `picture` (height, width) lets a tight picture keep its crop inside itself (module docstring)."""
     pts = landmarks[:468, :2]
     x_min, x_max = float(pts[:, 0].min()), float(pts[:, 0].max())
-    side = (x_max - x_min) / FACE_FRACTION
+    face_w = x_max - x_min
+    side = face_w / FACE_FRACTION
     eye_y = float((landmarks[fl.RIGHT_IRIS, 1] + landmarks[fl.LEFT_IRIS, 1]) / 2)
     x0 = (x_min + x_max) / 2 - side / 2
     y0 = eye_y - EYE_LINE * side
+    if picture is not None:
+        h, w = picture
+        fitted = max(min(side, float(min(h, w))), face_w / MAX_FACE_FRACTION)
+        x0 += (side - fitted) / 2  # keep the face centred and the eyes on EYE_LINE while shrinking
+        y0 += (side - fitted) * EYE_LINE
+        side = fitted
+        x0 = _slide_inside(x0, side, w)
+        y0 = _slide_inside(y0, side, h)
     s = size / side
     return np.array([[s, 0, -s * x0], [0, s, -s * y0]], np.float32)
+
+
+def _slide_inside(start: float, side: float, extent: int) -> float:
+    """Shift a crop edge by at most FRAME_SLACK * side toward lying inside [0, extent]."""
+    lo, hi = (0.0, extent - side) if extent >= side else ((extent - side) / 2,) * 2
+    target = min(max(start, lo), hi)
+    return float(np.clip(target, start - FRAME_SLACK * side, start + FRAME_SLACK * side))
 
 
 def warp_crop(rgb: np.ndarray, crop: np.ndarray, size: int) -> np.ndarray:

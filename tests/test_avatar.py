@@ -13,7 +13,15 @@ import pytest
 from PIL import Image
 
 from facecast.runtime import face_landmarks as fl
-from facecast.runtime.avatar import EYE_LINE, FACE_FRACTION, Avatar, prepare_avatar
+from facecast.runtime.avatar import (
+    EYE_LINE,
+    FACE_FRACTION,
+    FRAME_SLACK,
+    MAX_FACE_FRACTION,
+    Avatar,
+    framing,
+    prepare_avatar,
+)
 from facecast.runtime.errors import AvatarError
 
 
@@ -47,7 +55,8 @@ def _eye_region_contains(av: Avatar, iris: int, ring: tuple[int, ...]) -> bool:
     return bool(pts[:, 0].min() < x < pts[:, 0].max() and pts[:, 1].min() - 2 < y < pts[:, 1].max() + 2)
 
 
-def _check_face_geometry(av: Avatar, check_matte: bool = True) -> None:
+def _check_face_geometry(av: Avatar, check_matte: bool = True, tight: bool = False) -> None:
+    """`tight`: a picture too small around its face for the standard framing (avatar docstring)."""
     s = av.size
     assert av.image.shape == (s, s, 3) and av.image.dtype == np.uint8
     assert av.landmarks.shape == (478, 3) and av.landmarks.dtype == np.float32
@@ -60,12 +69,18 @@ def _check_face_geometry(av: Avatar, check_matte: bool = True) -> None:
     assert lm[fl.RIGHT_IRIS, 0] < lm[fl.LEFT_IRIS, 0]
     assert lm[fl.FOREHEAD_TOP, 1] < lm[fl.RIGHT_IRIS, 1] < lm[fl.NOSE_TIP, 1] < lm[fl.UPPER_LIP_TOP, 1]
     assert lm[fl.UPPER_LIP_TOP, 1] < lm[fl.LOWER_LIP_BOTTOM, 1] < lm[fl.CHIN, 1]
-    # Framing as specified: face width ~42% of the crop, eyes ~40% down, face centred.
+    # Framing as specified: face width ~42% of the crop, eyes ~40% down, face centred; a tight
+    # picture frames its face larger (up to MAX_FACE_FRACTION) and a little off-centre.
     face_w = np.ptp(lm[:468, 0]) / s
-    assert abs(face_w - FACE_FRACTION) < 0.02
     eye_y = (lm[fl.RIGHT_IRIS, 1] + lm[fl.LEFT_IRIS, 1]) / 2 / s
-    assert abs(eye_y - EYE_LINE) < 0.02
-    assert abs((lm[:468, 0].min() + lm[:468, 0].max()) / 2 / s - 0.5) < 0.02
+    centre_x = (lm[:468, 0].min() + lm[:468, 0].max()) / 2 / s
+    if tight:
+        assert FACE_FRACTION - 0.02 < face_w < MAX_FACE_FRACTION + 0.02
+        assert abs(eye_y - EYE_LINE) < FRAME_SLACK + 0.02 and abs(centre_x - 0.5) < FRAME_SLACK + 0.02
+    else:
+        assert abs(face_w - FACE_FRACTION) < 0.02
+        assert abs(eye_y - EYE_LINE) < 0.02
+        assert abs(centre_x - 0.5) < 0.02
     # The matte holds the face and leaves the top corners (background in these portraits) clear.
     face_px = lm[fl.NOSE_TIP, :2].round().astype(int)
     assert av.matte[face_px[1], face_px[0]] > 0.95
@@ -382,9 +397,9 @@ def test_heads_turned_30_degrees_prepare(degrees, astronaut_rgb, tmp_path):
 def test_crop_beyond_the_picture_is_padded_softly(astronaut_rgb, tmp_path):
     """A tight face crop must be padded on every side: the padding away from the picture is smooth
     (blurred) and joins the picture without a seam (a black border fails both)."""
-    tight = np.ascontiguousarray(astronaut_rgb[60:230, 150:300])
+    tight = np.ascontiguousarray(astronaut_rgb[62:205, 160:290])
     av = prepare_avatar(_png_bytes(tight), cache_dir=tmp_path)
-    _check_face_geometry(av, check_matte=False)
+    _check_face_geometry(av, check_matte=False, tight=True)
     inside = cv2.warpAffine(np.ones(tight.shape[:2], np.uint8), av.crop, (512, 512), flags=cv2.INTER_NEAREST)
     assert 0.2 < inside.mean() < 0.8  # the crop really does leave the picture
     gray = cv2.cvtColor(av.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -393,6 +408,30 @@ def test_crop_beyond_the_picture_is_padded_softly(astronaut_rgb, tmp_path):
     assert detail[far].mean() < 0.25 * detail[inside.astype(bool)].mean()
     seam = (cv2.dilate(inside, np.ones((3, 3), np.uint8)) - cv2.erode(inside, np.ones((3, 3), np.uint8))) > 0
     assert detail[seam].mean() < 2.0 * detail[inside.astype(bool)].mean()
+
+
+def test_headshot_is_framed_inside_the_picture(astronaut_rgb, tmp_path):
+    """A profile-picture crop (face about half the picture's width, eyes 45% down) has
+    no room for the standard framing: the face is framed larger and the crop stays inside the
+    picture, where the standard framing would invent a blurred band of shirt under the chin."""
+    lm = fl.face_mesh(astronaut_rgb)
+    x_min, x_max = lm[:468, 0].min(), lm[:468, 0].max()
+    face_w = x_max - x_min
+    side = int(face_w / 0.52)
+    x0 = int((x_min + x_max) / 2 - side / 2)
+    y0 = int((lm[fl.RIGHT_IRIS, 1] + lm[fl.LEFT_IRIS, 1]) / 2 - 0.45 * side)
+    shot = np.ascontiguousarray(astronaut_rgb[max(y0, 0) : y0 + side, max(x0, 0) : x0 + side])
+    av = prepare_avatar(_png_bytes(shot), cache_dir=tmp_path)
+    _check_face_geometry(av, check_matte=False, tight=True)
+    inside = cv2.warpAffine(np.ones(shot.shape[:2], np.uint8), av.crop, (512, 512), flags=cv2.INTER_NEAREST)
+    assert inside.mean() > 0.97
+    standard = cv2.warpAffine(
+        np.ones(shot.shape[:2], np.uint8),
+        framing(fl.face_mesh(shot), 512),
+        (512, 512),
+        flags=cv2.INTER_NEAREST,
+    )
+    assert standard.mean() < 0.8  # what the fitting saves
 
 
 def test_concurrent_preparations_match_sequential_ones(astronaut_png, grace_hopper_jpg, tmp_path):
