@@ -20,6 +20,7 @@ from torch import nn
 
 from .names import ARKIT_INDEX
 from .rig_basis import LID_WARP
+from .rig_depth import PITCH_DEPTH_GAIN, YAW_DEPTH_GAIN
 
 INPUT_NAMES = (
     "motion",
@@ -48,9 +49,6 @@ INPUT_NAMES = (
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
 LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye: u = -1.2 .. 1.2
-# depth gains, calibrated so that dlib + solvePnP read commanded turns back (generator_quality.py)
-YAW_DEPTH_GAIN = 1.85
-PITCH_DEPTH_GAIN = (1.6, 1.15)  # chin down, chin up: the lower face foreshortens differently
 _B = ARKIT_INDEX
 
 

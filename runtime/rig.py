@@ -37,6 +37,7 @@ from .face_anatomy import (
 )
 from .rig_basis import blendshape_basis, smoothstep
 from .rig_colors import portrait_colors
+from .rig_depth import smooth_depth, unfold_depth
 
 log = logging.getLogger("facecast")
 
@@ -58,6 +59,7 @@ class RigOptions:
     max_front: float = 0.6  # and in front of it (a very long nose would fold over the cheek)
     depth_smooth: float = 0.06  # Gaussian smoothing of the face's depth, in iris distances
     tps_reg: float = 1e-4  # thin-plate smoothing (keeps the spline calm between close points)
+    unfold: bool = True  # flatten the depth just enough that turns never fold the warp (rig_depth)
 
 
 def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray]:
@@ -107,7 +109,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # compressing instead; the pose still reads back right (nose, eyes and mouth carry it).
     zc = face.pivot[2] - 0.5 * face.ipd
     ctrl[:, 2] = np.clip(ctrl[:, 2], zc - opt.max_front * face.ipd, zc + opt.max_depth * face.ipd)
-    ctrl[:n, 2] = _smooth_depth(ctrl[:n], opt.depth_smooth * face.ipd)
+    ctrl[:n, 2] = smooth_depth(ctrl[:n], opt.depth_smooth * face.ipd)
     rest_disp = np.concatenate(rest)
     head_w = np.concatenate(weights)
     K = len(ctrl)
@@ -140,6 +142,8 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # and even a tenth of a pixel of drift would make the background shimmer.
     dist = np.min(np.linalg.norm(nodes.reshape(-1, 1, 2) - moving[None], axis=-1), axis=1)
     tps *= smoothstep(opt.falloff[1], opt.falloff[0], dist / face.height)[None, :, None]
+    if opt.unfold:
+        ctrl[:, 2] = unfold_depth(ctrl, rest_disp, head_w, tps, nodes, face.pivot)
 
     ry, rx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     region_pix = np.stack([rx, ry], -1)
@@ -212,16 +216,6 @@ def _region_box(moving: np.ndarray, face, margin: float, S: int) -> tuple[int, i
     x0, y0 = np.clip(lo, 0, S - 16)
     x1, y1 = np.clip(hi, x0 + 16, S)
     return int(x0), int(y0), int(x1), int(y1)
-
-
-def _smooth_depth(p: np.ndarray, sigma: float) -> np.ndarray:
-    """Depth averaged over neighbours: the side of the nose is so steep that a 20-degree turn folds
-    it over the cheek (a warp then tears); smoothing lowers the slope, the face keeps its relief."""
-    if sigma <= 0:
-        return p[:, 2]
-    d2 = ((p[:, None, :2] - p[None, :, :2]) ** 2).sum(-1)
-    w = np.exp(-d2 / (2 * sigma**2))
-    return (w @ p[:, 2]) / w.sum(1)
 
 
 def _box_offsets(w: float, h: float) -> np.ndarray:

@@ -7,10 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
+from facecast.runtime.avatar import prepare_avatar
 from facecast.runtime.errors import AvatarError
 from facecast.runtime.face_anatomy import FACE_OVAL, LIPS_LI, LIPS_UI
 from facecast.runtime.names import ARKIT_INDEX
-from facecast.runtime.rig import build_rig
+from facecast.runtime.rig import RigOptions, build_rig
+from facecast.runtime.rig_depth import warp_area_ratio
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +96,20 @@ def test_bad_landmarks_are_rejected(avatar):
 
     with pytest.raises(AvatarError, match="landmarks"):
         build_rig(replace(avatar, landmarks=avatar.landmarks[:100]))
+
+
+@pytest.mark.parametrize("portrait", ["astronaut", "grace_hopper"])
+def test_turns_of_20_degrees_compress_instead_of_folding(portrait, avatar, grace_hopper_jpg):
+    """A backward warp cannot draw occlusion: where the forward warp folds (the nose sliding over the
+    cheek) the frame tears into a jagged seam. The rig's depth is shaped so that the warp's area
+    ratio stays positive over the promised +-20 degrees of yaw and pitch; the raw depth folds."""
+    av = avatar if portrait == "astronaut" else prepare_avatar(grace_hopper_jpg)
+    turns = [(20, 0), (-20, 0), (0, 20), (0, -20)]
+    shaped = build_rig(av)
+    assert min(warp_area_ratio(shaped, y, p).min() for y, p in turns) > 0.08
+    raw = build_rig(av, RigOptions(unfold=False))
+    assert min(warp_area_ratio(raw, y, p).min() for y, p in turns) < 0.0
+    # only the depth changed, and only where it had to: the face keeps most of its relief
+    z_raw, z_shaped = raw["ctrl"][:, 2], shaped["ctrl"][:, 2]
+    assert np.ptp(z_shaped) > 0.6 * np.ptp(z_raw)
+    np.testing.assert_array_equal(raw["ctrl"][:, :2], shaped["ctrl"][:, :2])
