@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ConfigError
 from .facemotion import MOTION_VECTOR_SIZE
 from .rig import build_rig
+from .rig_depth import ease_turns
 
 log = logging.getLogger("facecast")
 
@@ -108,6 +109,7 @@ class Generator:
             return np.zeros((0, self.size, self.size, 4), np.uint8)
         if not np.isfinite(m).all():
             raise ValueError("motion vectors contain NaN or infinity")
+        m = ease_turns(m)
         if self._binding is None:
             packed = self._session.run(None, {"motion": np.ascontiguousarray(m), **self._feeds})[0]
         else:

@@ -14,17 +14,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from .facemotion import HEAD_OFFSET
+
 # Depth gains of a turn (mediapipe's depth is flatter than a head: turned as it is, 20 degrees reads
 # back as ~13). Calibrated with both readers of benchmarks/generator_quality.py on the test portrait
-# (dlib + solvePnP and mediapipe's mesh): yaw 2.0 since the unfolding below (1.85 before it).
+# (dlib + solvePnP and mediapipe's mesh) since the unfolding below: yaw 2.0 (1.85 before it), chin
+# down 1.45 (1.6 before; at 1.6 and above dlib read the shaped face's chin-down turn short, 14-17
+# for 20, while mediapipe read it long, 22-25).
 YAW_DEPTH_GAIN = 2.0
-PITCH_DEPTH_GAIN = (1.6, 1.15)  # chin down, chin up: the lower face foreshortens differently
-UNFOLD_DEGREES = 20.0  # no fold up to this turn: the range the generator promises
-# smallest area ratio of the forward warp at that turn (1 = no compression): the graph's Newton
-# inversion trusts its Jacobian from 0.15 up. More margin (22 or 25 degrees) flattens more of the
-# face: at 25 degrees dlib read a 20-degree turn of the test portrait as 16.3 (yaw gain 1.85).
-UNFOLD_MARGIN = 0.15
-UNFOLD_STEPS = 2000
+PITCH_DEPTH_GAIN = (1.45, 1.15)  # chin down, chin up: the lower face foreshortens differently
+# Beyond EASE_FROM degrees the generator eases a turn off toward TURN_LIMIT: one photo holds no
+# far side of the head to show, and past it the warp would fold.
+EASE_FROM = 20.0
+TURN_LIMIT = 26.0
+# Turns (yaw, pitch) at which the warp must not fold: the +-20 degrees the generator promises and
+# a little beyond, alone and combined (the generator eases turns off toward POSE_LIMIT beyond 20).
+UNFOLD_POSES = ((22, 0), (-22, 0), (0, 22), (0, -22), (20, 12), (-20, 12), (20, -12), (-20, -12))
+# smallest area ratio of the forward warp at those turns (1 = no compression); the graph's Newton
+# inversion trusts its Jacobian from 0.15 up. More (25 degrees at 0.25) flattens more of the face:
+# dlib then read a 20-degree turn of the test portrait as 16.3 (yaw gain 1.85).
+UNFOLD_MARGIN = 0.2
+UNFOLD_ROUNDS = 6
+UNFOLD_STEPS = 500
 FRONT_STIFFNESS = 0.05  # how freely the front-most point moves, against 1 for points well behind
 
 
@@ -38,16 +49,74 @@ def smooth_depth(p: np.ndarray, sigma: float) -> np.ndarray:
     return (w @ p[:, 2]) / w.sum(1)
 
 
-def _turns() -> list[tuple[int, float, float]]:
-    """(axis, signed depth factor, cos) per checked pose: axis 0 = yaw (x moves), 1 = pitch (y)."""
-    a = np.radians(UNFOLD_DEGREES)
-    s, c = float(np.sin(a)), float(np.cos(a))
-    return [
-        (0, -YAW_DEPTH_GAIN * s, c),  # yaw +: x' = x cos - g z sin
-        (0, YAW_DEPTH_GAIN * s, c),  # yaw -
-        (1, PITCH_DEPTH_GAIN[1] * s, c),  # pitch + (chin up): y' = y cos + g z sin
-        (1, -PITCH_DEPTH_GAIN[0] * s, c),  # pitch - (chin down)
-    ]
+def ease_turns(motion: np.ndarray) -> np.ndarray:
+    """A copy of (N, 62) FaceMotion vectors whose head turn (yaw and pitch together: the angle
+    between the face's direction and the camera's, roughly) is eased off past EASE_FROM toward
+    TURN_LIMIT: identity up to EASE_FROM, smooth after, direction kept. The FaceMotion itself keeps
+    its angles: 3D and Live2D avatars can turn further than a warped portrait."""
+    out = np.array(motion, np.float32, copy=True)
+    turn = out[:, HEAD_OFFSET : HEAD_OFFSET + 2]
+    r = np.hypot(turn[:, 0], turn[:, 1])
+    over = r > EASE_FROM
+    if over.any():
+        room = TURN_LIMIT - EASE_FROM
+        eased = EASE_FROM + room * np.tanh((r[over] - EASE_FROM) / room)
+        turn[over] *= (eased / r[over])[:, None]
+    return out
+
+
+def _pose_terms(
+    rel: np.ndarray, rest: np.ndarray, head_w: np.ndarray, yaw: float, pitch: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Displacement of every control point under a head turn (pitch, then yaw, as the graph does;
+    roll is in the image plane and cannot fold), written as const + lin * z: (K, 2) each."""
+    ya, pi = np.radians(yaw), np.radians(pitch)
+    g = PITCH_DEPTH_GAIN[0] if pitch < 0 else PITCH_DEPTH_GAIN[1]
+    x, y = rel[:, 0], rel[:, 1]
+    # y1 = y cos p + g z sin p;  x2 = x cos a - G (z cos p - y sin p) sin a
+    const = np.stack(
+        [
+            rest[:, 0] + head_w * (x * (np.cos(ya) - 1) + YAW_DEPTH_GAIN * np.sin(ya) * np.sin(pi) * y),
+            rest[:, 1] + head_w * y * (np.cos(pi) - 1),
+        ],
+        -1,
+    )
+    lin = np.stack([-head_w * YAW_DEPTH_GAIN * np.sin(ya) * np.cos(pi), head_w * g * np.sin(pi)], -1)
+    return const, lin
+
+
+def _derivatives(tps: np.ndarray, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per warp, the TPS matrix differentiated along x and along y on the grid: (G, K) each."""
+    gh, gw = nodes.shape[:2]
+    cx, cy = float(nodes[0, 1, 0] - nodes[0, 0, 0]), float(nodes[1, 0, 1] - nodes[0, 0, 1])
+    out = []
+    for t in tps:
+        grid = t.reshape(gh, gw, -1).astype(np.float64)
+        out.append(
+            (
+                np.gradient(grid, cx, axis=1).reshape(gh * gw, -1),
+                np.gradient(grid, cy, axis=0).reshape(gh * gw, -1),
+            )
+        )
+    return out
+
+
+def _area_ratio(dx, dy, const, lin, z, rows=slice(None), with_gradient=False):
+    """Jacobian determinant of the forward warp at the grid nodes `rows` (and its gradient in z)."""
+    dx, dy = dx[rows], dy[rows]
+    ux, uy = const[:, 0] + lin[:, 0] * z, const[:, 1] + lin[:, 1] * z
+    a, b = dx @ ux, dy @ ux  # d(disp x)/dx, d(disp x)/dy
+    c, d = dx @ uy, dy @ uy  # d(disp y)/dx, d(disp y)/dy
+    det = (1 + a) * (1 + d) - b * c
+    if not with_gradient:
+        return det
+    grad = (
+        (1 + d)[:, None] * (dx * lin[:, 0])
+        + (1 + a)[:, None] * (dy * lin[:, 1])
+        - c[:, None] * (dy * lin[:, 0])
+        - b[:, None] * (dx * lin[:, 1])
+    )
+    return det, grad
 
 
 def unfold_depth(
@@ -61,76 +130,52 @@ def unfold_depth(
     """New depth for every control point (those that do not follow the head keep theirs).
 
     ctrl, rest (K, 3); head_w (K,); tps (W, G, K) for the W warps; nodes (Gh, Gw, 2); pivot (3,).
-    For a pure turn about one axis the moved coordinate is u cos + f z (u = x or y about the pivot),
-    so along that axis the warp's derivative is 1 + D(rest + w u (cos - 1)) + f D(w z), with D the
-    TPS matrix differentiated along the axis on the grid: affine in z.
+    The displacements are affine in the depth, so the warp's area ratio at a node is a product of
+    affine terms: each round linearises it at the current depth on the nodes near the limit and
+    takes gradient steps on the shortfall below UNFOLD_MARGIN.
     """
-    gh, gw = nodes.shape[:2]
-    cell = (float(nodes[0, 1, 0] - nodes[0, 0, 0]), float(nodes[1, 0, 1] - nodes[0, 0, 1]))
-    pts = ctrl + rest
-    rel = pts - pivot
-    z0 = rel[:, 2].copy()
+    rel = ctrl + rest - pivot
     active = head_w > 0.05
-    w = head_w[active]
-    rows, fixed = [], []
-    for axis, factor, c in _turns():
-        for t in tps:
-            grid = t.reshape(gh, gw, -1)
-            d = np.gradient(grid, cell[axis], axis=1 - axis).reshape(gh * gw, -1)
-            keep = np.abs(d).sum(1) > 1e-9
-            d = d[keep]
-            base = 1.0 + d @ (rest[:, axis] + head_w * rel[:, axis] * (c - 1.0))
-            lin = factor * d[:, active] * w  # d(derivative)/dz for the active points
-            fixed.append(base + factor * d[:, ~active] @ (head_w[~active] * rel[~active, 2]))
-            rows.append(lin)
-    m = np.concatenate(rows).astype(np.float64)
-    b = np.concatenate(fixed)
-    z = z0[active].copy()
+    z = rel[:, 2].copy()
     # Points in front (the nose) are stiff, points behind move freely: a fold is undone by bringing
     # the cheek beside the nose forward rather than by flattening the nose, whose tip carries the
     # turn for anyone reading the head's pose.
-    behind = z - z.min()
-    soft = FRONT_STIFFNESS + np.clip(behind / max(float(np.median(behind)), 1e-6), 0.0, 1.0)
-    for _ in range(4):  # only nodes near the margin can bind: solve on those, then check them all
-        near = b + m @ z < UNFOLD_MARGIN + 0.3
-        if not (b + m @ z < UNFOLD_MARGIN - 1e-3).any():
+    behind = z - z[active].min()
+    soft = np.where(
+        active, FRONT_STIFFNESS + np.clip(behind / max(float(np.median(behind[active])), 1e-6), 0, 1), 0
+    )
+    derivs = _derivatives(tps, nodes)
+    terms = [_pose_terms(rel, rest, head_w, y, p) for y, p in UNFOLD_POSES]
+    for _ in range(UNFOLD_ROUNDS):
+        grads, base = [], []
+        for dx, dy in derivs:
+            for const, lin in terms:
+                det = _area_ratio(dx, dy, const, lin, z)
+                near = np.nonzero(det < UNFOLD_MARGIN + 0.1)[0]
+                if near.size:
+                    det_n, grad = _area_ratio(dx, dy, const, lin, z, near, with_gradient=True)
+                    grads.append(grad)
+                    base.append(det_n)
+        if not base or min(float(b.min()) for b in base) > UNFOLD_MARGIN - 1e-3:
             break
-        mn, bn = m[near], b[near]
-        ms = mn * np.sqrt(soft)
-        lip = float(np.linalg.eigvalsh(ms.T @ ms).max())  # the penalty's curvature (points x points)
+        m, b0, z0 = np.concatenate(grads), np.concatenate(base), z.copy()
+        ms = m * np.sqrt(soft)
+        step = 1.0 / float(np.linalg.eigvalsh(ms.T @ ms).max())  # the penalty's curvature
         for _ in range(UNFOLD_STEPS):
-            short = np.maximum(UNFOLD_MARGIN - (bn + mn @ z), 0.0)
+            short = np.maximum(UNFOLD_MARGIN - (b0 + m @ (z - z0)), 0.0)
             if short.max() < 1e-3:
                 break
-            z += soft * (mn.T @ short) / lip
-    out = rel[:, 2].copy()
-    out[active] = z
-    return out + pivot[2] - rest[:, 2]
+            z += soft * (m.T @ short) * step
+    return z + pivot[2] - rest[:, 2]
 
 
 def warp_area_ratio(rig: dict[str, np.ndarray], yaw: float = 0.0, pitch: float = 0.0) -> np.ndarray:
     """(Gh, Gw) Jacobian determinant of the forward warp of both lips' variants (the smaller) at a
-    pure head turn, as the graph computes it: below 0 the warp folds (a tear in the frame), below
-    0.15 the graph's Newton inversion stops trusting its Jacobian. For tests and diagnostics."""
-    ctrl, rest = rig["ctrl"].astype(np.float64), rig["rest"].astype(np.float64)
-    pivot = rig["geom"][1:4].astype(np.float64)
-    rel = ctrl + rest - pivot
-    x, y, z = rel[:, 0], rel[:, 1], rel[:, 2]
-    ya, pi = np.radians(yaw), np.radians(pitch)
-    gain = PITCH_DEPTH_GAIN[0] if pitch < 0 else PITCH_DEPTH_GAIN[1]
-    y1 = y * np.cos(pi) + gain * z * np.sin(pi)
-    z1 = z * np.cos(pi) - y * np.sin(pi)
-    x2 = x * np.cos(ya) - YAW_DEPTH_GAIN * z1 * np.sin(ya)
-    moved = np.stack([x2, y1], -1)
-    w = rig["head_weight"].astype(np.float64)[:, None]
-    disp = rest[:, :2] + w * (moved - rel[:, :2])
+    head turn, as the graph computes it: below 0 the warp folds (a tear in the frame), below 0.15
+    the graph's Newton inversion stops trusting its Jacobian. For tests and diagnostics."""
+    rest = rig["rest"].astype(np.float64)
+    rel = rig["ctrl"].astype(np.float64) + rest - rig["geom"][1:4].astype(np.float64)
+    const, lin = _pose_terms(rel, rest, rig["head_weight"].astype(np.float64), yaw, pitch)
     nodes = rig["grid_nodes"]
-    gh, gw = nodes.shape[:2]
-    cx, cy = float(nodes[0, 1, 0] - nodes[0, 0, 0]), float(nodes[1, 0, 1] - nodes[0, 0, 1])
-    dets = []
-    for t in rig["tps"].astype(np.float64):
-        f = (t @ disp).reshape(gh, gw, 2)
-        fx_x, fy_x = np.gradient(f[..., 0], cx, axis=1), np.gradient(f[..., 1], cx, axis=1)
-        fx_y, fy_y = np.gradient(f[..., 0], cy, axis=0), np.gradient(f[..., 1], cy, axis=0)
-        dets.append((1 + fx_x) * (1 + fy_y) - fx_y * fy_x)
-    return np.minimum(*dets)
+    dets = [_area_ratio(dx, dy, const, lin, rel[:, 2]) for dx, dy in _derivatives(rig["tps"], nodes)]
+    return np.minimum(*dets).reshape(nodes.shape[:2])

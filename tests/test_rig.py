@@ -12,7 +12,7 @@ from facecast.runtime.errors import AvatarError
 from facecast.runtime.face_anatomy import FACE_OVAL, LIPS_LI, LIPS_UI
 from facecast.runtime.names import ARKIT_INDEX
 from facecast.runtime.rig import RigOptions, build_rig
-from facecast.runtime.rig_depth import warp_area_ratio
+from facecast.runtime.rig_depth import ease_turns, warp_area_ratio
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +99,37 @@ def test_bad_landmarks_are_rejected(avatar):
 
 
 @pytest.mark.parametrize("portrait", ["astronaut", "grace_hopper"])
-def test_turns_of_20_degrees_compress_instead_of_folding(portrait, avatar, grace_hopper_jpg):
+def test_turns_compress_instead_of_folding(portrait, avatar, grace_hopper_jpg):
     """A backward warp cannot draw occlusion: where the forward warp folds (the nose sliding over the
     cheek) the frame tears into a jagged seam. The rig's depth is shaped so that the warp's area
-    ratio stays positive over the promised +-20 degrees of yaw and pitch; the raw depth folds."""
+    ratio stays positive over the promised +-20 degrees of yaw and pitch, alone and combined, and
+    over the larger turns the motion engine asks for at intensity 2 once the generator has eased
+    them (up to 35 degrees); the raw depth folds already at 20."""
     av = avatar if portrait == "astronaut" else prepare_avatar(grace_hopper_jpg)
-    turns = [(20, 0), (-20, 0), (0, 20), (0, -20)]
+    turns = [(20, 0), (-20, 0), (0, 20), (0, -20), (18, 12), (-18, -12)]
     shaped = build_rig(av)
-    assert min(warp_area_ratio(shaped, y, p).min() for y, p in turns) > 0.08
+    assert min(warp_area_ratio(shaped, y, p).min() for y, p in turns) > 0.15
+    big = np.zeros((6, 62), np.float32)
+    big[:, 52:54] = [(35, 0), (-35, 0), (0, 35), (0, -35), (30, 20), (-30, -20)]
+    eased = ease_turns(big)[:, 52:54]
+    assert np.hypot(*eased.T).max() < 26 and (np.sign(eased) == np.sign(big[:, 52:54])).all()
+    assert min(warp_area_ratio(shaped, y, p).min() for y, p in eased) > 0.0
     raw = build_rig(av, RigOptions(unfold=False))
     assert min(warp_area_ratio(raw, y, p).min() for y, p in turns) < 0.0
     # only the depth changed, and only where it had to: the face keeps most of its relief
     z_raw, z_shaped = raw["ctrl"][:, 2], shaped["ctrl"][:, 2]
     assert np.ptp(z_shaped) > 0.6 * np.ptp(z_raw)
     np.testing.assert_array_equal(raw["ctrl"][:, :2], shaped["ctrl"][:, :2])
+
+
+def test_easing_leaves_the_promised_range_alone():
+    m = np.zeros((41, 62), np.float32)
+    m[:, 52] = np.linspace(-14, 14, 41)
+    m[:, 53] = np.linspace(14, -14, 41)
+    m[::5, 53] = 0
+    m[::5, 52] = np.linspace(-20, 20, 9)
+    np.testing.assert_array_equal(ease_turns(m), m)
+    far = np.zeros((50, 62), np.float32)
+    far[:, 52] = np.linspace(20, 60, 50)
+    yaw = ease_turns(far)[:, 52]
+    assert (np.diff(yaw) > 0).all() and yaw[-1] < 26  # still turning further, ever more slowly
