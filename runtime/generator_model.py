@@ -58,14 +58,20 @@ def _curve(u: torch.Tensor, uk: torch.Tensor, vk: torch.Tensor, sigma: float) ->
     return (w * vk[:, None, None, :]).sum(-1) / (w.sum(-1) + 1e-6)
 
 
+def _axes(c0: torch.Tensor, c1: torch.Tensor, down: torch.Tensor):
+    """A feature's axes from its corners (..., 2): centre, half length (..., 1), the unit axis from
+    c0 to c1 and the unit normal turned to point down the face."""
+    centre = (c0 + c1) / 2
+    half = (c1 - c0).norm(dim=-1, keepdim=True) / 2 + 1e-4
+    ax = (c1 - c0) / (2 * half)
+    nrm = torch.stack([-ax[..., 1], ax[..., 0]], -1)
+    nrm = nrm * torch.sign((down * nrm).sum(-1, keepdim=True) + 1e-6)
+    return centre, half, ax, nrm
+
+
 def _frame(pts: torch.Tensor, c0: torch.Tensor, c1: torch.Tensor, down: torch.Tensor, nodes: torch.Tensor):
     """Local (u, v) frame of a feature: u in [-1, 1] corner to corner, v in pixels down the face."""
-    centre = (c0 + c1) / 2
-    vec = c1 - c0
-    half = vec.norm(dim=-1, keepdim=True) / 2 + 1e-4
-    ax = vec / (2 * half)
-    nrm = torch.stack([-ax[:, 1], ax[:, 0]], -1)
-    nrm = nrm * torch.sign((down * nrm).sum(-1, keepdim=True) + 1e-6)
+    centre, half, ax, nrm = _axes(c0, c1, down)
     rel_p = pts - centre[:, None]
     rel_n = nodes.unsqueeze(0) - centre[:, None, None]
     up = (rel_p * ax[:, None]).sum(-1) / half
@@ -324,23 +330,13 @@ def _lid_error(u, lid_now, lid_src, down_now, down_src, bmap, lo, span):
     (N, 2, M), in source pixels. The eye layer adds it (faded over the lid band) to re-map the lid
     exactly; it depends on u alone, so a short table along the eye is enough."""
     n = u.shape[0]
-    c0, c1 = lid_now[:, 0], lid_now[:, -1]
-    centre = (c0 + c1) / 2
-    half = (c1 - c0).norm(dim=-1, keepdim=True) / 2 + 1e-4
-    ax = (c1 - c0) / (2 * half)
-    nrm = torch.stack([-ax[:, 1], ax[:, 0]], -1)
-    nrm = nrm * torch.sign((down_now * nrm).sum(-1, keepdim=True) + 1e-6)
+    centre, half, ax, nrm = _axes(lid_now[:, 0], lid_now[:, -1], down_now)
     uk = ((lid_now - centre[:, None]) * ax[:, None]).sum(-1) / half
     vk = ((lid_now - centre[:, None]) * nrm[:, None]).sum(-1)
     v_lid = _curve(u[:, :, None], uk, vk, 0.2)[:, :, 0]  # (N, M)
     seam = centre[:, None] + (u * half).unsqueeze(-1) * ax[:, None] + v_lid.unsqueeze(-1) * nrm[:, None]
     # the same lid curve in the portrait
-    s0, s1 = lid_src[0], lid_src[-1]
-    centre_s = (s0 + s1) / 2
-    half_s = (s1 - s0).norm() / 2 + 1e-4
-    ax_s = (s1 - s0) / (2 * half_s)
-    nrm_s = torch.stack([-ax_s[1], ax_s[0]])
-    nrm_s = nrm_s * torch.sign((down_src * nrm_s).sum() + 1e-6)
+    centre_s, half_s, ax_s, nrm_s = _axes(lid_src[0], lid_src[-1], down_src)
     usk = ((lid_src - centre_s) * ax_s).sum(-1) / half_s
     vsk = ((lid_src - centre_s) * nrm_s).sum(-1)
     v_src = _curve(u[:, :, None], usk[None].expand(n, -1), vsk[None].expand(n, -1), 0.2)[:, :, 0]
