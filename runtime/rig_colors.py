@@ -25,6 +25,11 @@ from .face_anatomy import (
 
 # Colour slots in rig["colors"] (RGB 0..1), all taken from the portrait itself.
 COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin", "lash", "lid")
+# Teeth are near-white under the portrait's light. The eye whites give their tint, but small eyes,
+# glasses or a squint put lid skin in that sample (Grace Hopper's "sclera" measured salmon, and the
+# teeth came out like gums): the tint is capped at TEETH_MAX_SAT and the brightness kept at least
+# TEETH_MIN_LUM of the skin's (a dim sclera sample made grey teeth in bright photos).
+TEETH_MAX_SAT, TEETH_MIN_LUM = 0.18, 0.9
 
 
 def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndarray:
@@ -72,9 +77,21 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
             sc = np.array([0.85, 0.83, 0.8], np.float32)
         scleras.append(np.clip(sc * 1.05, 0, 1))
     sclera_mean = np.mean(scleras, 0)
-    teeth = np.clip((0.85 * sclera_mean + 0.15 * lip) * 1.02, 0, 1)
+    teeth = _teeth(np.clip((0.85 * sclera_mean + 0.15 * lip) * 1.02, 0, 1), skin)
     cavity = lip * 0.3
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
     lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9
     return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])
+
+
+def _teeth(measured: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """The measured teeth colour with its tint capped and its brightness floored (see TEETH_*)."""
+    grey, hi, lo = float(measured.mean()), float(measured.max()), float(measured.min())
+    if hi - lo > TEETH_MAX_SAT * hi:  # blend toward grey until (max - min) / max is the cap
+        k = TEETH_MAX_SAT * grey / (hi - lo - TEETH_MAX_SAT * (hi - grey))
+        measured = grey + (measured - grey) * k
+    floor = TEETH_MIN_LUM * float(skin.mean())
+    if measured.mean() < floor:
+        measured = measured * (floor / max(float(measured.mean()), 1e-6))
+    return np.clip(measured, 0.0, 1.0).astype(np.float32)

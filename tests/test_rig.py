@@ -133,3 +133,17 @@ def test_easing_leaves_the_promised_range_alone():
     far[:, 52] = np.linspace(20, 60, 50)
     yaw = ease_turns(far)[:, 52]
     assert (np.diff(yaw) > 0).all() and yaw[-1] < 26  # still turning further, ever more slowly
+
+
+@pytest.mark.parametrize("portrait", ["astronaut", "grace_hopper"])
+def test_teeth_are_near_white_in_the_portraits_light(portrait, avatar, grace_hopper_jpg):
+    """The teeth take the eye whites' tint, but Grace Hopper's eye-white sample (small eyes behind
+    glasses) is mostly lid skin: the teeth must still come out near-white, not salmon like gums."""
+    from facecast.runtime.rig_colors import COLOR_SLOTS, TEETH_MAX_SAT
+
+    av = avatar if portrait == "astronaut" else prepare_avatar(grace_hopper_jpg)
+    col = dict(zip(COLOR_SLOTS, build_rig(av)["colors"]))
+    teeth, skin, lip = col["teeth"], col["skin"], col["lip"]
+    assert (teeth.max() - teeth.min()) / teeth.max() <= TEETH_MAX_SAT + 1e-3 < 0.2
+    assert teeth.mean() >= 0.85 * skin.mean()
+    assert np.linalg.norm(teeth - lip) > 0.15  # not the lips' colour
