@@ -150,9 +150,11 @@ namespace Facecast
                     {
                         if (_disposed) { c.Dispose(); return; }
                         _conn = c;
+                        // counted before the subscriptions go out, so a peer that has seen them
+                        // can rely on Connects (a test saw the old order race under load)
+                        Interlocked.Increment(ref _connects);
                         foreach (var s in _subscriptions) TrySendSubscription(c, s, true);
                     }
-                    Interlocked.Increment(ref _connects);
                     _connected.Set();
                     backoff = _options.ReconnectMinMs;
                     Raise(true);
