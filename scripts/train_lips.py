@@ -1,9 +1,10 @@
 """Train the lip model (viseme posteriors from audio features) and export runtime/models/lips.onnx.
 
     python scripts/synth_aligned.py /tmp/lips-data --n 300 --seed 1
-    python scripts/train_lips.py /tmp/lips-data --epochs 12
+    python scripts/train_lips.py /tmp/lips-data --epochs 12 [--music a.ogg b.ogg]
 
-The audio is augmented (speed/pitch, reverb, noise, gain, clipping, band limits, silence padding)
+The audio is augmented (speed/pitch, reverb, noise, gain, clipping, band limits, silence padding,
+and with --music instrumental beds under and around the speech and alone: scripts/music_beds.py)
 before the runtime's own streaming feature extractor runs on it, so the model learns exactly the
 features it will see. Labels: the festival phone at each frame, mapped to its Oculus viseme, taken
 LABEL_SHIFT frames ahead to cancel the delay of the runtime's coarticulation filter.
@@ -22,16 +23,24 @@ from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from music_beds import MusicBeds  # noqa: E402  (scripts/ is on the path when run as a script)
+
 from facecast.runtime.audio_features import HOP, N_FEATURES, RATE, FeatureStream  # noqa: E402
 from facecast.runtime.lip_phones import viseme_of  # noqa: E402
 from facecast.runtime.lips import CONTEXT, CONTEXT_PAST, LOOK_AHEAD, MODEL_FILE  # noqa: E402
 from facecast.runtime.names import VISEME_INDEX, VISEME_NAMES  # noqa: E402
 
 LABEL_SHIFT = 2  # frames: the coarticulation filter's delay
+MUSIC_SHARE = 0.35  # of the augmented copies laid over music (with --music)
+MUSIC_SNR_DB = (-5.0, 20.0)  # speech over the bed
+MUSIC_ALONE = 0.15  # per utterance, the chance of one more example: 1-3 s of music alone, silent lips
 
 
-def augment(audio: np.ndarray, ends: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A randomly degraded copy of the utterance and its scaled phone end times."""
+def augment(
+    audio: np.ndarray, ends: np.ndarray, rng: np.random.Generator, music: MusicBeds | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A randomly degraded copy of the utterance and its scaled phone end times (with `music`, some
+    copies are laid over an instrumental bed that also plays alone before and after the speech)."""
     x = audio.astype(np.float64)
     # speed + pitch together (resampling), phone times scale with it
     r = float(rng.uniform(0.85, 1.2)) if rng.random() < 0.6 else 1.0
@@ -56,6 +65,15 @@ def augment(audio: np.ndarray, ends: np.ndarray, rng: np.random.Generator) -> tu
         x = sosfilt(sos, x)
     x /= np.max(np.abs(x)) + 1e-9
     x *= 10 ** (rng.uniform(-30, 0) / 20)
+    if music is not None and rng.random() < MUSIC_SHARE:  # an instrumental bed, alone at both ends
+        pre, post = (int(rng.uniform(0.3, 1.5) * RATE) for _ in range(2))
+        speech_power = np.mean(x[np.abs(x) > 0.05 * np.max(np.abs(x))] ** 2) if np.any(x) else 1e-6
+        x = np.concatenate([np.zeros(pre), x, np.zeros(post)])
+        ends = ends + pre / RATE
+        bed = music(x.size, rng)
+        snr = rng.uniform(*MUSIC_SNR_DB)
+        x = x + bed * np.sqrt(speech_power / (np.mean(bed**2) + 1e-12) / 10 ** (snr / 10))
+        x /= max(1.0, float(np.max(np.abs(x))))
     if rng.random() < 0.6:  # noise: white, pink or rumble, 5..45 dB SNR
         kind = rng.integers(3)
         noise = rng.standard_normal(x.size)
@@ -92,7 +110,9 @@ def features(audio: np.ndarray) -> np.ndarray:
     return np.concatenate([a.feats, b.feats])
 
 
-def build_dataset(data_dirs: list[Path], copies: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_dataset(
+    data_dirs: list[Path], copies: int, seed: int, music: MusicBeds | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Concatenated frames (padded per utterance) and the indices of frames usable as window centres."""
     rng = np.random.default_rng(seed)
     feats, labels, centres = [], [], []
@@ -101,12 +121,17 @@ def build_dataset(data_dirs: list[Path], copies: int, seed: int) -> tuple[np.nda
     for path in files:
         d = np.load(path)
         phones = [str(p) for p in d["phones"]]
-        for c in range(copies):
-            if c == 0:
+        alone = music is not None and rng.random() < MUSIC_ALONE
+        for c in range(copies + int(alone)):
+            if c == copies:  # music alone: the lips stay shut
+                n = int(rng.uniform(1.0, 3.0) * RATE)
+                audio = music(n, rng) * 10 ** (rng.uniform(-30, 0) / 20)
+                ends, ph = np.array([n / RATE]), ["pau"]
+            elif c == 0:
                 gain = 10 ** (rng.uniform(-20, 0) / 20)
                 audio, ends, ph = d["audio"] / (np.max(np.abs(d["audio"])) + 1e-9) * gain, d["ends"], phones
             else:
-                audio, ends = augment(d["audio"], d["ends"], rng)
+                audio, ends = augment(d["audio"], d["ends"], rng, music)
                 ph = ["pau"] + phones
             f = features(audio.astype(np.float32))
             y = labels_for(ends, ph, len(f))
@@ -130,12 +155,20 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--copies", type=int, default=3, help="1 clean + augmented copies per utterance")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--music",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="lay some copies over music: synthetic beds plus cuts of these files (none: no music)",
+    )
     ap.add_argument("--out", type=Path, default=REPO / "runtime" / "models" / MODEL_FILE)
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)
     t0 = time.time()
-    X, Y, C = build_dataset(args.data, args.copies, args.seed)
+    music = MusicBeds(args.music) if args.music is not None else None
+    X, Y, C = build_dataset(args.data, args.copies, args.seed, music)
     print(f"{len(C)} frames from {args.data} in {time.time() - t0:.0f} s", flush=True)
     counts = np.bincount(Y[C], minlength=len(VISEME_NAMES)).astype(np.float64)
     print("class counts", dict(zip(VISEME_NAMES, counts.astype(int))), flush=True)
