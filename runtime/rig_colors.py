@@ -25,11 +25,12 @@ from .face_anatomy import (
 
 # Colour slots in rig["colors"] (RGB 0..1), all taken from the portrait itself.
 COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin", "lash", "lid")
-# Teeth are near-white under the portrait's light. The eye whites give their tint, but small eyes,
-# glasses or a squint put lid skin in that sample (Grace Hopper's "sclera" measured salmon, and the
-# teeth came out like gums): the tint is capped at TEETH_MAX_SAT and the brightness kept at least
-# TEETH_MIN_LUM of the skin's (a dim sclera sample made grey teeth in bright photos).
-TEETH_MAX_SAT, TEETH_MIN_LUM = 0.18, 0.9
+# Teeth are a pale version of the skin's colour, as bright as the skin: near-white under the same
+# light, so they stay in the portrait's palette (a painting's varnish, a warm print). The eye whites
+# were the first source, but small eyes, glasses or a squint put lid skin in that sample (Grace
+# Hopper's teeth came out salmon like gums), and a neutral grey beside strongly tinted skin reads
+# as blue. TEETH_TINT is the share of the skin's tint they keep.
+TEETH_TINT, TEETH_MAX_LUM = 0.35, 0.95
 
 
 def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndarray:
@@ -85,13 +86,7 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
     return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])
 
 
-def _teeth(measured: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """The measured teeth colour with its tint capped and its brightness floored (see TEETH_*)."""
-    grey, hi, lo = float(measured.mean()), float(measured.max()), float(measured.min())
-    if hi - lo > TEETH_MAX_SAT * hi:  # blend toward grey until (max - min) / max is the cap
-        k = TEETH_MAX_SAT * grey / (hi - lo - TEETH_MAX_SAT * (hi - grey))
-        measured = grey + (measured - grey) * k
-    floor = TEETH_MIN_LUM * float(skin.mean())
-    if measured.mean() < floor:
-        measured = measured * (floor / max(float(measured.mean()), 1e-6))
-    return np.clip(measured, 0.0, 1.0).astype(np.float32)
+def _teeth(sclera: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """Teeth colour: the skin's tint at TEETH_TINT, at the brighter of the eye whites and the skin."""
+    light = min(TEETH_MAX_LUM, max(float(sclera.mean()), float(skin.mean())))
+    return np.clip(light + TEETH_TINT * (skin - skin.mean()), 0.0, 1.0).astype(np.float32)
