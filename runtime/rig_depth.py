@@ -5,9 +5,10 @@ backward: every output pixel looks up one source pixel. Where the forward warp f
 the nose slides over the cheek behind it on a 20-degree turn), a pixel has several sources and the
 inversion picks one or another from node to node: a torn, jagged seam down the nose and along the
 cheek (seen on every dev portrait at +-20 degrees yaw). A backward warp cannot draw occlusion, so
-the depth is changed, as little as possible, until the forward warp's Jacobian stays positive
-(UNFOLD_MARGIN) up to UNFOLD_DEGREES of yaw and pitch. The warp is linear in the depth, so this is a
-small least-squares problem solved by gradient steps once per avatar.
+the depth is changed, as little as possible, until the forward warp's Jacobian stays at or above
+UNFOLD_MARGIN at every turn of UNFOLD_POSES; turns past those are eased off (ease_turns). The
+displacements are affine in the depth, so this is a small penalty problem, solved once per avatar
+by a few linearised rounds of gradient steps.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ PITCH_DEPTH_GAIN = (1.45, 1.15)  # chin down, chin up: the lower face foreshorte
 EASE_FROM = 20.0
 TURN_LIMIT = 26.0
 # Turns (yaw, pitch) at which the warp must not fold: the +-20 degrees the generator promises and
-# a little beyond, alone and combined (the generator eases turns off toward POSE_LIMIT beyond 20).
+# a little beyond, alone and combined (the generator eases turns off toward TURN_LIMIT beyond 20).
 UNFOLD_POSES = ((22, 0), (-22, 0), (0, 22), (0, -22), (20, 12), (-20, 12), (20, -12), (-20, -12))
 # smallest area ratio of the forward warp at those turns (1 = no compression); the graph's Newton
 # inversion trusts its Jacobian from 0.15 up. More (25 degrees at 0.25) flattens more of the face:
