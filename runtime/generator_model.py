@@ -19,7 +19,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from .names import ARKIT_INDEX
-from .rig_basis import LID_WARP
 from .rig_depth import PITCH_DEPTH_GAIN, YAW_DEPTH_GAIN
 
 INPUT_NAMES = (
@@ -266,6 +265,10 @@ class GeneratorModel(nn.Module):
             m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
             m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye
             m_scl = m_eye * torch.sigmoid(o_sdf / 0.6).unsqueeze(1) * (1 - m_iris)
+            # where the iris was is filled with white only as far as it moved away: at rest the eye
+            # stays the portrait's (a drawn iris is rarely the circle this layer assumes)
+            moved = off.norm(dim=-1) / (0.1 * geom[4 + e] * scale + 1e-3)
+            m_scl = m_scl * moved.clamp(0, 1)[:, None, None, None]
             shade = 0.8 + 0.2 * (ef[:, 0:1] / 4).clamp(0, 1)
             base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
             blink = bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None]
@@ -292,7 +295,8 @@ class GeneratorModel(nn.Module):
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
             # the eyelid: the warp brings the lid (with its own lashes) most of the way down
             # (rig_basis.py); this layer covers what is left of the eye with lid skin and a lash line
-            cover = blink * (1 - LID_WARP) / (1 - LID_WARP * blink + 1e-3)
+            warp = geom[8 + e]
+            cover = blink * (1 - warp) / (1 - warp * blink + 1e-3)
             edge = cover * F.relu(d_u + ef[:, 1:2])
             # a closing lid also covers a little below the lower lid's landmark curve: the visible
             # lid margin sits there, and the iris would show through as a sliver under the lashes
@@ -305,7 +309,7 @@ class GeneratorModel(nn.Module):
             m_lid = m_lid * lateral * (blink > 0.02)
             # a little darker toward the seam: the lid is convex and its lower edge is in shadow
             t_seam = ((d_u + band) / (edge + over + band + 1e-3)).clamp(0, 1)
-            lid = colors[8][None, :, None, None] * (0.95 - 0.12 * t_seam)
+            lid = colors[8][None, :, None, None] * (geom[10 + 2 * e] - geom[11 + 2 * e] * t_seam)
             rgb = rgb + m_lid * (lid - rgb)
             lash_w = (0.03 * geom[6 + e]) * scale[:, None, None, None]
             m_lash = (

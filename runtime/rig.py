@@ -35,7 +35,7 @@ from .face_anatomy import (
     eye_width,
     iris_radius,
 )
-from .rig_basis import blendshape_basis, smoothstep
+from .rig_basis import blendshape_basis, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors
 from .rig_depth import smooth_depth, unfold_depth
 
@@ -169,6 +169,10 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             iris_radius(src, 1),
             eye_width(src, 0),
             eye_width(src, 1),
+            lid_warp(src, 0),
+            lid_warp(src, 1),
+            *lid_shade(src, 0),
+            *lid_shade(src, 1),
         ],
         np.float32,
     )

@@ -21,6 +21,7 @@ from .face_anatomy import (
     LIPS_UO,
     FaceFrame,
     eye_lid_frame,
+    eye_width,
 )
 from .names import ARKIT_INDEX
 
@@ -29,6 +30,14 @@ from .names import ARKIT_INDEX
 # graph's lid layer (generator_model.py) covers the sliver left. The warp stops short of closing
 # fully: two lid curves on the same pixel would fold the thin-plate warp.
 LID_WARP = 0.92
+# A drawn (anime) eye is tall, with hair close above it: sliding its lid that far drags the hair
+# over the eye, so the lid slides DRAWN_LID_WARP and the lid layer draws the rest (skin, lash line).
+# An eye whose opening is over DRAWN_EYE_RATIO of its width is a drawn one (opening / width: photos
+# and paintings 0.22-0.36, the 3D cartoon 0.47, anime eyes refitted by drawn_eyes.py 0.79-1.0).
+DRAWN_LID_WARP, DRAWN_EYE_RATIO = 0.3, 0.6
+# The drawn lid's brightness (times the lid colour) at its top and how much darker it gets toward
+# the seam: a photographed lid is convex with its lower edge in shadow, a cel-shaded one is flat.
+LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
 LID_RISE = 0.06
 
 
@@ -146,7 +155,8 @@ def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx,
         nv = np.append(nrm, 0.0)
         # most of the closing is the warp (the lid and its lashes slide down); the graph's lid layer
         # covers the rest (LID_WARP in generator_model.py)
-        D[f"eyeBlink{side}"] = (w_up * LID_WARP * open_h - w_lo * LID_RISE * open_h)[:, None] * nv
+        warp = lid_warp(lm, 1 if side == "Left" else 0)
+        D[f"eyeBlink{side}"] = (w_up * warp * open_h - w_lo * LID_RISE * open_h)[:, None] * nv
         D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
         D[f"eyeWide{side}"] = (-w_up * 0.25 * eye_h)[:, None] * nv
         D[f"eyeLookDown{side}"] = (w_up * 0.2 * open_h)[:, None] * nv
@@ -160,6 +170,24 @@ def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx,
     for name, d in D.items():
         basis[ARKIT_INDEX[name], : len(mesh_idx)] = d[mesh_idx]
     return basis
+
+
+def is_drawn_eye(lm: np.ndarray, eye: int) -> bool:
+    """An eye opened over DRAWN_EYE_RATIO of its width is a drawn (anime) one."""
+    up, lo = ((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))[eye]
+    uv, vu, vl, _ = eye_lid_frame(lm, up, lo)
+    u, _ = uv(lm[list(up[1:-1]), :2])
+    return float(np.max(vl(u) - vu(u))) > DRAWN_EYE_RATIO * eye_width(lm, eye)
+
+
+def lid_warp(lm: np.ndarray, eye: int) -> float:
+    """How much of a blink the lid slides (the rest is drawn by the graph's lid layer)."""
+    return DRAWN_LID_WARP if is_drawn_eye(lm, eye) else LID_WARP
+
+
+def lid_shade(lm: np.ndarray, eye: int) -> tuple[float, float]:
+    """The drawn lid's brightness at its top and its darkening toward the seam."""
+    return DRAWN_LID_SHADE if is_drawn_eye(lm, eye) else LID_SHADE
 
 
 def _point_mask(n: int, idx: np.ndarray) -> np.ndarray:

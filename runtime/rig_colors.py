@@ -22,6 +22,7 @@ from .face_anatomy import (
     eye_width,
     iris_radius,
 )
+from .rig_basis import is_drawn_eye
 
 # Colour slots in rig["colors"] (RGB 0..1), all taken from the portrait itself.
 COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin", "lash", "lid")
@@ -83,6 +84,8 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
     lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9
+    if is_drawn_eye(lm, 0) or is_drawn_eye(lm, 1):
+        lid = skin  # a drawn eye's lid is flat skin; the band above it is lash line and hair
     return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])
 
 
