@@ -1,0 +1,172 @@
+"""Drawn (anime) eyes: refit the mesh's eye outlines and irises to the eye as drawn.
+
+mediapipe's face mesh puts a human-proportioned eye inside anime's large drawn eye (on the
+Ren'Py characters its ring covers the upper third to half of the eye), so a blink closed only that
+band and drew its lash line across the iris. On cel-shaded faces the drawn eye stands out: lash
+line, iris and white in flat colours on flat skin. Photos, paintings and 3D renders keep the mesh's
+eyes: their skin is textured and their lids are skin-coloured, so the same scan would run into lid
+creases, shadows and brows. How a refitted (tall) eye blinks is in rig_basis.is_drawn_eye.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .face_anatomy import EYE_L_LO, EYE_L_UP, EYE_R_LO, EYE_R_UP, FACE_OVAL, FaceFrame, eye_width
+
+# Share of the face oval whose brightness gradient is under FLAT_GRADIENT (per pixel, Sobel): the
+# Ren'Py characters measure 0.13-0.35; photos, paintings and a 3D cartoon render 0.00-0.04.
+CEL_FLAT_SHARE = 0.08
+FLAT_GRADIENT = 2.0
+# Lab distance (8-bit units) from the skin beyond which a pixel belongs to the drawn eye; the
+# skin's own shading (under the fringe, blush) stays within ~25 of it.
+EYE_DELTA_E = 35.0
+# Eye whites are as light as anime skin but not as warm: Lab b under WHITE_WARMTH of the skin's
+# (tested only where the skin is at least MIN_SKIN_WARMTH warm, else the two cannot be told apart).
+WHITE_WARMTH, MIN_SKIN_WARMTH = 0.35, 4.0
+# Skin samples: nose, cheeks and chin; the median ignores points the mesh puts inside a drawn eye.
+SKIN_POINTS = (1, 4, 5, 195, 205, 425, 50, 280, 101, 330, 152, 199)
+HIGHLIGHT_AREA = 0.36  # enclosed holes up to this many square eye widths are highlights: filled
+MIN_GROWTH = 1.3  # refit only an eye drawn at least this much taller than the mesh's
+MAX_UP, MAX_DOWN = 1.0, 1.2  # lid scan limits in eye widths: reaching one = not an eye (hair, brow)
+MAX_SIDE = 0.35  # the drawn corners lie at most this far (eye widths) outside the mesh's
+MIN_COLUMNS = 6  # of the 7 lid columns, this many must end on skin within the limits
+IRIS_GAP = 0.25  # eye widths of highlight the iris scan may cross
+
+
+@dataclass
+class DrawnEye:
+    """One eye's outline as drawn: 9 upper and 9 lower points corner to corner, and its iris."""
+
+    upper: np.ndarray  # (9, 2)
+    lower: np.ndarray  # (9, 2)
+    iris: np.ndarray  # (2,) centre
+    iris_radius: float
+
+
+def is_cel_shaded(image: np.ndarray, lm: np.ndarray) -> bool:
+    """Whether the face is drawn in flat colours (anime, cel-shaded cartoons)."""
+    S = image.shape[0]
+    face = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(face, [np.round(lm[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    return bool(face.any() and np.mean(grad[face > 0] < FLAT_GRADIENT) > CEL_FLAT_SHARE)
+
+
+def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """Landmarks with each eye's ring and iris moved onto the drawn eye, where the face is
+    cel-shaded and the eye is clearly drawn larger than the mesh's; otherwise `lm` itself."""
+    if not is_cel_shaded(image, lm):
+        return lm
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    S = image.shape[0]
+    pts = np.clip(np.round(lm[list(SKIN_POINTS), :2]).astype(int), 0, S - 1)
+    skin = np.median(lab[pts[:, 1], pts[:, 0]], 0)
+    mask = eye_pixels(lab, skin, eye_width(lm, 0))
+    out = lm.copy()
+    for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
+        drawn = find_drawn_eye(mask, lab, lm, eye)
+        if drawn is None:
+            continue
+        out[list(up), :2] = drawn.upper
+        out[list(lo), :2] = drawn.lower
+        c = 468 + 5 * eye
+        out[c, :2] = drawn.iris
+        for k, d in enumerate(((1, 0), (0, -1), (-1, 0), (0, 1))):
+            out[c + 1 + k, :2] = drawn.iris + drawn.iris_radius * np.array(d, float)
+    return out
+
+
+def eye_pixels(lab: np.ndarray, skin: np.ndarray, eye_w: float) -> np.ndarray:
+    """Pixels that are not skin (lash line, iris, eye white, but also hair and outlines), with
+    small enclosed holes (the highlights in an iris) filled."""
+    far = np.linalg.norm(lab - skin, axis=-1) > EYE_DELTA_E
+    if skin[2] - 128 >= MIN_SKIN_WARMTH:
+        far |= (lab[..., 2] - 128 < WHITE_WARMTH * (skin[2] - 128)) & (lab[..., 0] > 0.75 * skin[0])
+    holes = (~far).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
+    fill = stats[:, cv2.CC_STAT_AREA] < HIGHLIGHT_AREA * eye_w**2
+    fill[0] = False  # label 0 is the "far" pixels themselves
+    return far | fill[labels]
+
+
+def find_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int) -> DrawnEye | None:
+    """Scan out from the mesh's eye along the face's axes: out from its corners to the drawn ones,
+    then up and down at seven columns to the drawn lids. None when the lid scans run off (into hair
+    or brow) or the drawn eye is no taller than the mesh's."""
+    up, lo = ((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))[eye]
+    ew = eye_width(lm, eye)
+    U, L = lm[list(up), :2].astype(float), lm[list(lo), :2].astype(float)
+    face = FaceFrame.from_landmarks(lm)  # the mesh's eye may sit tilted inside the drawn one
+    across, down = face.right, face.down
+    ends = []
+    for corner in (U[0], U[-1]):
+        out = across if (corner - U.mean(0)) @ across > 0 else -across
+        ends.append(_walk(mask, corner, out, MAX_SIDE * ew)[0] if _on(mask, corner) else corner)
+    upper, lower, good = [ends[0]], [ends[0]], 0
+    for t in np.linspace(0, 1, 9)[1:-1]:
+        p = ends[0] + t * (ends[1] - ends[0])
+        top, off_top = _walk(mask, p, -down, MAX_UP * ew) if _on(mask, p) else (p, True)
+        bottom, off_bottom = _walk(mask, p, down, MAX_DOWN * ew) if _on(mask, p) else (p, True)
+        good += not (off_top or off_bottom)
+        upper.append(top)
+        lower.append(bottom)
+    upper.append(ends[1])
+    lower.append(ends[1])
+    if good < MIN_COLUMNS:
+        return None
+    upper_a, lower_a = np.array(upper), np.array(lower)
+    opening = (lower_a - upper_a) @ down
+    if opening.max() < MIN_GROWTH * float(np.max((L - U) @ down)):
+        return None
+    k = int(np.argmax(opening))
+    mid = (upper_a[k] + lower_a[k]) / 2
+    centre = lm[468 + 5 * eye, :2].astype(float)
+    centre = centre + down * ((mid - centre) @ down)  # mid-height of the drawn eye
+    centre, radius = _iris_across(lab, centre, across, ew, 0.5 * opening.max())
+    return DrawnEye(upper_a, lower_a, centre, radius)
+
+
+def _iris_across(lab, centre, across, ew, limit) -> tuple[np.ndarray, float]:
+    """The drawn iris's extent along the eye through `centre`: dark or coloured pixels (not white,
+    which is lighter than L 200 with little colour), crossing highlights up to IRIS_GAP wide."""
+    S = lab.shape[0]
+
+    def iris_at(p):
+        x, y = int(round(p[0])), int(round(p[1]))
+        if not (0 <= x < S and 0 <= y < S):
+            return False
+        L, a, b = lab[y, x]
+        return L < 200 or np.hypot(a - 128, b - 128) > 25
+
+    reach = []
+    for sign in (-1.0, 1.0):
+        last, gap, n = 0, 0, 0
+        while n < limit and gap <= IRIS_GAP * ew:
+            n += 1
+            if iris_at(centre + sign * n * across):
+                last, gap = n, 0
+            else:
+                gap += 1
+        reach.append(last)
+    radius = max(0.5 * (reach[0] + reach[1]), 0.2 * ew)
+    return centre + across * 0.5 * (reach[1] - reach[0]), float(radius)
+
+
+def _walk(mask: np.ndarray, p: np.ndarray, step: np.ndarray, limit: float) -> tuple[np.ndarray, bool]:
+    """Walk from p along step while on mask pixels: (the last point on it, whether it hit the limit)."""
+    n = 0
+    while n < limit:
+        if not _on(mask, p + step):
+            return p, False
+        p, n = p + step, n + 1
+    return p, True
+
+
+def _on(mask: np.ndarray, p: np.ndarray) -> bool:
+    x, y = int(round(p[0])), int(round(p[1]))
+    return 0 <= x < mask.shape[1] and 0 <= y < mask.shape[0] and bool(mask[y, x])
