@@ -307,7 +307,8 @@ class GeneratorModel(nn.Module):
             t_top = ((d_u + band) / (0.8 * band + 0.6)).clamp(0, 1)
             m_lid = t_top * t_top * (3 - 2 * t_top) * torch.sigmoid((edge + over - d_u) / 0.6)
             m_lid = m_lid * lateral * (blink > 0.02)
-            # a little darker toward the seam: the lid is convex and its lower edge is in shadow
+            # a little darker toward the seam (a photographed lid is convex, its lower edge in shadow;
+            # a drawn one is flat): per-eye brightness and darkening from geom (rig_basis.lid_shade)
             t_seam = ((d_u + band) / (edge + over + band + 1e-3)).clamp(0, 1)
             lid = colors[8][None, :, None, None] * (geom[10 + 2 * e] - geom[11 + 2 * e] * t_seam)
             rgb = rgb + m_lid * (lid - rgb)

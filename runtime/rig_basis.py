@@ -154,7 +154,7 @@ def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx,
         w_lo = np.where(v <= vl(u) + 0.5, 1.0, np.clip(1 - (v - vl(u)) / (1.0 * eye_h), 0, 1)) * fade * ~above
         nv = np.append(nrm, 0.0)
         # most of the closing is the warp (the lid and its lashes slide down); the graph's lid layer
-        # covers the rest (LID_WARP in generator_model.py)
+        # covers the rest (it reads the same fraction from geom, rig.py)
         warp = lid_warp(lm, 1 if side == "Left" else 0)
         D[f"eyeBlink{side}"] = (w_up * warp * open_h - w_lo * LID_RISE * open_h)[:, None] * nv
         D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
