@@ -24,6 +24,7 @@ FLAT_GRADIENT = 2.0
 # Lab distance (8-bit units) from the skin beyond which a pixel belongs to the drawn eye; the
 # skin's own shading (under the fringe, blush) stays within ~25 of it.
 EYE_DELTA_E = 35.0
+EYE_DARK, EYE_CHROMA = 0.6, 35.0
 # Eye whites are as light as anime skin but not as warm: Lab b under WHITE_WARMTH of the skin's
 # (tested only where the skin is at least MIN_SKIN_WARMTH warm, else the two cannot be told apart).
 WHITE_WARMTH, MIN_SKIN_WARMTH = 0.35, 4.0
@@ -31,9 +32,10 @@ WHITE_WARMTH, MIN_SKIN_WARMTH = 0.35, 4.0
 SKIN_POINTS = (1, 4, 5, 195, 205, 425, 50, 280, 101, 330, 152, 199)
 HIGHLIGHT_AREA = 0.36  # enclosed holes up to this many square eye widths are highlights: filled
 MIN_GROWTH = 1.3  # refit only an eye drawn at least this much taller than the mesh's
-MAX_UP, MAX_DOWN = 1.0, 1.2  # lid scan limits in eye widths: reaching one = not an eye (hair, brow)
-MAX_SIDE = 0.35  # the drawn corners lie at most this far (eye widths) outside the mesh's
-MIN_COLUMNS = 6  # of the 7 lid columns, this many must end on skin within the limits
+# The search box around the mesh's eye, in eye widths across and down the face: a drawn eye that
+# reaches its edge has run into hair, a brow or the face's outline.
+BOX_ACROSS, BOX_DOWN = (-1.5, 1.5), (-1.1, 1.3)
+STROKE = 0.1  # eye widths: strokes thinner than about twice this (a glasses frame) are cut off
 IRIS_GAP = 0.25  # eye widths of highlight the iris scan may cross
 
 
@@ -85,6 +87,9 @@ def eye_pixels(lab: np.ndarray, skin: np.ndarray, eye_w: float) -> np.ndarray:
     """Pixels that are not skin (lash line, iris, eye white, but also hair and outlines), with
     small enclosed holes (the highlights in an iris) filled."""
     far = np.linalg.norm(lab - skin, axis=-1) > EYE_DELTA_E
+    # ... and dark or strongly coloured: skin in the fringe's shadow is neither
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    far &= (lab[..., 0] < EYE_DARK * skin[0]) | (chroma > EYE_CHROMA)
     if skin[2] - 128 >= MIN_SKIN_WARMTH:
         far |= (lab[..., 2] - 128 < WHITE_WARMTH * (skin[2] - 128)) & (lab[..., 0] > 0.75 * skin[0])
     holes = (~far).astype(np.uint8)
@@ -95,40 +100,69 @@ def eye_pixels(lab: np.ndarray, skin: np.ndarray, eye_w: float) -> np.ndarray:
 
 
 def find_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int) -> DrawnEye | None:
-    """Scan out from the mesh's eye along the face's axes: out from its corners to the drawn ones,
-    then up and down at seven columns to the drawn lids. None when the lid scans run off (into hair
-    or brow) or the drawn eye is no taller than the mesh's."""
+    """The drawn eye as the blob of eye pixels around the mesh's eye (thin strokes, such as a
+    glasses frame, cut off), its outline read column by column along the face's axes. None when the
+    blob runs out of the search box (into hair or brow) or is no taller than the mesh's eye."""
     up, lo = ((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))[eye]
     ew = eye_width(lm, eye)
     U, L = lm[list(up), :2].astype(float), lm[list(lo), :2].astype(float)
     face = FaceFrame.from_landmarks(lm)  # the mesh's eye may sit tilted inside the drawn one
     across, down = face.right, face.down
-    ends = []
-    for corner in (U[0], U[-1]):
-        out = across if (corner - U.mean(0)) @ across > 0 else -across
-        ends.append(_walk(mask, corner, out, MAX_SIDE * ew)[0] if _on(mask, corner) else corner)
-    upper, lower, good = [ends[0]], [ends[0]], 0
-    for t in np.linspace(0, 1, 9)[1:-1]:
-        p = ends[0] + t * (ends[1] - ends[0])
-        top, off_top = _walk(mask, p, -down, MAX_UP * ew) if _on(mask, p) else (p, True)
-        bottom, off_bottom = _walk(mask, p, down, MAX_DOWN * ew) if _on(mask, p) else (p, True)
-        good += not (off_top or off_bottom)
-        upper.append(top)
-        lower.append(bottom)
-    upper.append(ends[1])
-    lower.append(ends[1])
-    if good < MIN_COLUMNS:
+    centre = (U.sum(0) + L.sum(0)) / (len(U) + len(L))
+    # the search box, in eye widths from the mesh eye's centre along the face's axes
+    (a0, a1), (b0, b1) = BOX_ACROSS, BOX_DOWN
+    corners = np.array(
+        [centre + ew * (a * across + b * down) for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))]
+    )
+    box = np.zeros(mask.shape, np.uint8)
+    cv2.fillPoly(box, [np.round(corners).astype(np.int32)], 1)
+    r = max(1, int(round(STROKE * ew)))
+    blob = cv2.morphologyEx(
+        (mask & (box > 0)).astype(np.uint8),
+        cv2.MORPH_OPEN,
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2),
+    )
+    n, labels = cv2.connectedComponents(blob, connectivity=8)
+    seeds = [lm[468 + 5 * eye, :2], centre]
+    ids = [
+        labels[int(round(y)), int(round(x))]
+        for x, y in seeds
+        if 0 <= int(round(x)) < mask.shape[1] and 0 <= int(round(y)) < mask.shape[0]
+    ]
+    ids = [i for i in ids if i > 0]
+    if not ids:
         return None
-    upper_a, lower_a = np.array(upper), np.array(lower)
+    ys, xs = np.nonzero(labels == ids[0])
+    rel = np.stack([xs, ys], 1) + 0.5 - centre
+    a, b = rel @ across / ew, rel @ down / ew
+    margin = 1.5 / ew
+    if a.min() <= a0 + margin or a.max() >= a1 - margin or b.min() <= b0 + margin or b.max() >= b1 - margin:
+        return None  # ran into hair, brow or the face's outline
+    cols = np.linspace(a.min(), a.max(), 9)
+    upper, lower = [], []
+    for k, c in enumerate(cols):
+        near = np.abs(a - c) <= (0.04 if 0 < k < 8 else 0.02) + 0.5 / ew
+        bb = b[near]
+        if k in (0, 8):
+            upper.append((c, float(np.median(bb))))
+            lower.append(upper[-1])
+        else:
+            upper.append((c, float(bb.min())))
+            lower.append((c, float(bb.max())))
+    to_px = lambda ab: centre + ew * (ab[0] * across + ab[1] * down)  # noqa: E731
+    upper_a = np.array([to_px(p) for p in upper])
+    lower_a = np.array([to_px(p) for p in lower])
     opening = (lower_a - upper_a) @ down
     if opening.max() < MIN_GROWTH * float(np.max((L - U) @ down)):
         return None
+    if (upper_a[-1] - upper_a[0]) @ (U[-1] - U[0]) < 0:  # the ring runs corner to corner as the mesh's
+        upper_a, lower_a = upper_a[::-1], lower_a[::-1]
     k = int(np.argmax(opening))
     mid = (upper_a[k] + lower_a[k]) / 2
-    centre = lm[468 + 5 * eye, :2].astype(float)
-    centre = centre + down * ((mid - centre) @ down)  # mid-height of the drawn eye
-    centre, radius = _iris_across(lab, centre, across, ew, 0.5 * opening.max())
-    return DrawnEye(upper_a, lower_a, centre, radius)
+    iris = lm[468 + 5 * eye, :2].astype(float)
+    iris = iris + down * ((mid - iris) @ down)  # mid-height of the drawn eye
+    iris, radius = _iris_across(lab, iris, across, ew, 0.5 * opening.max())
+    return DrawnEye(upper_a, lower_a, iris, radius)
 
 
 def _iris_across(lab, centre, across, ew, limit) -> tuple[np.ndarray, float]:
@@ -155,16 +189,6 @@ def _iris_across(lab, centre, across, ew, limit) -> tuple[np.ndarray, float]:
         reach.append(last)
     radius = max(0.5 * (reach[0] + reach[1]), 0.2 * ew)
     return centre + across * 0.5 * (reach[1] - reach[0]), float(radius)
-
-
-def _walk(mask: np.ndarray, p: np.ndarray, step: np.ndarray, limit: float) -> tuple[np.ndarray, bool]:
-    """Walk from p along step while on mask pixels: (the last point on it, whether it hit the limit)."""
-    n = 0
-    while n < limit:
-        if not _on(mask, p + step):
-            return p, False
-        p, n = p + step, n + 1
-    return p, True
 
 
 def _on(mask: np.ndarray, p: np.ndarray) -> bool:
