@@ -47,6 +47,11 @@ INPUT_NAMES = (
 )
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
+# jawOpen range over which the lips part (below: sealed; the project's own "shut" is jawOpen minus
+# mouthClose under 0.1). Without it a resting jaw of 0.06-0.1 (quiet stretches, held sung notes)
+# showed a dark line between the lips on faces with thin lips, which dlib reads as 0.012-0.022 of
+# face height where other portraits read 0.005.
+LIP_SEAL = (0.02, 0.15)
 LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye: u = -1.2 .. 1.2
 _B = ARKIT_INDEX
 
@@ -115,9 +120,13 @@ class GeneratorModel(nn.Module):
         bs = motion[:, :52].clamp(0.0, 1.0)
         head = motion[:, 52:58]
         gaze = motion[:, 58:62]
-        # mouthClose only closes the lips as far as the jaw has opened them (ARKit semantics).
+        # mouthClose only closes the lips as far as the jaw has opened them (ARKit semantics). The
+        # first few millimetres of jaw drop keep the lips together (at rest the teeth are apart
+        # and the lips closed): they part gradually from LIP_SEAL[0] and fully from LIP_SEAL[1].
         jaw = bs[:, _B["jawOpen"]]
-        close = torch.minimum(bs[:, _B["mouthClose"]], jaw)
+        t = ((jaw - LIP_SEAL[0]) / (LIP_SEAL[1] - LIP_SEAL[0])).clamp(0.0, 1.0)
+        seal = jaw * (1 - t * t * (3 - 2 * t))
+        close = torch.minimum(torch.maximum(bs[:, _B["mouthClose"]], seal), jaw)
         i_close = _B["mouthClose"]
         bs = torch.cat([bs[:, :i_close], close[:, None], bs[:, i_close + 1 :]], 1)
 
