@@ -1,5 +1,7 @@
 """motion_realtime_factor: seconds of audio the motion engine turns into FaceMotion per second of
-wall time, offline (bake) on ~60 s of the built-in speech at 60 FPS. Also measured in the same run:
+wall time, offline (bake: the voice gate off, as `facecast bake` runs by default) on ~60 s of the
+built-in speech at 60 FPS. Also measured in the same run: the same with the voice gate on (as
+render and live run; runtime/voice_gate.py),
 the feature extractor alone (the floor any audio-driven engine pays) and live-style streaming in
 20 ms chunks. Medians and p95 over several runs (the p95 of the time, so the slow end). The
 machine may be shared: `*_cpu_*` figures use this process's CPU time, which other people's jobs
@@ -32,13 +34,16 @@ def measure_motion_speed(runs: int = 7, fps: float = 60.0) -> dict:
 
     audio = _minute_of_speech()
     seconds = audio.size / 16000
-    motion_from_audio(audio[:16000], fps=fps)  # load the model once
-    offline, offline_cpu, feats, stream, stream_cpu = [], [], [], [], []
+    motion_from_audio(audio[:16000], fps=fps)  # load the models once
+    offline, offline_cpu, gated, feats, stream, stream_cpu = [], [], [], [], [], []
     for _ in range(runs):
         t, c = time.perf_counter(), time.process_time()
-        motion_from_audio(audio, fps=fps)
+        motion_from_audio(audio, fps=fps, voice_gate=False)
         offline.append(time.perf_counter() - t)
         offline_cpu.append(time.process_time() - c)
+        t = time.perf_counter()
+        motion_from_audio(audio, fps=fps)
+        gated.append(time.perf_counter() - t)
         t = time.perf_counter()
         features_of(audio)
         feats.append(time.perf_counter() - t)
@@ -56,6 +61,8 @@ def measure_motion_speed(runs: int = 7, fps: float = 60.0) -> dict:
         "motion_realtime_factor_p95": seconds / _p95(offline),
         "motion_cpu_realtime_factor": seconds / statistics.median(offline_cpu),
         "motion_60s_seconds": statistics.median(offline),
+        "motion_voice_gate_realtime_factor": seconds / statistics.median(gated),
+        "motion_voice_gate_realtime_factor_p95": seconds / _p95(gated),
         "motion_features_only_realtime_factor": seconds / statistics.median(feats),
         "motion_stream_20ms_realtime_factor": seconds / statistics.median(stream),
         "motion_stream_20ms_per_chunk_ms": 1000 * statistics.median(stream) / chunks,

@@ -113,7 +113,13 @@ def run(args: argparse.Namespace) -> int:
     t_load = time.perf_counter()
     generator = load_generator(args.image, size)
     log.info("portrait ready in %.1f s; rendering on %s", time.perf_counter() - t_load, generator.device)
-    session = Session("live", SessionOptions(size=size, fps=fps, background="transparent"), args.controls)
+    session = Session(
+        "live",
+        SessionOptions(
+            size=size, fps=fps, background="transparent", voice_gate=getattr(args, "voice_gate", True)
+        ),
+        args.controls,
+    )
     session.set_generator(generator)
     from ..runtime.motion_engine import LOOK_AHEAD_MS
 

@@ -70,7 +70,12 @@ def run(args: argparse.Namespace) -> int:
     if not specs:
         raise FacecastError("--pose-only needs an output: --vmc [HOST:PORT] and/or --vts [URL]")
     rate = float(args.fps)
-    engine = MotionEngine(fps=rate, controls=args.controls, sample_rate=SAMPLE_RATE)
+    engine = MotionEngine(
+        fps=rate,
+        controls=args.controls,
+        sample_rate=SAMPLE_RATE,
+        voice_gate=getattr(args, "voice_gate", True),
+    )
     is_mic = getattr(args, "mic", None) is not None
     latency = engine.look_ahead_ms / 1000.0 + CHUNK_MS / 1000.0 * (2 if is_mic else 1) + MARGIN_S
     sinks = open_sinks(specs)

@@ -11,7 +11,7 @@ import logging
 import time
 from pathlib import Path
 
-from .cmd_render import add_control_arguments, controls_from_args
+from .cmd_render import add_control_arguments, add_voice_gate_argument, controls_from_args
 from .runtime.errors import ConfigError
 
 log = logging.getLogger("facecast")
@@ -23,6 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="OUT.json or OUT.csv")
     p.add_argument("--fps", type=float, default=60.0, help="frames per second of the curves (default 60)")
     add_control_arguments(p)
+    # off by default: a bake is about speed (the gate costs 10x the rest of the engine) and game
+    # dialogue is usually recorded without music
+    add_voice_gate_argument(p, default=False)
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -51,10 +54,13 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(round(block.size / SAMPLE_RATE, 2))
                 yield block
 
-        frames = stream_motion(blocks(), fps=args.fps, controls=controls, sample_rate=SAMPLE_RATE)
+        frames = stream_motion(
+            blocks(), fps=args.fps, controls=controls, sample_rate=SAMPLE_RATE, voice_gate=args.voice_gate
+        )
         meta = {
             "source": Path(args.audio).name,
             "controls": controls.to_dict(),
+            "voice_gate": args.voice_gate,
             "look_ahead_ms": LOOK_AHEAD_MS,
         }
         n = write_bake(

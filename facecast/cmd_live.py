@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cmd_render import add_control_arguments, controls_from_args
+from .cmd_render import add_control_arguments, add_voice_gate_argument, controls_from_args
 from .runtime.errors import ConfigError, FacecastError
 
 DEFAULT_VMC = "127.0.0.1:39539"
@@ -81,6 +81,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="where the VTube Studio plugin token is kept (default ~/.config/facecast/vtube_studio_token.json)",
     )
     add_control_arguments(p)
+    add_voice_gate_argument(p, default=True)
     p.add_argument(
         "--fps",
         type=float,

@@ -33,6 +33,17 @@ def add_control_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="same input and seed give the same output")
 
 
+def add_voice_gate_argument(p: argparse.ArgumentParser, default: bool) -> None:
+    """--voice-gate / --no-voice-gate: rest the mouth where the audio holds no voice."""
+    p.add_argument(
+        "--voice-gate",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help="rest the mouth where no voice is heard, e.g. instrumental music "
+        f"(default: {'on' if default else 'off'}; costs ~37 ms of CPU per second of audio)",
+    )
+
+
 def controls_from_args(args: argparse.Namespace) -> Controls:
     try:
         emotion, level = parse_emotion(args.emotion)
@@ -63,6 +74,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--motion-out", type=Path, metavar="FILE", help="also write the FaceMotion used, as JSON lines"
     )
+    add_voice_gate_argument(p, default=True)
     p.add_argument("--label", action="store_true", help="draw a visible 'AI-generated' label")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -88,6 +100,7 @@ def run_render(image: Path, audio: Path, args: argparse.Namespace) -> int:
         motion_out=args.motion_out,
         label=args.label,
         force=args.force,
+        voice_gate=getattr(args, "voice_gate", True),
     )
     with tqdm(total=0, unit="frame", desc="rendering", disable=args.quiet or None) as bar:
 

@@ -36,6 +36,7 @@ from .lips import (
     lip_model,
 )
 from .names import ARKIT_INDEX, ARKIT_NAMES, EMOTIONS, VISEME_NAMES
+from .voice_gate import VoiceGate
 
 TICK_RATE = RATE / HOP  # 100 ticks a second, one per feature frame
 LOOK_AHEAD_MS = LOOK_AHEAD * 1000.0 / TICK_RATE + 12.5 + 1000.0 / TICK_RATE
@@ -57,7 +58,15 @@ class MotionEngine:
 
     look_ahead_ms: float = LOOK_AHEAD_MS
 
-    def __init__(self, fps: float = 25.0, controls: Controls | None = None, sample_rate: int = 16000) -> None:
+    def __init__(
+        self,
+        fps: float = 25.0,
+        controls: Controls | None = None,
+        sample_rate: int = 16000,
+        voice_gate: bool = True,
+    ) -> None:
+        """voice_gate: rest the mouth where the audio holds no voice (runtime/voice_gate.py; about
+        37 ms of CPU per second of audio, so offline bakes leave it off unless asked)."""
         if not (isinstance(fps, (int, float)) and 1.0 <= float(fps) <= 1000.0):
             raise ConfigError(f"fps must be a number between 1 and 1000, got {fps!r}")
         self.fps = float(fps)
@@ -65,6 +74,7 @@ class MotionEngine:
         self.resampler = StreamingResampler(sample_rate)
         self.features = FeatureStream()
         self.model = lip_model()
+        self.voice = VoiceGate() if voice_gate else None
         self.controls = controls or Controls()
         self.head = HeadMotion(self.controls.seed)
         self.eyes = BlinkGaze(self.controls.seed)
@@ -80,6 +90,8 @@ class MotionEngine:
         c = self.controls
         self.resampler.reset()
         self.features.reset()
+        if self.voice is not None:
+            self.voice.reset()
         self.head.reseed(c.seed)
         self.head.reset_state()
         self.eyes.reseed(c.seed)
@@ -112,7 +124,10 @@ class MotionEngine:
             raise ConfigError("this stream was flushed; call reset() before pushing more audio")
         x = check_audio(audio)
         self.n_in += x.size
-        feats = self.features.push(self.resampler.push(x))
+        audio16k = self.resampler.push(x)
+        if self.voice is not None:
+            self.voice.push(audio16k)
+        feats = self.features.push(audio16k)
         self._advance(feats, final=False)
         return self._emit(final=False)
 
@@ -120,6 +135,8 @@ class MotionEngine:
         """End of stream: the remaining frames, up to the end of the audio."""
         if self.finished:
             return []
+        if self.voice is not None:
+            self.voice.finish()
         feats = self.features.push(np.zeros(0, np.float32), final=True)
         self._advance(feats, final=True)
         self.finished = True
@@ -153,6 +170,8 @@ class MotionEngine:
         post = self.model(windows).astype(np.float64)
         # silence gate: far below the speech peak or at the noise floor, the mouth rests closed
         gate = np.clip((pros[:, 0] + 50.0) / 10.0, 0.0, 1.0) * np.clip((pros[:, 1] - 6.0) / 6.0, 0.0, 1.0)
+        if self.voice is not None:  # ... and where no voice is heard (instrumental music)
+            gate = gate * self.voice.gate(self.tick, n)
         post *= gate[:, None]
         post[:, 0] += 1.0 - gate
         vis, mouth = self.lips.step(post, pros[:, 0])
@@ -257,12 +276,15 @@ def _to_motions(ts: np.ndarray, rows: np.ndarray) -> list[FaceMotion]:
 
 
 def motion_from_audio(
-    audio: np.ndarray, fps: float = 25.0, controls: Controls | None = None, sample_rate: int = 16000
+    audio: np.ndarray,
+    fps: float = 25.0,
+    controls: Controls | None = None,
+    sample_rate: int = 16000,
+    voice_gate: bool = True,
 ) -> list[FaceMotion]:
     """Offline: every frame of a whole clip (identical to streaming the same audio)."""
-    return list(
-        stream_motion(_slices(audio, sample_rate), fps=fps, controls=controls, sample_rate=sample_rate)
-    )
+    chunks = _slices(audio, sample_rate)
+    return list(stream_motion(chunks, fps, controls, sample_rate, voice_gate=voice_gate))
 
 
 def _slices(audio: np.ndarray, sample_rate: int, seconds: float = 10.0) -> Iterator[np.ndarray]:
@@ -280,9 +302,10 @@ def stream_motion(
     fps: float = 25.0,
     controls: Controls | None = None,
     sample_rate: int = 16000,
+    voice_gate: bool = True,
 ) -> Iterator[FaceMotion]:
     """The Python API: FaceMotion frames from an audio iterator, as soon as each is ready."""
-    engine = MotionEngine(fps=fps, controls=controls, sample_rate=sample_rate)
+    engine = MotionEngine(fps=fps, controls=controls, sample_rate=sample_rate, voice_gate=voice_gate)
     for chunk in chunks:
         yield from engine.push(chunk)
     yield from engine.flush()

@@ -39,6 +39,7 @@ class RenderOptions:
     label: bool = False
     batch: int = 4
     force: bool = False  # overwrite existing outputs
+    voice_gate: bool = True  # rest the mouth where no voice is heard (runtime/voice_gate.py)
     session_id: int | None = None  # watermark identifier; random when None
 
     def __post_init__(self) -> None:
@@ -72,12 +73,12 @@ def _check_outputs(paths: list[Path], force: bool) -> None:
 
 
 def motion_chunks(
-    audio: np.ndarray, fps: float, controls: Controls, n_frames: int
+    audio: np.ndarray, fps: float, controls: Controls, n_frames: int, voice_gate: bool = True
 ) -> Iterator[list[FaceMotion]]:
     """Stream the audio through the motion engine, yielding FaceMotion in the order of frames."""
     from .motion_engine import MotionEngine
 
-    engine = MotionEngine(fps=fps, controls=controls, sample_rate=SAMPLE_RATE)
+    engine = MotionEngine(fps=fps, controls=controls, sample_rate=SAMPLE_RATE, voice_gate=voice_gate)
     step = int(CHUNK_SECONDS * SAMPLE_RATE)
     emitted = 0
     for start in range(0, len(audio), step):
@@ -147,7 +148,7 @@ def render(
             transparent=transparent,
             metadata=synthetic_metadata(session_id),
         ) as writer:
-            for motions in motion_chunks(audio, options.fps, options.controls, n_frames):
+            for motions in motion_chunks(audio, options.fps, options.controls, n_frames, options.voice_gate):
                 for i in range(0, len(motions), options.batch):
                     batch = motions[i : i + options.batch]
                     frames = generator.render(stack_vectors(batch))

@@ -53,6 +53,7 @@ class SessionOptions:
     max_batch: int = 4  # frames per generator call
     cache_dir: Path | None = None
     render_threads: int = 0  # CPU threads of this session's renderer, 0 = automatic (load_generator)
+    voice_gate: bool = True  # rest the mouth where no voice is heard (runtime/voice_gate.py)
 
     def __post_init__(self) -> None:
         if not 1 <= self.fps <= 120:
@@ -318,7 +319,12 @@ class Session:
         from .motion_engine import MotionEngine
 
         self._engine_offset = start / SAMPLE_RATE
-        return MotionEngine(fps=self.options.fps, controls=self.controls, sample_rate=SAMPLE_RATE)
+        return MotionEngine(
+            fps=self.options.fps,
+            controls=self.controls,
+            sample_rate=SAMPLE_RATE,
+            voice_gate=self.options.voice_gate,
+        )
 
     def set_fps(self, fps: float) -> list[Output]:
         """Change the frame rate; the clock stays continuous (a new engine starts where we are)."""

@@ -25,10 +25,22 @@ def test_bake_json_matches_the_engine(speech_wav, tmp_path):
     assert len(frames) == int(np.ceil(duration * 60))
     assert raw["duration"] == pytest.approx(duration, abs=1e-4)
     assert [f.t for f in frames[:3]] == pytest.approx([0, 1 / 60, 2 / 60])
-    ref = motion_from_audio(load_audio(speech_wav), fps=60)
+    assert raw["voice_gate"] is False  # a bake is about speed: the voice gate is off unless asked
+    ref = motion_from_audio(load_audio(speech_wav), fps=60, voice_gate=False)
     got = np.stack([f.to_vector() for f in frames])
     want = np.stack([f.to_vector() for f in ref])
     assert np.allclose(got, want, atol=1e-4)
+
+
+def test_bake_with_the_voice_gate_matches_the_gated_engine(speech_wav, tmp_path):
+    out = tmp_path / "gated.json"
+    assert main(["bake", str(speech_wav), "-o", str(out), "--quiet", "--fps", "25", "--voice-gate"]) == 0
+    _, frames = read_bake(out)
+    assert json.loads(out.read_text())["voice_gate"] is True
+    ref = motion_from_audio(load_audio(speech_wav), fps=25)
+    assert np.allclose(
+        np.stack([f.to_vector() for f in frames]), np.stack([f.to_vector() for f in ref]), atol=1e-4
+    )
 
 
 def test_bake_csv_with_controls(speech_wav, tmp_path):

@@ -13,6 +13,7 @@ from facecast.runtime.facemotion import MOTION_VECTOR_SIZE
 from facecast.runtime.lips import CONTEXT, LOOK_AHEAD
 from facecast.runtime.motion_engine import MotionEngine, motion_from_audio, stream_motion
 from facecast.runtime.names import ARKIT_INDEX, ARKIT_NAMES, VISEME_NAMES
+from facecast.runtime.voice_gate import CHUNK
 
 
 @pytest.fixture(scope="module")
@@ -219,10 +220,12 @@ def test_internal_buffers_stay_bounded_over_many_pushes():
                     engine.rows.shape[0],
                     engine.features.buf.size,
                     len(engine.eyes.blinks),
+                    engine.voice._probs.size + engine.voice._pending.size,
                 )
             )
-    # feature history, pending prosody, pending ticks, pending samples, visible blinks: all capped
-    limits = (CONTEXT, LOOK_AHEAD + 2, 4, WIN + HOP, 3)
+    # feature history, pending prosody, pending ticks, pending samples, visible blinks, voice
+    # probabilities and samples: all capped
+    limits = (CONTEXT, LOOK_AHEAD + 2, 4, WIN + HOP, 3, 4 + CHUNK)
     for s in sizes:
         assert all(x <= cap for x, cap in zip(s, limits)), (s, limits)
 
@@ -231,3 +234,33 @@ def test_stream_motion_yields_from_an_iterator(speech):
     chunks = (speech[i : i + 4800] for i in range(0, speech.size, 4800))
     frames = list(stream_motion(chunks, fps=25))
     assert np.array_equal(_vectors(frames), _vectors(motion_from_audio(speech, fps=25)))
+
+
+# Instrumental music from Ren'Py's demo game (Debian renpy-demo, installed for the anime tests):
+# a ragtime piano (Scott Joplin's Sunflower Slow Drag) and the demo's rock theme.
+MUSIC = (
+    "/usr/share/games/renpy/demo/game/sunflower-slow-drag.ogg",
+    "/usr/share/games/renpy/demo/game/renpyallstars.ogg",
+)
+
+
+def _open_share(frames) -> float:
+    """Share of frames with the lips apart (the project's definition: jawOpen - mouthClose > 0.1)."""
+    return float(np.mean(_shape(frames, "jawOpen") - _shape(frames, "mouthClose") > 0.1))
+
+
+@pytest.mark.parametrize("path", MUSIC, ids=["piano", "rock"])
+def test_instrumental_music_leaves_the_mouth_at_rest(path):
+    music = load_audio(path)[: 16000 * 20]
+    gated = _open_share(motion_from_audio(music, fps=25))
+    ungated = _open_share(motion_from_audio(music, fps=25, voice_gate=False))
+    assert ungated > 0.2, f"without the gate the music opens the mouth in {ungated:.0%} of frames"
+    assert gated < 0.05, f"with the gate the music still opens the mouth in {gated:.0%} of frames"
+
+
+def test_speech_over_music_still_moves_the_lips(speech):
+    music = load_audio(MUSIC[0])[: speech.size] * 0.5
+    mix = speech + music * (np.sqrt(np.mean(speech**2) / np.mean(music**2)) / 2.0)  # speech 6 dB louder
+    gated = _open_share(motion_from_audio(mix, fps=25))
+    clean = _open_share(motion_from_audio(speech, fps=25, voice_gate=False))
+    assert gated >= 0.8 * clean, f"lips apart in {gated:.0%} of frames over music, {clean:.0%} clean"
