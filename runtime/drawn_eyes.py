@@ -46,7 +46,8 @@ class DrawnEye:
     upper: np.ndarray  # (9, 2)
     lower: np.ndarray  # (9, 2)
     iris: np.ndarray  # (2,) centre
-    iris_radius: float
+    iris_radius: float  # across the eye
+    iris_height: float  # half its height: a drawn iris is an upright ellipse
 
 
 def is_cel_shaded(image: np.ndarray, lm: np.ndarray) -> bool:
@@ -78,8 +79,9 @@ def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
         out[list(lo), :2] = drawn.lower
         c = 468 + 5 * eye
         out[c, :2] = drawn.iris
-        for k, d in enumerate(((1, 0), (0, -1), (-1, 0), (0, 1))):
-            out[c + 1 + k, :2] = drawn.iris + drawn.iris_radius * np.array(d, float)
+        r, h = drawn.iris_radius, drawn.iris_height
+        for k, d in enumerate(((r, 0), (0, -h), (-r, 0), (0, h))):  # mediapipe's order of edge points
+            out[c + 1 + k, :2] = drawn.iris + np.array(d, float)
     return out
 
 
@@ -161,13 +163,15 @@ def find_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int) 
     mid = (upper_a[k] + lower_a[k]) / 2
     iris = lm[468 + 5 * eye, :2].astype(float)
     iris = iris + down * ((mid - iris) @ down)  # mid-height of the drawn eye
-    iris, radius = _iris_across(lab, iris, across, ew, 0.5 * opening.max())
-    return DrawnEye(upper_a, lower_a, iris, radius)
+    iris, radius = _iris_extent(lab, iris, across, ew, 0.5 * opening.max())
+    iris, height = _iris_extent(lab, iris, down, ew, 0.5 * opening.max())
+    return DrawnEye(upper_a, lower_a, iris, radius, max(height, radius))
 
 
-def _iris_across(lab, centre, across, ew, limit) -> tuple[np.ndarray, float]:
-    """The drawn iris's extent along the eye through `centre`: dark or coloured pixels (not white,
-    which is lighter than L 200 with little colour), crossing highlights up to IRIS_GAP wide."""
+def _iris_extent(lab, centre, axis, ew, limit) -> tuple[np.ndarray, float]:
+    """The drawn iris's extent along `axis` through `centre` (its new centre and half-length):
+    dark or coloured pixels (not white, which is lighter than L 200 with little colour), crossing
+    highlights up to IRIS_GAP wide."""
     S = lab.shape[0]
 
     def iris_at(p):
@@ -182,13 +186,13 @@ def _iris_across(lab, centre, across, ew, limit) -> tuple[np.ndarray, float]:
         last, gap, n = 0, 0, 0
         while n < limit and gap <= IRIS_GAP * ew:
             n += 1
-            if iris_at(centre + sign * n * across):
+            if iris_at(centre + sign * n * axis):
                 last, gap = n, 0
             else:
                 gap += 1
         reach.append(last)
     radius = max(0.5 * (reach[0] + reach[1]), 0.2 * ew)
-    return centre + across * 0.5 * (reach[1] - reach[0]), float(radius)
+    return centre + axis * 0.5 * (reach[1] - reach[0]), float(radius)
 
 
 def _on(mask: np.ndarray, p: np.ndarray) -> bool:

@@ -80,6 +80,14 @@ def iris_radius(lm: np.ndarray, eye: int) -> float:
     return float(np.linalg.norm(lm[c + 1 : c + 5, :2] - lm[c, :2], axis=1).mean())
 
 
+def iris_axes(lm: np.ndarray, eye: int) -> tuple[float, float]:
+    """The iris's half-width and half-height in pixels (mediapipe's edge points: right, top,
+    left, bottom)."""
+    c = 468 + 5 * eye
+    d = np.linalg.norm(lm[c + 1 : c + 5, :2] - lm[c, :2], axis=1)
+    return float((d[0] + d[2]) / 2), float((d[1] + d[3]) / 2)
+
+
 def eye_width(lm: np.ndarray, eye: int) -> float:
     """Corner-to-corner width of an eye in pixels (eye 0 = the subject's right)."""
     a, b = ((33, 133), (263, 362))[eye]

@@ -262,14 +262,19 @@ class GeneratorModel(nn.Module):
             off = torch.stack([ox * cr - oy * sr, ox * sr + oy * cr], -1)
             centre = out2[:, iris_index[e]] + off
             rel = px - centre[:, None, None]
-            i_sdf = (geom[4 + e] * scale)[:, None, None] - rel.norm(dim=-1)
             inv = 1 / scale[:, None, None]
             c_, s_ = cr[:, None, None], sr[:, None, None]
-            isx = iris_src[e, 0] + (rel[..., 0] * c_ + rel[..., 1] * s_) * inv
-            isy = iris_src[e, 1] + (-rel[..., 0] * s_ + rel[..., 1] * c_) * inv
+            fu = rel[..., 0] * c_ + rel[..., 1] * s_  # in the face's axes (rolled with the head)
+            fv = -rel[..., 0] * s_ + rel[..., 1] * c_
+            # the iris is a circle, or an upright ellipse (height / width = geom[14 + e]) for drawn eyes
+            aspect = geom[14 + e]
+            i_sdf = (geom[4 + e] * scale)[:, None, None] - (fu * fu + (fv / aspect) ** 2).sqrt()
+            isx = iris_src[e, 0] + fu * inv
+            isy = iris_src[e, 1] + fv * inv
             iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
             iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
-            o_sdf = 1.08 * geom[4 + e] - (ef[:, 3:5] - iris_src[e][None, :, None, None]).norm(dim=1)
+            was = ef[:, 3:5] - iris_src[e][None, :, None, None]
+            o_sdf = 1.08 * geom[4 + e] - (was[:, 0] ** 2 + (was[:, 1] / aspect) ** 2).sqrt()
             m_eye = torch.sigmoid(ef[:, 0] / 0.6) * torch.sigmoid(ef[:, 1] / 0.6)
             m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
             m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye

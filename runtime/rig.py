@@ -33,9 +33,10 @@ from .face_anatomy import (
     LIPS_UO,
     FaceFrame,
     eye_width,
+    iris_axes,
     iris_radius,
 )
-from .rig_basis import blendshape_basis, lid_shade, lid_warp, smoothstep
+from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors
 from .rig_depth import smooth_depth, unfold_depth
 
@@ -165,14 +166,14 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             face.pivot[0],
             face.pivot[1],
             face.pivot[2],
-            iris_radius(src, 0),
-            iris_radius(src, 1),
+            *(iris_shape(src, e)[0] for e in (0, 1)),
             eye_width(src, 0),
             eye_width(src, 1),
             lid_warp(src, 0),
             lid_warp(src, 1),
             *lid_shade(src, 0),
             *lid_shade(src, 1),
+            *(iris_shape(src, e)[1] for e in (0, 1)),
         ],
         np.float32,
     )
@@ -220,6 +221,15 @@ def _region_box(moving: np.ndarray, face, margin: float, S: int) -> tuple[int, i
     x0, y0 = np.clip(lo, 0, S - 16)
     x1, y1 = np.clip(hi, x0 + 16, S)
     return int(x0), int(y0), int(x1), int(y1)
+
+
+def iris_shape(lm: np.ndarray, eye: int) -> tuple[float, float]:
+    """(radius across, height / width) of the iris the eye layer draws: a circle of the mesh's mean
+    radius, or for a drawn (anime) eye the upright ellipse drawn_eyes.py measured."""
+    if not is_drawn_eye(lm, eye):
+        return iris_radius(lm, eye), 1.0
+    across, half_height = iris_axes(lm, eye)
+    return across, half_height / across
 
 
 def _box_offsets(w: float, h: float) -> np.ndarray:

@@ -120,3 +120,34 @@ def test_a_blink_covers_the_drawn_eye(name, tmp_path):
         iris = iris_pixels(rest, ys, xs)
         still = iris_pixels(shut, ys, xs)[iris].mean()
         assert iris.sum() > 50 and still < 0.2, f"{still:.0%} of the iris still shows ({iris.sum()} px)"
+
+
+def test_a_glance_moves_the_whole_drawn_iris(tmp_path):
+    """Looking aside moves the drawn iris as one piece, top to bottom: the eye layer draws it as
+    the upright ellipse it is (a circle moved inside it left its top and bottom behind)."""
+    import cv2
+
+    from facecast.runtime.avatar import prepare_avatar
+    from facecast.runtime.generator import Generator
+    from facecast.runtime.rig import iris_shape
+
+    av = prepare_avatar(ANIME["eileen"], cache_dir=tmp_path)
+    for eye in (0, 1):  # Eileen's irises are drawn about 1.5 times as tall as wide
+        assert 1.25 < iris_shape(av.landmarks, eye)[1] < 2.0, iris_shape(av.landmarks, eye)
+    rest, look = Generator(av).render(
+        np.stack([motion(), motion(eyeLookInLeft=0.8, eyeLookOutRight=0.8)])  # both eyes to image left
+    )
+
+    def iris_pixels(frame, ys, xs):
+        lab = cv2.cvtColor(np.ascontiguousarray(frame[ys, xs, :3]), cv2.COLOR_RGB2LAB).astype(float)
+        return (lab[..., 0] < 170) & (np.hypot(lab[..., 1] - 128, lab[..., 2] - 128) > 20)
+
+    for ys, xs in _eye_boxes(av):
+        before, after = iris_pixels(rest, ys, xs), iris_pixels(look, ys, xs)
+        rows = np.nonzero(before.any(1))[0]
+        third = max(1, (rows[-1] - rows[0]) // 3)
+        width = xs.stop - xs.start
+        for band in (slice(rows[0], rows[0] + third), slice(rows[-1] - third, rows[-1] + 1)):  # top, bottom
+            x0 = np.nonzero(before[band])[1].mean()
+            x1 = np.nonzero(after[band])[1].mean()
+            assert x1 < x0 - 0.03 * width, f"iris band centre {x0:.1f} -> {x1:.1f} (box {width} px)"
