@@ -248,6 +248,10 @@ class Server:
             cache_dir=self.options.cache_dir,
             pose_tick_s=self.options.pose_step_s,
             render_threads=self.options.render_threads,
+            # the voice gate costs ~37 ms of CPU per second of speech: nothing beside rendering, but
+            # most of a pose-only session's cost (it would cut the 100 pose-only sessions two cores
+            # hold to about 40), so those run without it
+            voice_gate=not a.get("pose_only", False),
         )
         controls = controls_from_map(Controls(), extra)
         worker = self.runners.add(Session(sid, opts, controls), self.outbox, a.get("format", "RGBA"))
