@@ -102,70 +102,71 @@ def eye_pixels(lab: np.ndarray, skin: np.ndarray, eye_w: float) -> np.ndarray:
 
 
 def find_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int) -> DrawnEye | None:
-    """The drawn eye as the blob of eye pixels around the mesh's eye (thin strokes, such as a
-    glasses frame, cut off), its outline read column by column along the face's axes. None when the
-    blob runs out of the search box (into hair or brow) or is no taller than the mesh's eye."""
+    """The drawn eye as the blob of eye pixels around the mesh's eye, its outline read column by
+    column along the face's axes. None when there is no such blob or it is no taller than the
+    mesh's eye."""
     up, lo = ((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))[eye]
     ew = eye_width(lm, eye)
     U, L = lm[list(up), :2].astype(float), lm[list(lo), :2].astype(float)
     face = FaceFrame.from_landmarks(lm)  # the mesh's eye may sit tilted inside the drawn one
-    across, down = face.right, face.down
+    axes = np.stack([face.right, face.down])  # rows: across, down
     centre = (U.sum(0) + L.sum(0)) / (len(U) + len(L))
-    # the search box, in eye widths from the mesh eye's centre along the face's axes
+    blob = _blob_around(mask, [lm[468 + 5 * eye, :2], centre], centre, axes, ew)
+    if blob is None:
+        return None
+    upper, lower = (centre + ew * ab @ axes for ab in _outline(blob, ew))
+    down = axes[1]
+    opening = (lower - upper) @ down
+    if opening.max() < MIN_GROWTH * float(np.max((L - U) @ down)):
+        return None
+    if (upper[-1] - upper[0]) @ (U[-1] - U[0]) < 0:  # the ring runs corner to corner as the mesh's
+        upper, lower = upper[::-1], lower[::-1]
+    k = int(np.argmax(opening))
+    iris = lm[468 + 5 * eye, :2].astype(float)
+    iris = iris + down * (((upper[k] + lower[k]) / 2 - iris) @ down)  # mid-height of the drawn eye
+    iris, radius = _iris_extent(lab, iris, axes[0], ew, 0.5 * opening.max())
+    iris, height = _iris_extent(lab, iris, down, ew, 0.5 * opening.max())
+    return DrawnEye(upper, lower, iris, radius, max(height, radius))
+
+
+def _blob_around(mask, seeds, centre, axes, ew) -> np.ndarray | None:
+    """(n, 2) face-axis coordinates, in eye widths from `centre`, of the eye-pixel blob holding
+    one of `seeds` inside the search box, after an opening that cuts strokes thinner than about
+    2 x STROKE (a glasses frame). None when no seed is on a blob or the blob reaches the box's edge
+    (it ran into hair, a brow or the face's outline)."""
     (a0, a1), (b0, b1) = BOX_ACROSS, BOX_DOWN
     corners = np.array(
-        [centre + ew * (a * across + b * down) for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))]
+        [centre + ew * np.array([a, b]) @ axes for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))]
     )
     box = np.zeros(mask.shape, np.uint8)
     cv2.fillPoly(box, [np.round(corners).astype(np.int32)], 1)
     r = max(1, int(round(STROKE * ew)))
-    blob = cv2.morphologyEx(
-        (mask & (box > 0)).astype(np.uint8),
-        cv2.MORPH_OPEN,
-        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2),
-    )
-    n, labels = cv2.connectedComponents(blob, connectivity=8)
-    seeds = [lm[468 + 5 * eye, :2], centre]
-    ids = [
-        labels[int(round(y)), int(round(x))]
-        for x, y in seeds
-        if 0 <= int(round(x)) < mask.shape[1] and 0 <= int(round(y)) < mask.shape[0]
-    ]
-    ids = [i for i in ids if i > 0]
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
+    blob = cv2.morphologyEx((mask & (box > 0)).astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    _, labels = cv2.connectedComponents(blob, connectivity=8)
+    ids = [labels[int(round(y)), int(round(x))] for x, y in seeds if _on(blob > 0, np.array([x, y]))]
     if not ids:
         return None
     ys, xs = np.nonzero(labels == ids[0])
-    rel = np.stack([xs, ys], 1) + 0.5 - centre
-    a, b = rel @ across / ew, rel @ down / ew
+    ab = (np.stack([xs, ys], 1) + 0.5 - centre) @ axes.T / ew
     margin = 1.5 / ew
-    if a.min() <= a0 + margin or a.max() >= a1 - margin or b.min() <= b0 + margin or b.max() >= b1 - margin:
-        return None  # ran into hair, brow or the face's outline
-    cols = np.linspace(a.min(), a.max(), 9)
-    upper, lower = [], []
-    for k, c in enumerate(cols):
-        near = np.abs(a - c) <= (0.04 if 0 < k < 8 else 0.02) + 0.5 / ew
-        bb = b[near]
-        if k in (0, 8):
-            upper.append((c, float(np.median(bb))))
-            lower.append(upper[-1])
-        else:
-            upper.append((c, float(bb.min())))
-            lower.append((c, float(bb.max())))
-    to_px = lambda ab: centre + ew * (ab[0] * across + ab[1] * down)  # noqa: E731
-    upper_a = np.array([to_px(p) for p in upper])
-    lower_a = np.array([to_px(p) for p in lower])
-    opening = (lower_a - upper_a) @ down
-    if opening.max() < MIN_GROWTH * float(np.max((L - U) @ down)):
+    lo, hi = ab.min(0), ab.max(0)
+    if lo[0] <= a0 + margin or hi[0] >= a1 - margin or lo[1] <= b0 + margin or hi[1] >= b1 - margin:
         return None
-    if (upper_a[-1] - upper_a[0]) @ (U[-1] - U[0]) < 0:  # the ring runs corner to corner as the mesh's
-        upper_a, lower_a = upper_a[::-1], lower_a[::-1]
-    k = int(np.argmax(opening))
-    mid = (upper_a[k] + lower_a[k]) / 2
-    iris = lm[468 + 5 * eye, :2].astype(float)
-    iris = iris + down * ((mid - iris) @ down)  # mid-height of the drawn eye
-    iris, radius = _iris_extent(lab, iris, across, ew, 0.5 * opening.max())
-    iris, height = _iris_extent(lab, iris, down, ew, 0.5 * opening.max())
-    return DrawnEye(upper_a, lower_a, iris, radius, max(height, radius))
+    return ab
+
+
+def _outline(ab: np.ndarray, ew: float) -> tuple[np.ndarray, np.ndarray]:
+    """Nine upper and nine lower outline points (face units) of a blob, corner to corner: the top
+    and bottom of thin columns across it, its corners at mid-height of its end columns."""
+    a, b = ab[:, 0], ab[:, 1]
+    upper, lower = [], []
+    for k, c in enumerate(np.linspace(a.min(), a.max(), 9)):
+        end = k in (0, 8)
+        col = b[np.abs(a - c) <= (0.02 if end else 0.04) + 0.5 / ew]
+        upper.append((c, float(np.median(col)) if end else float(col.min())))
+        lower.append((c, float(np.median(col)) if end else float(col.max())))
+    return np.array(upper), np.array(lower)
 
 
 def _iris_extent(lab, centre, axis, ew, limit) -> tuple[np.ndarray, float]:
