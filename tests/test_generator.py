@@ -103,3 +103,12 @@ def test_other_output_sizes_render(grace_hopper_jpg):
     assert frames.shape == (2, 256, 256, 4)
     assert psnr(frames[0, ..., :3], avatar.image) > 30
     assert np.abs(frames[1].astype(int) - frames[0]).max() > 50  # the mouth opened
+
+
+def test_generators_of_one_portrait_share_its_rig(avatar, gen):
+    """A second session on the same portrait reuses the rig (0.3-0.6 s to build) and draws the
+    same frames."""
+    again = Generator(avatar)
+    assert again._feeds["tps"] is gen._feeds["tps"]
+    m = _motion(yaw=12.0, pitch=-5.0)[None]
+    assert np.array_equal(again.render(m), gen.render(m))
