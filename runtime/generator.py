@@ -1,7 +1,8 @@
 """Run the exported generator (runtime/models/generator.onnx) with onnxruntime.
 
-One Generator per avatar: the avatar's rig tensors are built and handed to onnxruntime once, in
-__init__; render() then only feeds the motion batch. The execution provider is chosen
+One Generator per avatar (session): the avatar's rig tensors are handed to onnxruntime once, in
+__init__ (built once per process and shared by every Generator of that avatar: rig_for); render()
+then only feeds the motion batch. The execution provider is chosen
 automatically (TensorRT > CUDA > CPU among those onnxruntime offers) and reported in `device`.
 """
 
