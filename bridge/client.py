@@ -236,8 +236,10 @@ class Client:
         fps: float | None = None,
         format: str | None = None,
         controls: dict | None = None,
+        voice_gate: bool | None = None,
     ) -> str:
         fields = {"session": session, "size": size, "fps": fps, "format": format, "controls": controls}
+        fields["voice_gate"] = voice_gate
         fields = {k: v for k, v in fields.items() if v is not None}
         return self.request("open", pose_only=pose_only, **fields)["session"]
 

@@ -250,8 +250,8 @@ class Server:
             render_threads=self.options.render_threads,
             # the voice gate costs ~37 ms of CPU per second of speech: nothing beside rendering, but
             # most of a pose-only session's cost (it would cut the 100 pose-only sessions two cores
-            # hold to about 40), so those run without it
-            voice_gate=not a.get("pose_only", False),
+            # hold to about 40), so those run without it unless they ask
+            voice_gate=a.get("voice_gate", not a.get("pose_only", False)),
         )
         controls = controls_from_map(Controls(), extra)
         worker = self.runners.add(Session(sid, opts, controls), self.outbox, a.get("format", "RGBA"))
@@ -263,6 +263,7 @@ class Server:
             "size": opts.size,
             "fps": opts.fps,
             "format": worker.fmt,
+            "voice_gate": opts.voice_gate,
         }
 
     def _op_close(self, req, identity) -> dict:

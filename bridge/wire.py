@@ -209,6 +209,7 @@ def _check_session(x: Any) -> bool:
 _FIELD_TYPES: dict[str, tuple[Any, str]] = {
     "session": (_check_session, "a session id: 1-64 characters from A-Z a-z 0-9 _ . -"),
     "pose_only": (lambda x: isinstance(x, bool), "true or false"),
+    "voice_gate": (lambda x: isinstance(x, bool), "true or false"),
     "size": (lambda x: _is_int(x) and 64 <= x <= 2048 and x % 2 == 0, "an even integer 64..2048"),
     "fps": (lambda x: _is_num(x) and 1 <= x <= 120, "a number 1..120"),
     "format": (lambda x: x in FORMATS, "one of " + ", ".join(FORMATS)),
@@ -222,7 +223,7 @@ _FIELD_TYPES: dict[str, tuple[Any, str]] = {
 # Per op: required fields, optional fields, and whether a binary payload is required/allowed.
 OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "ping": ((), (), "none"),
-    "open": ((), ("session", "pose_only", "size", "fps", "format", "controls"), "none"),
+    "open": ((), ("session", "pose_only", "size", "fps", "format", "controls", "voice_gate"), "none"),
     "close": (("session",), (), "none"),
     "load_avatar": (("session",), ("path",), "optional"),
     "push_audio": (("session", "sample_rate", "dtype"), ("channels",), "required"),

@@ -12,6 +12,7 @@ import pytest
 import zmq
 
 from facecast.bridge import wire
+from facecast.bridge.client import RemoteError
 from facecast.runtime.audio_io import load_audio
 
 pytest.importorskip("facecast.runtime.motion_engine", reason="the motion engine has not landed yet")
@@ -63,6 +64,36 @@ def test_two_sessions_each_get_their_own_poses_on_their_own_clock(client, speech
     speaking = [p.motion["blendshapes"]["jawOpen"] for p in got_a if reply["pts"] <= p.pts < reply["pts"] + 1]
     assert speaking and max(speaking) > 0.2
     assert max(p.motion["blendshapes"]["jawOpen"] for p in got_b) < 0.2
+
+
+MUSIC = Path("/usr/share/games/renpy/demo/game/renpyallstars.ogg")  # Ren'Py's demo rock theme
+
+
+def test_a_pose_only_session_can_ask_for_the_voice_gate(client):
+    """Pose-only sessions run without the voice gate unless opened with voice_gate=true; with it,
+    instrumental music leaves the avatar's mouth at rest, without it the music moves the mouth."""
+    gated = client.request("open", session="vt-gated", pose_only=True, fps=25, voice_gate=True)
+    plain = client.request("open", session="vt-plain", pose_only=True, fps=25)
+    assert gated["voice_gate"] is True and plain["voice_gate"] is False
+    music = (load_audio(MUSIC)[16000 * 5 : 16000 * 7] * 32767).astype(np.int16)
+    with client.subscribe("pose/vt-gated/") as sub_g, client.subscribe("pose/vt-plain/") as sub_p:
+        time.sleep(0.3)
+        spans = [client.push_audio(sid, music, 16000) for sid in ("vt-gated", "vt-plain")]
+        got_g, got_p = _collect_both(sub_g, sub_p, 2.5)
+
+    def open_share(got, reply):
+        gaps = [
+            p.motion["blendshapes"]["jawOpen"] - p.motion["blendshapes"]["mouthClose"]
+            for p in got
+            if reply["pts"] <= p.pts < reply["pts"] + reply["duration_s"]
+        ]
+        assert len(gaps) > 25, f"only {len(gaps)} poses over the music"
+        return float(np.mean(np.array(gaps) > 0.1))
+
+    assert open_share(got_p, spans[1]) > 0.2  # the music moves an ungated mouth
+    assert open_share(got_g, spans[0]) < 0.05
+    with pytest.raises(RemoteError):
+        client.request("open", pose_only=True, voice_gate="yes")
 
 
 def test_status_reports_each_session(client):
