@@ -27,6 +27,8 @@ namespace Facecast
         public string sessionId = "";
         [Tooltip("Pose parameters only (for 3D heads): no frames are rendered, which costs the runtime far less.")]
         public bool poseOnly;
+        [Tooltip("Rest the mouth where no voice is heard (background music in the audio). Auto: on for rendered portraits, off for pose-only sessions, where it costs most of their CPU.")]
+        public VoiceGateMode voiceGate = VoiceGateMode.Auto;
         [Tooltip("Frame size in pixels (even, 256..1024 for portraits).")]
         public int size = 512;
         [Range(1, 120)] public float fps = 25f;
@@ -124,6 +126,7 @@ namespace Facecast
             {
                 Session = string.IsNullOrEmpty(sessionId) ? DefaultSessionId() : sessionId,
                 PoseOnly = poseOnly,
+                VoiceGate = voiceGate,
                 Size = size,
                 Fps = fps,
                 Format = pixelFormat,

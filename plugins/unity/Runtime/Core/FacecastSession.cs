@@ -3,6 +3,11 @@ using System.Collections.Generic;
 
 namespace Facecast
 {
+    /// <summary>The motion engine's voice gate (the mouth rests where no voice is heard, e.g.
+    /// instrumental music). Auto leaves it to the server: on for frame sessions, off for pose-only
+    /// ones, where its CPU cost (~37 ms per second of speech) would be most of the session's.</summary>
+    public enum VoiceGateMode { Auto, On, Off }
+
     /// <summary>What `open` asks for (docs/protocol.md, ops). Null fields are left to the server.</summary>
     public sealed class SessionOptions
     {
@@ -14,6 +19,7 @@ namespace Facecast
         public PixelFormat Format = PixelFormat.Rgba;
         /// <summary>Initial controls (as in `set`), or null.</summary>
         public Dictionary<string, object> Controls;
+        public VoiceGateMode VoiceGate = VoiceGateMode.Auto;
     }
 
     /// <summary>One open session on a shared connection: the typed ops of the protocol plus the
@@ -28,6 +34,8 @@ namespace Facecast
         public bool PoseOnly { get; private set; }
         public int Size { get; private set; }
         public double Fps { get; private set; }
+        /// <summary>Whether the server runs the voice gate for this session (its reply).</summary>
+        public bool VoiceGate { get; private set; }
 
         FacecastSession(FacecastConnection conn) { _conn = conn; }
 
@@ -44,6 +52,7 @@ namespace Facecast
             f["fps"] = (double)o.Fps;
             f["format"] = o.Format == PixelFormat.Bgra ? "BGRA" : "RGBA";
             if (o.Controls != null) f["controls"] = o.Controls;
+            if (o.VoiceGate != VoiceGateMode.Auto) f["voice_gate"] = o.VoiceGate == VoiceGateMode.On;
             var s = new FacecastSession(conn);
             if (o.Session != null) s.Channel = conn.Attach(o.Session, !o.PoseOnly);
             ControlReply r;
@@ -57,6 +66,7 @@ namespace Facecast
             s.PoseOnly = WireMaps.Bool(r.Fields, "pose_only", o.PoseOnly);
             s.Size = (int)r.Num("size", o.Size);
             s.Fps = r.Num("fps", o.Fps);
+            s.VoiceGate = WireMaps.Bool(r.Fields, "voice_gate", !s.PoseOnly);
             if (s.Channel == null) s.Channel = conn.Attach(s.Id, !s.PoseOnly);
             return s;
         }

@@ -63,6 +63,10 @@ namespace Facecast.CoreTests
                 var pose = FacecastSession.Open(conn, new SessionOptions { Session = "unity-pose", PoseOnly = true, Fps = 25 });
                 Assert.Equal("unity-pose", pose.Id, "session id");
                 Assert.Equal(25.0, pose.Fps, "fps");
+                Assert.Equal(false, pose.VoiceGate, "a pose-only session runs without the voice gate unless asked");
+                var gated = FacecastSession.Open(conn, new SessionOptions { Session = "unity-gated", PoseOnly = true, Fps = 25, VoiceGate = VoiceGateMode.On });
+                Assert.Equal(true, gated.VoiceGate, "the voice gate on request");
+                gated.Close();
                 int rate, channels;
                 float[] samples = ReadWav(speech, out rate, out channels);
                 // Every pose, as the receive thread sees it (the mailbox keeps only the newest).
