@@ -138,12 +138,12 @@ def detect(rgb: np.ndarray):
     m = _Models.get()
     h, w = rgb.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), cv2.INTER_AREA)
+    small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     with m.lock:
         rects = list(m.detector(small, 0) or m.detector(small, 1))
     if not rects:
         scale = min(1.0, CNN_MAX_SIDE / max(h, w))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), cv2.INTER_AREA)
+        small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         with m.lock:
             if m.cnn is None:
                 m.cnn = dlib.cnn_face_detection_model_v1(str(_model_path("mmod_human_face_detector.dat")))
