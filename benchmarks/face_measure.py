@@ -130,6 +130,14 @@ def _rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image, dtype=np.uint8)
 
 
+def _shrunk(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """The picture scaled down by `scale` (<= 1), averaging pixels by area."""
+    if scale == 1.0:
+        return rgb
+    h, w = rgb.shape[:2]
+    return cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+
+
 def detect(rgb: np.ndarray):
     """The largest face as a dlib rectangle in full-resolution pixels, or None. HOG first (~15 ms);
     when it misses (glasses, grimaces, stylised faces) dlib's CNN detector at 256 px (~0.7 s)."""
@@ -138,12 +146,12 @@ def detect(rgb: np.ndarray):
     m = _Models.get()
     h, w = rgb.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    small = _shrunk(rgb, scale)
     with m.lock:
         rects = list(m.detector(small, 0) or m.detector(small, 1))
     if not rects:
         scale = min(1.0, CNN_MAX_SIDE / max(h, w))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        small = _shrunk(rgb, scale)
         with m.lock:
             if m.cnn is None:
                 m.cnn = dlib.cnn_face_detection_model_v1(str(_model_path("mmod_human_face_detector.dat")))
