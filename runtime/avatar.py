@@ -26,11 +26,12 @@ import numpy as np
 from . import avatar_cache
 from . import face_landmarks as fl
 from .drawn_eyes import refit_drawn_eyes
+from .drawn_mouth import refit_drawn_mouth
 from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 10  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 11  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MAX_FACE_FRACTION = 0.56  # a tight picture may frame its face this large rather than pad around it
@@ -183,7 +184,7 @@ def _prepare(rgb: np.ndarray, alpha: np.ndarray | None, size: int, name: str) ->
     lm = landmarks.copy()
     lm[:, :2] = lm[:, :2] @ crop[:, :2].T + crop[:, 2]
     lm[:, 2] *= crop[0, 0]
-    lm = refit_drawn_eyes(image, lm)
+    lm = refit_drawn_mouth(image, refit_drawn_eyes(image, lm))
     alpha_crop = None
     if alpha is not None:
         alpha_crop = cv2.warpAffine(

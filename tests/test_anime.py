@@ -151,3 +151,30 @@ def test_a_glance_moves_the_whole_drawn_iris(tmp_path):
             x0 = np.nonzero(before[band])[1].mean()
             x1 = np.nonzero(after[band])[1].mean()
             assert x1 < x0 - 0.03 * width, f"iris band centre {x0:.1f} -> {x1:.1f} (box {width} px)"
+
+
+def test_the_mouth_opens_where_it_is_drawn(tmp_path):
+    """Eileen's lower face is short: mediapipe put its lips near her chin, so she talked with her
+    chin while her drawn smile stayed. Her drawn mouth (the widest stroke darker than her skin
+    between her eyes and her chin, found here on the portrait alone) must move when the mouth
+    opens."""
+    import cv2
+
+    from facecast.runtime.avatar import prepare_avatar
+    from facecast.runtime.generator import Generator
+
+    av = prepare_avatar(ANIME["eileen"], cache_dir=tmp_path)
+    lm = av.landmarks
+    lab = cv2.cvtColor(av.image, cv2.COLOR_RGB2LAB).astype(float)
+    skin = lab[int(lm[fl.CHIN, 1]) - 25, int(lm[fl.CHIN, 0]), 0]  # just above the chin: flat skin
+    eyes_y, chin_y = lm[[fl.RIGHT_IRIS, fl.LEFT_IRIS], 1].mean(), lm[fl.CHIN, 1]
+    x0, x1 = int(lm[fl.RIGHT_IRIS, 0]), int(lm[fl.LEFT_IRIS, 0])
+    y0, y1 = int(eyes_y + 0.35 * (chin_y - eyes_y)), int(chin_y - 0.12 * (chin_y - eyes_y))
+    stroke = (lab[y0:y1, x0:x1, 0] < skin - 8).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(stroke, connectivity=8)
+    assert n > 1, "no drawn mouth found in the portrait"
+    mouth = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_WIDTH]))
+    rest, open_ = Generator(av).render(np.stack([motion(), motion(jawOpen=0.6)])).astype(float)
+    change = np.abs(open_ - rest)[y0:y1, x0:x1, :3].max(-1)
+    moved = float(np.mean(change[mouth] > 40))
+    assert moved > 0.5, f"only {moved:.0%} of the drawn mouth's pixels changed as the mouth opened"
