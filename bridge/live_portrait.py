@@ -115,9 +115,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("portrait ready in %.1f s; rendering on %s", time.perf_counter() - t_load, generator.device)
     session = Session(
         "live",
-        SessionOptions(
-            size=size, fps=fps, background="transparent", voice_gate=getattr(args, "voice_gate", True)
-        ),
+        SessionOptions(size=size, fps=fps, background="transparent", voice_gate=args.voice_gate),
         args.controls,
     )
     session.set_generator(generator)

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         fps=rate,
         controls=args.controls,
         sample_rate=SAMPLE_RATE,
-        voice_gate=getattr(args, "voice_gate", True),
+        voice_gate=args.voice_gate,
     )
     is_mic = getattr(args, "mic", None) is not None
     latency = engine.look_ahead_ms / 1000.0 + CHUNK_MS / 1000.0 * (2 if is_mic else 1) + MARGIN_S

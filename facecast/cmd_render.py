@@ -100,7 +100,7 @@ def run_render(image: Path, audio: Path, args: argparse.Namespace) -> int:
         motion_out=args.motion_out,
         label=args.label,
         force=args.force,
-        voice_gate=getattr(args, "voice_gate", True),
+        voice_gate=args.voice_gate,
     )
     with tqdm(total=0, unit="frame", desc="rendering", disable=args.quiet or None) as bar:
 

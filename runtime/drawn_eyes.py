@@ -65,10 +65,7 @@ def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
     cel-shaded and the eye is clearly drawn larger than the mesh's; otherwise `lm` itself."""
     if not is_cel_shaded(image, lm):
         return lm
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    S = image.shape[0]
-    pts = np.clip(np.round(lm[list(SKIN_POINTS), :2]).astype(int), 0, S - 1)
-    skin = np.median(lab[pts[:, 1], pts[:, 0]], 0)
+    lab, skin = lab_and_skin(image, lm)
     mask = eye_pixels(lab, skin, eye_width(lm, 0))
     out = lm.copy()
     for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
@@ -83,6 +80,15 @@ def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
         for k, d in enumerate(((r, 0), (0, -h), (-r, 0), (0, h))):  # mediapipe's order of edge points
             out[c + 1 + k, :2] = drawn.iris + np.array(d, float)
     return out
+
+
+def lab_and_skin(image: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The picture in Lab (8-bit scale, float32) and the skin's Lab colour: the median over
+    SKIN_POINTS."""
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    S = image.shape[0]
+    pts = np.clip(np.round(lm[list(SKIN_POINTS), :2]).astype(int), 0, S - 1)
+    return lab, np.median(lab[pts[:, 1], pts[:, 0]], 0)
 
 
 def eye_pixels(lab: np.ndarray, skin: np.ndarray, eye_w: float) -> np.ndarray:

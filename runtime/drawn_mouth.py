@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .drawn_eyes import SKIN_POINTS, is_cel_shaded
+from .drawn_eyes import is_cel_shaded, lab_and_skin
 from .face_anatomy import EYE_L_LO, EYE_R_LO, FaceFrame
 
 STROKE_DARKER = 8.0  # Lab L below the skin's: a drawn line (Eileen's smile is a faint 12 below)
@@ -42,10 +42,9 @@ def find_drawn_mouth(image: np.ndarray, lm: np.ndarray, face: FaceFrame) -> floa
     """Where the drawn mouth is, in face heights below the mesh's lips (negative = above), or None:
     the widest stroke darker than the skin in a band along the face's midline from just above the
     mesh's nose tip to just above its chin."""
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab, skin = lab_and_skin(image, lm)
+    skin_l = float(skin[0])
     S = image.shape[0]
-    pts = np.clip(np.round(lm[list(SKIN_POINTS), :2]).astype(int), 0, S - 1)
-    skin_l = float(np.median(lab[pts[:, 1], pts[:, 0], 0]))
     b_top = float(face.local(lm[1])[1]) - ABOVE_NOSE
     b_bottom = float(face.local(lm[152])[1]) - CHIN_MARGIN
     if b_bottom <= b_top:
