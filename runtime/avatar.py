@@ -25,13 +25,13 @@ import numpy as np
 
 from . import avatar_cache
 from . import face_landmarks as fl
-from .drawn_eyes import refit_drawn_eyes
+from .drawn_eyes import is_cel_shaded, refit_drawn_eyes
 from .drawn_mouth import refit_drawn_mouth
 from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 11  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 12  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MAX_FACE_FRACTION = 0.56  # a tight picture may frame its face this large rather than pad around it
@@ -58,6 +58,8 @@ class Avatar:
     key: str  # sha256 of the source bytes + PREP_VERSION + size
     crop: np.ndarray  # (2, 3) float32 affine from source image pixels to crop pixels
     source_name: str  # file name, for messages
+    # () bool: drawn in flat colours (anime, cel-shaded cartoons): drawn eyes and mouth, flat layers
+    cel_shaded: np.ndarray
 
 
 def prepare_avatar(
@@ -184,14 +186,22 @@ def _prepare(rgb: np.ndarray, alpha: np.ndarray | None, size: int, name: str) ->
     lm = landmarks.copy()
     lm[:, :2] = lm[:, :2] @ crop[:, :2].T + crop[:, 2]
     lm[:, 2] *= crop[0, 0]
-    lm = refit_drawn_mouth(image, refit_drawn_eyes(image, lm))
+    cel = is_cel_shaded(image, lm)
+    if cel:  # anime: mediapipe's human-proportioned mesh is moved onto the drawn eyes and mouth
+        lm = refit_drawn_mouth(image, refit_drawn_eyes(image, lm))
     alpha_crop = None
     if alpha is not None:
         alpha_crop = cv2.warpAffine(
             alpha, crop, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
     matte = person_matte(image, lm, alpha_crop)
-    return {"image": image, "landmarks": lm.astype(np.float32), "matte": matte, "crop": crop}
+    return {
+        "image": image,
+        "landmarks": lm.astype(np.float32),
+        "matte": matte,
+        "crop": crop,
+        "cel_shaded": np.array(cel),
+    }
 
 
 def _locate_face(rgb: np.ndarray, name: str) -> np.ndarray:

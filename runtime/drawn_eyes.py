@@ -61,10 +61,8 @@ def is_cel_shaded(image: np.ndarray, lm: np.ndarray) -> bool:
 
 
 def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    """Landmarks with each eye's ring and iris moved onto the drawn eye, where the face is
-    cel-shaded and the eye is clearly drawn larger than the mesh's; otherwise `lm` itself."""
-    if not is_cel_shaded(image, lm):
-        return lm
+    """Landmarks of a cel-shaded face (is_cel_shaded) with each eye's ring and iris moved onto the
+    drawn eye where it is clearly drawn larger than the mesh's; otherwise `lm` itself."""
     lab, skin = lab_and_skin(image, lm)
     mask = eye_pixels(lab, skin, eye_width(lm, 0))
     out = lm.copy()

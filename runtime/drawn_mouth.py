@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .drawn_eyes import is_cel_shaded, lab_and_skin
+from .drawn_eyes import lab_and_skin
 from .face_anatomy import EYE_L_LO, EYE_R_LO, FaceFrame
 
 STROKE_DARKER = 8.0  # Lab L below the skin's: a drawn line (Eileen's smile is a faint 12 below)
@@ -27,10 +27,8 @@ CHIN_MARGIN = 0.06  # face heights above the mesh's chin where the search stops 
 
 
 def refit_drawn_mouth(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    """Landmarks with the lower face moved up onto the drawn mouth, where the face is cel-shaded
-    and its mouth is drawn clearly above the mesh's lips; otherwise `lm` itself."""
-    if not is_cel_shaded(image, lm):
-        return lm
+    """Landmarks of a cel-shaded face (is_cel_shaded) with the lower face moved up onto the drawn
+    mouth where it is drawn clearly above the mesh's lips; otherwise `lm` itself."""
     face = FaceFrame.from_landmarks(lm)
     drawn = find_drawn_mouth(image, lm, face)
     if drawn is None or drawn > -MIN_SHIFT:

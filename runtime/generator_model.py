@@ -231,7 +231,7 @@ class GeneratorModel(nn.Module):
         # line), sampled bilinearly: blending the two maps would show the portrait's teeth.
         src = torch.where(mf[:, 0:1] > mf[:, 1:2], mf[:, 5:7], mf[:, 3:5])
         base = _texels_float(_texel_lookup(texels, src * 2 + 0.01, tex_w), n, src.shape[2], src.shape[3])
-        rgba, mask = _mouth_layer(mf, bs, col, fh, half_m[:, :, None, None])
+        rgba, mask = _mouth_layer(mf, bs, col, fh, half_m[:, :, None, None], geom[16])
         rgba = torch.cat(
             [base[:, :3] + mask * (rgba[:, :3] - base[:, :3]), torch.maximum(base[:, 3:], mask)], 1
         )
@@ -481,32 +481,42 @@ def _composite(region, rgba, tl, n, rh, rw):
     return region.index_put((idx,), _pack(rgba.permute(0, 2, 3, 1).reshape(-1, 4)))
 
 
-def _mouth_layer(mf: torch.Tensor, bs: torch.Tensor, col: torch.Tensor, fh: torch.Tensor, half: torch.Tensor):
+def _mouth_layer(
+    mf: torch.Tensor,
+    bs: torch.Tensor,
+    col: torch.Tensor,
+    fh: torch.Tensor,
+    half: torch.Tensor,
+    flat: torch.Tensor,
+):
     """Mouth interior from the lip-gap distance fields: dark cavity, tongue, lower and upper teeth
-    (soft shapes shaded from the portrait's own colours), and the tongue out over the lower lip."""
+    (soft shapes shaded from the portrait's own colours), and the tongue out over the lower lip.
+    `flat` = 1 draws it the way cel art does: flat fills, one band of upper teeth without seams,
+    no lower teeth, no shading toward the corners or the inner lip."""
+    shade = 1 - flat
     m_top, m_bot, m_u = mf[:, 0:1], mf[:, 1:2], mf[:, 2:3]
     u2 = m_u * m_u
     gap = F.relu(m_top + m_bot)
     m_in = torch.sigmoid(m_top / 0.6) * torch.sigmoid(m_bot / 0.6) * torch.sigmoid((0.97 - m_u.abs()) * 40)
     depth = (torch.minimum(m_top, m_bot) / (0.5 * gap + 1)).clamp(0, 1)
-    cav = col[1] * (1 - 0.35 * depth) * (1 - 0.3 * u2)
+    cav = col[1] * (1 - 0.35 * shade * depth) * (1 - 0.3 * shade * u2)
     rim = torch.exp(-torch.minimum(m_top, m_bot).clamp(min=0) / (0.012 * fh + 0.5))  # inner lip surface
-    cav = cav + 0.45 * rim * (col[0] * 0.6 - cav)
+    cav = cav + 0.45 * shade * rim * (col[0] * 0.6 - cav)
     t_h = 0.5 * gap * F.relu(1 - u2 / 0.56)
     m_tg = torch.sigmoid((t_h - m_bot) / 0.8)
-    tongue = col[3] * (0.7 + 0.3 * (1 - m_bot / (t_h + 1)).clamp(0, 1))
+    tongue = col[3] * (1 - 0.3 * shade * (m_bot / (t_h + 1)).clamp(0, 1))
     # teeth: narrower toward the corners (the arch turns away), soft seams, rounded tips
     k_t = (m_u + 0.35 * m_u * m_u.abs()) / 0.2
     d_seam = (k_t - torch.round(k_t)).abs() * 0.2 * half  # pixels to the nearest seam
     seam = torch.exp(-((d_seam / 0.7) ** 2))
     tip = torch.exp(-((d_seam / (0.05 * half + 1)) ** 2))
-    t_shade = (1 - 0.18 * seam) * (1 - 0.4 * u2)
+    t_shade = (1 - 0.18 * shade * seam) * (1 - 0.4 * shade * u2)
     lateral = torch.sigmoid((0.75 - m_u.abs()) * 25)
-    up_h = 0.055 * fh * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6) * (1 - 0.12 * tip)
-    lo_h = 0.035 * fh * torch.sqrt(F.relu(1 - u2 / 0.49) + 1e-6) * (1 - 0.12 * tip)
+    up_h = 0.055 * fh * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6) * (1 - 0.12 * shade * tip)
+    lo_h = 0.035 * shade * fh * torch.sqrt(F.relu(1 - u2 / 0.49) + 1e-6) * (1 - 0.12 * tip)
     m_ut = torch.sigmoid((up_h - m_top) / 0.6) * lateral
     m_lt = torch.sigmoid((lo_h - m_bot) / 0.6) * lateral
-    up_t = col[2] * t_shade * (0.72 + 0.28 * (m_top / (0.3 * up_h + 1e-3)).clamp(0, 1))
+    up_t = col[2] * t_shade * (1 - 0.28 * shade * (1 - (m_top / (0.3 * up_h + 1e-3)).clamp(0, 1)))
     lo_t = col[2] * t_shade * 0.85
     inside = cav + m_tg * (tongue - cav)
     inside = inside + m_lt * (lo_t - inside)

@@ -159,7 +159,8 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # pixel, and the region stays packed up to the output
     texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
     background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
-    colors = portrait_colors(img, src, face)
+    cel = bool(avatar.cel_shaded)
+    colors = portrait_colors(img, src, face, cel)
     geom = np.array(
         [
             face.height,
@@ -174,6 +175,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             *lid_shade(src, 0),
             *lid_shade(src, 1),
             *(iris_shape(src, e)[1] for e in (0, 1)),
+            1.0 if cel else 0.0,  # flat (cel) drawing of the mouth interior
         ],
         np.float32,
     )

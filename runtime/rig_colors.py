@@ -32,11 +32,16 @@ COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin
 # Hopper's teeth came out salmon like gums), and a neutral grey beside strongly tinted skin reads
 # as blue. TEETH_TINT is the share of the skin's tint they keep.
 TEETH_TINT, TEETH_MAX_LUM = 0.35, 0.95
+# Cel art draws an open mouth as a deep red fill with a pink tongue; as multiples of the skin
+# colour they keep a drawing's palette (pale skin gives maroon and coral, darker skin darker ones).
+CEL_CAVITY = np.array([0.5, 0.2, 0.22], np.float32)
+CEL_TONGUE = np.array([0.95, 0.55, 0.55], np.float32)
 
 
-def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndarray:
+def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame, cel: bool = False) -> np.ndarray:
     """Colours for the drawn layers, measured in the portrait (so a painting gets painted teeth and
-    a black-and-white photo grey ones): lips, mouth cavity, teeth, tongue, scleras, skin, lashes."""
+    a black-and-white photo grey ones): lips, mouth cavity, teeth, tongue, scleras, skin, lashes.
+    `cel` (flat-coloured art): the mouth is coloured from the skin as cel art colours it."""
     S = img.shape[0]
     f = img.reshape(-1, 3).astype(np.float32) / 255.0
 
@@ -82,6 +87,8 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.ndar
     teeth = _teeth(np.clip((0.85 * sclera_mean + 0.15 * lip) * 1.02, 0, 1), skin)
     cavity = lip * 0.3
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
+    if cel:  # drawn faces have no lip colour of their own to take (the mesh's lips are skin)
+        cavity, tongue = skin * CEL_CAVITY, skin * CEL_TONGUE
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
     lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9
     if is_drawn_eye(lm, 0) or is_drawn_eye(lm, 1):

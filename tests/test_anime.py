@@ -61,6 +61,24 @@ def test_the_mouth_opens_into_a_dark_interior(anime):
     assert dark[1] > dark[0] + 0.05 * area, f"dark pixels in the mouth: {dark[0]} at rest, {dark[1]} open"
 
 
+def test_the_open_mouth_is_coloured_as_cel_art(anime, astronaut_png, tmp_path):
+    """Drawn faces have no lip colour of their own: their open mouth takes cel art's deep red fill
+    (the photo-style cavity, a darkened lip colour, came out grey-brown on them: red/green 1.1)."""
+    from facecast.runtime.avatar import prepare_avatar
+
+    av, gen = anime
+    assert av.cel_shaded
+    rest, open_ = gen.render(np.stack([motion(), motion(jawOpen=0.8)]))[..., :3].astype(float)
+    ys, xs = _mouth_box(av)
+    lum = open_[ys, xs].mean(-1)
+    opening = np.abs(open_[ys, xs] - rest[ys, xs]).max(-1) > 40
+    dark = opening & (lum < 0.5 * np.median(rest[ys, xs].mean(-1)))
+    assert dark.sum() > 50
+    red, green = open_[ys, xs][dark][:, :2].mean(0)
+    assert red > 1.8 * green, f"cavity red/green {red / green:.2f}"
+    assert not prepare_avatar(astronaut_png, cache_dir=tmp_path).cel_shaded  # photos keep their own
+
+
 def test_a_head_turn_moves_the_face_and_not_the_background(anime):
     av, gen = anime
     rest, turned = gen.render(np.stack([motion(), motion(yaw=15.0)])).astype(float)
