@@ -153,9 +153,16 @@ def portraits() -> list[np.ndarray]:
     return out
 
 
-def rendered_clips(n: int) -> list[np.ndarray]:
-    """Unmarked clips from facecast's own generator (the astronaut and Grace Hopper speaking
-    espeak-ng speech): what `facecast render` produces, before the mark is added."""
+CEL_ART = [
+    Path("/usr/share/games/renpy/demo/game/images/eileen happy.png"),
+    Path("/usr/share/games/renpy/demo/game/images/lucy happy.png"),
+]  # Debian's renpy-demo (Expat): flat cel shading, where grain shows most
+
+
+def rendered_clips(n: int, cel: bool = False) -> list[np.ndarray]:
+    """Unmarked clips from facecast's own generator (the astronaut and Grace Hopper, and with `cel`
+    two Ren'Py characters, speaking espeak-ng speech): what `facecast render` produces, before the
+    mark is added."""
     import shutil
     import tempfile
 
@@ -168,15 +175,21 @@ def rendered_clips(n: int) -> list[np.ndarray]:
 
     if shutil.which("espeak-ng") is None:
         raise SystemExit("--rendered needs espeak-ng (apt-get install espeak-ng)")
+    missing = [p for p in CEL_ART if cel and not p.is_file()]
+    if missing:
+        raise SystemExit(f"--cel needs {missing[0]} (apt-get install renpy-demo)")
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         text = "Hello there. My mouth opens on vowels, and shuts on my bilabials. Watch me talk."
         subprocess.run(["espeak-ng", "-w", str(wav), text], check=True)
         audio = load_audio(wav)
-        for img in portraits():
-            png = Path(tmp) / "portrait.png"
+        sources = []
+        for i, img in enumerate(portraits()):
+            png = Path(tmp) / f"portrait{i}.png"
             cv2.imwrite(str(png), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+            sources.append(png)
+        for png in sources + (CEL_ART if cel else []):
             gen = Generator(prepare_avatar(str(png), size=512, cache_dir=tmp))
             frames = []
             for motions in motion_chunks(audio, FPS, Controls(), 2 * n):
@@ -266,13 +279,26 @@ def natural_images() -> tuple[int, int, float]:
     return fp, n, zmax
 
 
+def flat_grain(clean: np.ndarray, marked: np.ndarray) -> float:
+    """RMS of the mark (grey levels) on a frame's flat colour, where grain would show: pixels whose
+    7x7 neighbourhood varies by under half a grey level. NaN when the frame has under 5% of them."""
+    grey = cv2.cvtColor(clean, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(grey, (7, 7))
+    flat = np.sqrt(np.maximum(cv2.blur(grey * grey, (7, 7)) - mean * mean, 0)) < 0.5
+    if flat.mean() < 0.05:
+        return float("nan")
+    return float(np.sqrt(np.mean((marked[flat].astype(np.float32) - clean[flat]) ** 2)))
+
+
 def speed_and_psnr(clips: list[np.ndarray]) -> dict[str, float]:
-    psnrs = []
+    psnrs, grain = [], []
     for clip in clips:
         marked = Watermarker(SESSION, 512).apply(clip.copy())
         mse = np.mean((marked.astype(np.float64) - clip) ** 2, axis=(1, 2, 3))
         psnrs.extend(10 * np.log10(255.0**2 / mse))
+        grain.append(flat_grain(clip[0], marked[0]))
     out = {"psnr_median": float(np.median(psnrs)), "psnr_min": float(np.min(psnrs))}
+    out["flat_grain"] = grain
     frames = np.concatenate(clips)
     for chans in (3, 4):
         wm = Watermarker(SESSION, 512)
@@ -328,10 +354,13 @@ def main() -> int:
     ap.add_argument("--speed-only", action="store_true", help="only PSNR and timings")
     ap.add_argument("--clip", type=Path, action="append", default=[], help="unmarked render to add")
     ap.add_argument("--rendered", action="store_true", help="use clips from facecast's own generator")
+    ap.add_argument(
+        "--cel", action="store_true", help="with --rendered: add two cel-shaded Ren'Py characters"
+    )
     args = ap.parse_args()
     seeds = (0, 1) if args.quick else (0, 1, 2)
     if args.rendered:
-        clips = rendered_clips(FPS)
+        clips = rendered_clips(FPS, cel=args.cel)
     else:
         clips = [talking_clip(img, FPS, seed) for img in portraits() for seed in seeds]
     for path in args.clip:
@@ -369,6 +398,8 @@ def main() -> int:
     print("\n| measure | value |")
     print("|---|---|")
     print(f"| PSNR vs unmarked, median / min | {perf['psnr_median']:.2f} / {perf['psnr_min']:.2f} dB |")
+    grain = ", ".join("-" if np.isnan(g) else f"{g:.2f}" for g in perf["flat_grain"])
+    print(f"| mark on flat colour, grey levels RMS, per clip | {grain} |")
     for c in (3, 4):
         print(
             f"| embed, {'RGB' if c == 3 else 'RGBA'} 512x512, median / p95 / mean | "

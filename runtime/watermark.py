@@ -5,7 +5,7 @@ Embedding is one saturating add per frame: the session's pattern (a periodic til
 watermark_pattern) is precomputed as two uint8 images, the positive and the negative part, so
 marking a frame is `cv2.add` then `cv2.subtract` in place on R, G and B alike (a luma change, which
 colour conversions keep). The strength follows the picture's local contrast (texture hides the
-mark, flat skin and sky would show it); that map is recomputed from the frames every
+mark, flat skin, sky and cel shading would show it); that map is recomputed from the frames every
 `refresh` frames, so the cost is amortised and the per-frame work stays a pair of adds.
 
 Detection lives in watermark_detect; `detect()` here is the convenience entry for arrays.
@@ -36,10 +36,19 @@ __all__ = [
 
 TARGET_RMS = 2.0  # grey levels added on average: PSNR about 42 dB against the unmarked frame
 MASK_RANGE = (0.35, 2.2)  # strength relative to the mean, from flat to busy areas
+# Flat colour (cel shading, a plain wall) shows any grain, and masking is local: a pixel may take
+# at most FLAT_CAP + CAP_GAIN x its own texture (grey levels RMS of detail within ~FINE_SIGMA px),
+# however flat the rest of the frame is. What the cap takes goes to textured areas, up to
+# MAX_BOOST times their contrast-proportional strength.
+FLAT_CAP = 0.6
+CAP_GAIN = 1.0
+FINE_SIGMA = 2.0
+MAX_BOOST = 1.5
 
 
-def _contrast_mask(frame: np.ndarray) -> np.ndarray:
-    """Relative local contrast (mean 1), computed at 64x64: smooth by construction, and cheap."""
+def _contrast_mask(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Relative local contrast (mean 1) at 64x64, smooth and cheap, and the largest amplitude (grey
+    levels RMS) each pixel may take given the texture right around it."""
     h, w = frame.shape[:2]
     code = cv2.COLOR_RGBA2GRAY if frame.shape[2] == 4 else cv2.COLOR_RGB2GRAY
     grey = cv2.cvtColor(frame if frame.flags.c_contiguous else np.ascontiguousarray(frame), code)
@@ -48,7 +57,10 @@ def _contrast_mask(frame: np.ndarray) -> np.ndarray:
     local = np.sqrt(cv2.GaussianBlur(band * band, (0, 0), 2.0)) + 1.0
     mask = np.clip(local / np.mean(local), *MASK_RANGE)
     mask = cv2.GaussianBlur(mask, (0, 0), 1.0)
-    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
+    g = grey.astype(np.float32)
+    fband = g - cv2.GaussianBlur(g, (0, 0), FINE_SIGMA)
+    texture = np.sqrt(cv2.GaussianBlur(fband * fband, (0, 0), FINE_SIGMA))
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR), FLAT_CAP + CAP_GAIN * texture
 
 
 class Watermarker:
@@ -89,8 +101,12 @@ class Watermarker:
 
     def _prepare(self, frame: np.ndarray) -> None:
         h, w, c = frame.shape
-        delta = self.unit_pattern(h, w) * _contrast_mask(frame)
-        delta *= self.strength / max(float(np.sqrt(np.mean(delta * delta))), 1e-6)
+        mask, cap = _contrast_mask(frame)
+        gain = base = self.strength / max(float(np.sqrt(np.mean(mask * mask))), 1e-6)
+        for _ in range(3):  # give what the cap took to the uncapped pixels (a flat picture keeps more)
+            amp = np.minimum(mask * gain, cap)
+            gain = min(gain * self.strength / max(float(np.sqrt(np.mean(amp * amp))), 1e-6), MAX_BOOST * base)
+        delta = self.unit_pattern(h, w) * amp
         d = np.rint(delta).astype(np.int16)
         pos = np.clip(d, 0, 255).astype(np.uint8)
         neg = np.clip(-d, 0, 255).astype(np.uint8)
