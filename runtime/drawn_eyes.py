@@ -37,6 +37,11 @@ MIN_GROWTH = 1.3  # refit only an eye drawn at least this much taller than the m
 BOX_ACROSS, BOX_DOWN = (-1.5, 1.5), (-1.1, 1.3)
 STROKE = 0.1  # eye widths: strokes thinner than about twice this (a glasses frame) are cut off
 IRIS_GAP = 0.25  # eye widths of highlight the iris scan may cross
+SCAN_START = 0.1  # eye widths below the mesh's upper lid within which a scanned column must be eye
+SCAN_DEPTH = 2.5  # eye widths below the mesh's eye centre that a column may reach (Sylvie's: 1.9)
+SCAN_JUMP = 0.15  # eye widths the lower outline may step from one pixel column to the next
+LASH_ABOVE = 0.3  # eye widths above the mesh's upper lid where the drawn lash line may lie
+LASH_DARK = 0.35  # a lash line is darker than this share of the skin's lightness (Lab L)
 
 
 @dataclass
@@ -65,9 +70,10 @@ def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
     drawn eye where it is clearly drawn larger than the mesh's; otherwise `lm` itself."""
     lab, skin = lab_and_skin(image, lm)
     mask = eye_pixels(lab, skin, eye_width(lm, 0))
+    dark = lab[..., 0] < LASH_DARK * skin[0]
     out = lm.copy()
     for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
-        drawn = find_drawn_eye(mask, lab, lm, eye)
+        drawn = find_drawn_eye(mask, dark, lab, lm, eye)
         if drawn is None:
             continue
         out[list(up), :2] = drawn.upper
@@ -105,10 +111,13 @@ def eye_pixels(lab: np.ndarray, skin: np.ndarray, eye_w: float) -> np.ndarray:
     return far | fill[labels]
 
 
-def find_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int) -> DrawnEye | None:
-    """The drawn eye as the blob of eye pixels around the mesh's eye, its outline read column by
-    column along the face's axes. None when there is no such blob or it is no taller than the
-    mesh's eye."""
+def find_drawn_eye(
+    mask: np.ndarray, dark: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int
+) -> DrawnEye | None:
+    """The drawn eye as the blob of eye pixels around the mesh's eye (or, where that blob runs into
+    hair, the eye pixels under the mesh's upper lid), its outline read column by column along the
+    face's axes. `dark`: pixels dark enough to be a lash line. None when there is no such eye or
+    it is no taller than the mesh's eye."""
     up, lo = ((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))[eye]
     ew = eye_width(lm, eye)
     U, L = lm[list(up), :2].astype(float), lm[list(lo), :2].astype(float)
@@ -116,6 +125,8 @@ def find_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int) 
     axes = np.stack([face.right, face.down])  # rows: across, down
     centre = (U.sum(0) + L.sum(0)) / (len(U) + len(L))
     blob = _blob_around(mask, [lm[468 + 5 * eye, :2], centre], centre, axes, ew)
+    if blob is None:  # it ran into hair (a fringe touching the eye, side hair), or it is no eye
+        blob = _scan_below_lid(mask, dark, (U - centre) @ axes.T / ew, centre, axes, ew)
     if blob is None:
         return None
     upper, lower = (centre + ew * ab @ axes for ab in _outline(blob, ew))
@@ -158,6 +169,60 @@ def _blob_around(mask, seeds, centre, axes, ew) -> np.ndarray | None:
     if lo[0] <= a0 + margin or hi[0] >= a1 - margin or lo[1] <= b0 + margin or hi[1] >= b1 - margin:
         return None
     return ab
+
+
+def _scan_below_lid(mask, dark, upper_ab, centre, axes, ew) -> np.ndarray | None:
+    """The drawn eye under the mesh's upper lid, for an eye whose blob runs into the fringe or the
+    side hair: column by column across the face, eye pixels from the lid line (mediapipe puts its
+    upper lid near the drawn lash line; it is the lower lid it puts far too high) down to the first
+    skin, topped by the darkest stroke (the lash line) just above the lid. The eye ends at columns
+    that run on down (side hair, the face's outline) or whose lower end jumps. Same form as
+    _blob_around."""
+    (a0, a1), b1 = BOX_ACROSS, SCAN_DEPTH
+    order = np.argsort(upper_ab[:, 0])
+    lid_a, lid_b = upper_ab[order, 0], upper_ab[order, 1]
+    step = 1.0 / ew  # one pixel
+    start = int(round(SCAN_START / step))
+
+    def sample(img, a, bs):
+        pts = np.round(centre + ew * np.stack([np.full_like(bs, a), bs], 1) @ axes).astype(int)
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < img.shape[1]) & (pts[:, 1] >= 0) & (pts[:, 1] < img.shape[0])
+        out = np.zeros(len(bs), bool)
+        out[inside] = img[pts[inside, 1], pts[inside, 0]]
+        return out
+
+    def column(a: float) -> tuple[float, float] | None:
+        lid = float(np.interp(a, lid_a, lid_b))
+        bs = lid + step * np.arange(int((b1 - lid) / step))
+        hit = sample(mask, a, bs)
+        if not hit[:start].any():
+            return None
+        miss = np.flatnonzero(~hit[start:])
+        if len(miss) == 0:
+            return None  # eye pixels all the way down: hair or the face's outline
+        bottom = float(bs[start + miss[0] - 1]) if miss[0] > 0 else lid
+        # the top: the drawn lash line, the darkest stroke, may lie a little above the mesh's lid
+        up = lid - step * np.arange(int(LASH_ABOVE / step), -1, -1)
+        lash = np.flatnonzero(sample(dark, a, up))
+        return (float(up[lash[0]]) if len(lash) else lid), bottom
+
+    cols = np.arange(a0 + step, a1 - step, step)
+    spans = [column(a) for a in cols]
+    mid = int(np.argmin(np.abs(cols)))
+    if spans[mid] is None:
+        return None
+
+    def same_eye(i: int, j: int) -> bool:  # the lower outline steps, not jumps (hair, outline)
+        return spans[j] is not None and abs(spans[j][1] - spans[i][1]) <= SCAN_JUMP
+
+    lo_i, hi_i = mid, mid
+    while lo_i > 0 and same_eye(lo_i, lo_i - 1):
+        lo_i -= 1
+    while hi_i < len(cols) - 1 and same_eye(hi_i, hi_i + 1):
+        hi_i += 1
+    if lo_i == 0 or hi_i == len(cols) - 1:
+        return None  # no end found: not an eye
+    return np.array([(cols[i], b) for i in range(lo_i, hi_i + 1) for b in spans[i]])
 
 
 def _outline(ab: np.ndarray, ew: float) -> tuple[np.ndarray, np.ndarray]:

@@ -52,7 +52,9 @@ NEWTON_STEPS = 3
 # showed a dark line between the lips on faces with thin lips, which dlib reads as 0.012-0.022 of
 # face height where other portraits read 0.005.
 LIP_SEAL = (0.02, 0.15)
-LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye: u = -1.2 .. 1.2
+LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15
+DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
+DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)  # the lid-error table along the eye: u = -1.2 .. 1.2
 _B = ARKIT_INDEX
 
 
@@ -315,7 +317,9 @@ class GeneratorModel(nn.Module):
             # a closing lid also covers a little below the lower lid's landmark curve: the visible
             # lid margin sits there, and the iris would show through as a sliver under the lashes
             over = (0.25 * geom[4 + e]) * scale[:, None, None, None] * cover * cover
-            lateral = torch.sigmoid((1.0 - ef[:, 2:3].abs()) * 30)
+            # a drawn eye's lid also covers its outline strokes past the corners (geom[17 + e] = 1)
+            drawn = geom[17 + e]
+            lateral = torch.sigmoid((1.0 + DRAWN_LID_REACH * drawn - ef[:, 2:3].abs()) * 30)
             # (and starts a little above the lid's curve, to blend into the re-mapped lid)
             band = 0.5 * over
             t_top = ((d_u + band) / (0.8 * band + 0.6)).clamp(0, 1)
@@ -326,10 +330,12 @@ class GeneratorModel(nn.Module):
             t_seam = ((d_u + band) / (edge + over + band + 1e-3)).clamp(0, 1)
             lid = colors[8][None, :, None, None] * (geom[10 + 2 * e] - geom[11 + 2 * e] * t_seam)
             rgb = rgb + m_lid * (lid - rgb)
-            lash_w = (0.03 * geom[6 + e]) * scale[:, None, None, None]
-            m_lash = (
-                torch.exp(-(((d_u - edge - 0.3 * over) / lash_w) ** 2)) * lateral * (cover * 3).clamp(0, 1)
-            )
+            # closed, a drawn eye is one bold stroke, as thick as its drawn lash line
+            lash_w = ((0.03 + DRAWN_LASH_EXTRA * drawn) * geom[6 + e]) * scale[:, None, None, None]
+            from_line = (d_u - edge - 0.3 * over).abs()
+            soft = torch.exp(-((from_line / lash_w) ** 2))  # a photo's lashes
+            crisp = torch.sigmoid((lash_w - from_line) / 0.6)  # a drawn stroke: edges a pixel wide
+            m_lash = (soft + drawn * (crisp - soft)) * lateral * (cover * 3).clamp(0, 1)
             rgb = rgb + m_lash * (colors[7][None, :, None, None] * 0.7 - rgb)
             region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), tl, n, rh, rw)
 

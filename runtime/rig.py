@@ -32,6 +32,7 @@ from .face_anatomy import (
     LIPS_UI,
     LIPS_UO,
     FaceFrame,
+    eye_reach,
     eye_width,
     iris_axes,
     iris_radius,
@@ -43,6 +44,7 @@ from .rig_depth import smooth_depth, unfold_depth
 log = logging.getLogger("facecast")
 
 RIG_VERSION = 1
+EYE_BOX_REACH = 2.6  # eye box height / the lids' largest reach from the corners' line (margin for the lid)
 CELL = 8  # low-resolution warp grid spacing in pixels at 512 (scaled with the output size)
 
 
@@ -176,9 +178,12 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             *lid_shade(src, 1),
             *(iris_shape(src, e)[1] for e in (0, 1)),
             1.0 if cel else 0.0,  # flat (cel) drawing of the mouth interior
+            *(1.0 if is_drawn_eye(src, e) else 0.0 for e in (0, 1)),  # drawn eyes: bold lid line
         ],
         np.float32,
     )
+    max_eye_w = max(eye_width(src, 0), eye_width(src, 1))
+    max_reach = max(eye_reach(src, 0), eye_reach(src, 1))
     log.info("rig: %d control points, region %dx%d at (%d, %d), warp grid %dx%d", K, Rw, Rh, x0, y0, Gw, Gh)
     return {
         "texture": np.ascontiguousarray(texture.transpose(2, 0, 1)[None], np.float32),
@@ -202,9 +207,9 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         "iris_src": src[list(IRIS_CENTERS), :2].astype(np.float32),
         "geom": geom,
         "mouth_box": _box_offsets(1.5 * np.linalg.norm(src[291, :2] - src[61, :2]), 0.5 * face.height),
-        "eye_box": _box_offsets(
-            1.6 * max(eye_width(src, 0), eye_width(src, 1)), 1.1 * max(eye_width(src, 0), eye_width(src, 1))
-        ),
+        # tall enough for a drawn eye's lids too (it is centred on the corners; Sylvie's refitted
+        # eyes reach 0.5 eye widths above and below them)
+        "eye_box": _box_offsets(1.6 * max_eye_w, max(1.1 * max_eye_w, EYE_BOX_REACH * max_reach)),
         "colors": colors.astype(np.float32),
     }
 
