@@ -2,11 +2,12 @@
 
     python scripts/gallery.py                      # dev portraits -> /tmp/facecast-gallery/*.jpg
     python scripts/gallery.py a.jpg b.png -o DIR   # any portraits
-    python scripts/gallery.py --readme             # the public-domain sheet in docs/images/
+    python scripts/gallery.py --readme             # the README's sheet in docs/images/
 
 The dev portraits (../shared/eval-dev) are internal: their sheets go to /tmp only, never into the
 repository. The README sheet uses scikit-image's astronaut and matplotlib's Grace Hopper (public
-domain). Look at the sheets: that is how rig mistakes are found.
+domain) and Ren'Py's Eileen (Debian's renpy-demo; Expat licence, (c) Tom Rothamel). Look at the
+sheets: that is how rig mistakes are found.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 EVAL_DEV = REPO.parent / "shared" / "eval-dev" / "portraits"
 README_SHEET = REPO / "docs" / "images" / "generator_sheet.jpg"
+EILEEN = Path("/usr/share/games/renpy/demo/game/images/eileen happy.png")  # apt-get install renpy-demo
 
 
 def poses() -> list[tuple[str, np.ndarray]]:
@@ -116,6 +118,13 @@ def _public_domain_portraits() -> list[Path]:
     return [tmp / "astronaut.png", Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))]
 
 
+def _readme_portraits() -> list[Path]:
+    """The public-domain photos and an anime character (cel-shaded art takes other code paths)."""
+    if not EILEEN.is_file():
+        raise SystemExit(f"--readme needs {EILEEN}: apt-get install renpy-demo")
+    return [*_public_domain_portraits(), EILEEN]
+
+
 def main(argv: list[str] | None = None) -> int:
     from facecast.runtime.avatar import prepare_avatar
 
@@ -124,13 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--out", type=Path, default=Path("/tmp/facecast-gallery"))
     p.add_argument("--tile", type=int, default=200)
     p.add_argument(
-        "--readme", action="store_true", help=f"write the small public-domain sheet {README_SHEET}"
+        "--readme", action="store_true", help=f"write the README's small sheet {README_SHEET}"
     )
     args = p.parse_args(argv)
     if args.readme:
         rows = [
             sheet(prepare_avatar(path), tile=140, cols=8, only=README_POSES)
-            for path in _public_domain_portraits()
+            for path in _readme_portraits()
         ]
         README_SHEET.parent.mkdir(parents=True, exist_ok=True)
         img = np.concatenate(rows, 0)
