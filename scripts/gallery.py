@@ -132,14 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("portraits", nargs="*", type=Path)
     p.add_argument("-o", "--out", type=Path, default=Path("/tmp/facecast-gallery"))
     p.add_argument("--tile", type=int, default=200)
-    p.add_argument(
-        "--readme", action="store_true", help=f"write the README's small sheet {README_SHEET}"
-    )
+    p.add_argument("--readme", action="store_true", help=f"write the README's small sheet {README_SHEET}")
     args = p.parse_args(argv)
     if args.readme:
         rows = [
-            sheet(prepare_avatar(path), tile=140, cols=8, only=README_POSES)
-            for path in _readme_portraits()
+            sheet(prepare_avatar(path), tile=140, cols=8, only=README_POSES) for path in _readme_portraits()
         ]
         README_SHEET.parent.mkdir(parents=True, exist_ok=True)
         img = np.concatenate(rows, 0)
