@@ -17,10 +17,14 @@ import numpy as np
 
 from .face_anatomy import EYE_L_LO, EYE_L_UP, EYE_R_LO, EYE_R_UP, FACE_OVAL, FaceFrame, eye_width
 
-# Share of the face oval whose brightness gradient is under FLAT_GRADIENT (per pixel, Sobel): the
-# Ren'Py characters measure 0.13-0.35; photos, paintings and a 3D cartoon render 0.00-0.04.
-CEL_FLAT_SHARE = 0.08
-FLAT_GRADIENT = 2.0
+# Cel art fills the face with a few flat colours and outlines it with sharp lines. Share of the face
+# oval's pixels in its three most common colours (RGB in 2-level bins): the Ren'Py characters
+# 0.10-0.40; photos, paintings and a 3D cartoon 0.002-0.014, frames of compressed talking-head video
+# 0.006-0.056 (a blurry upscaled one is smooth, but in gradients). And the share of pixels on a sharp
+# edge (Sobel magnitude over SHARP_EDGE): the characters 0.11-0.26, the blurry video 0.001.
+CEL_COLOUR_SHARE = 0.08
+CEL_LINE_SHARE = 0.05
+SHARP_EDGE = 150.0
 # Lab distance (8-bit units) from the skin beyond which a pixel belongs to the drawn eye; the
 # skin's own shading (under the fringe, blush) stays within ~25 of it.
 EYE_DELTA_E = 35.0
@@ -39,6 +43,7 @@ STROKE = 0.1  # eye widths: strokes thinner than about twice this (a glasses fra
 IRIS_GAP = 0.25  # eye widths of highlight the iris scan may cross
 SCAN_START = 0.1  # eye widths below the mesh's upper lid within which a scanned column must be eye
 SCAN_DEPTH = 2.5  # eye widths below the mesh's eye centre that a column may reach (Sylvie's: 1.9)
+SCAN_REACH = 0.5  # eye widths from the mesh's iris within which the scan must find eye columns
 SCAN_JUMP = 0.15  # eye widths the lower outline may step from one pixel column to the next
 LASH_ABOVE = 0.3  # eye widths above the mesh's upper lid where the drawn lash line may lie
 LASH_DARK = 0.35  # a lash line is darker than this share of the skin's lightness (Lab L)
@@ -56,13 +61,20 @@ class DrawnEye:
 
 
 def is_cel_shaded(image: np.ndarray, lm: np.ndarray) -> bool:
-    """Whether the face is drawn in flat colours (anime, cel-shaded cartoons)."""
+    """Whether the face is drawn in flat colours with sharp lines (anime, cel-shaded cartoons)."""
     S = image.shape[0]
     face = np.zeros((S, S), np.uint8)
     cv2.fillPoly(face, [np.round(lm[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+    inside = face > 0
+    if not inside.any():
+        return False
+    px = image[inside].astype(np.int64) // 2
+    _, counts = np.unique((px[:, 0] << 16) | (px[:, 1] << 8) | px[:, 2], return_counts=True)
+    colour_share = np.sort(counts)[-3:].sum() / len(px)
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
     grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    return bool(face.any() and np.mean(grad[face > 0] < FLAT_GRADIENT) > CEL_FLAT_SHARE)
+    line_share = float(np.mean(grad[inside] > SHARP_EDGE))
+    return bool(colour_share > CEL_COLOUR_SHARE and line_share > CEL_LINE_SHARE)
 
 
 def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -126,7 +138,8 @@ def find_drawn_eye(
     centre = (U.sum(0) + L.sum(0)) / (len(U) + len(L))
     blob = _blob_around(mask, [lm[468 + 5 * eye, :2], centre], centre, axes, ew)
     if blob is None:  # it ran into hair (a fringe touching the eye, side hair), or it is no eye
-        blob = _scan_below_lid(mask, dark, (U - centre) @ axes.T / ew, centre, axes, ew)
+        iris_a = float((lm[468 + 5 * eye, :2] - centre) @ axes[0]) / ew
+        blob = _scan_below_lid(mask, dark, (U - centre) @ axes.T / ew, iris_a, centre, axes, ew)
     if blob is None:
         return None
     upper, lower = (centre + ew * ab @ axes for ab in _outline(blob, ew))
@@ -171,11 +184,12 @@ def _blob_around(mask, seeds, centre, axes, ew) -> np.ndarray | None:
     return ab
 
 
-def _scan_below_lid(mask, dark, upper_ab, centre, axes, ew) -> np.ndarray | None:
+def _scan_below_lid(mask, dark, upper_ab, iris_a, centre, axes, ew) -> np.ndarray | None:
     """The drawn eye under the mesh's upper lid, for an eye whose blob runs into the fringe or the
     side hair: column by column across the face, eye pixels from the lid line (mediapipe puts its
     upper lid near the drawn lash line; it is the lower lid it puts far too high) down to the first
-    skin, topped by the darkest stroke (the lash line) just above the lid. The eye ends at columns
+    skin, topped by the darkest stroke (the lash line) just above the lid, grown from the tallest
+    column near the mesh's iris (`iris_a`, face units from `centre`). The eye ends at columns
     that run on down (side hair, the face's outline) or whose lower end jumps. Same form as
     _blob_around."""
     (a0, a1), b1 = BOX_ACROSS, SCAN_DEPTH
@@ -208,9 +222,12 @@ def _scan_below_lid(mask, dark, upper_ab, centre, axes, ew) -> np.ndarray | None
 
     cols = np.arange(a0 + step, a1 - step, step)
     spans = [column(a) for a in cols]
-    mid = int(np.argmin(np.abs(cols)))
-    if spans[mid] is None:
+    # start from the tallest eye column near the mesh's iris (the mesh's eye may sit to one side of
+    # the drawn one, over its lash line only)
+    found = [i for i, sp in enumerate(spans) if sp is not None and abs(cols[i] - iris_a) <= SCAN_REACH]
+    if not found:
         return None
+    mid = max(found, key=lambda i: spans[i][1] - spans[i][0])
 
     def same_eye(i: int, j: int) -> bool:  # the lower outline steps, not jumps (hair, outline)
         return spans[j] is not None and abs(spans[j][1] - spans[i][1]) <= SCAN_JUMP
