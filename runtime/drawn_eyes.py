@@ -41,6 +41,7 @@ MIN_GROWTH = 1.3  # refit only an eye drawn at least this much taller than the m
 BOX_ACROSS, BOX_DOWN = (-1.5, 1.5), (-1.1, 1.3)
 STROKE = 0.1  # eye widths: strokes thinner than about twice this (a glasses frame) are cut off
 IRIS_GAP = 0.25  # eye widths of highlight the iris scan may cross
+SHUT_RUN = 0.25  # eye widths of eye pixels below the iris centre under which a drawn eye is shut
 SCAN_START = 0.1  # eye widths below the mesh's upper lid within which a scanned column must be eye
 SCAN_DEPTH = 2.5  # eye widths below the mesh's eye centre that a column may reach (Sylvie's: 1.9)
 SCAN_REACH = 0.5  # eye widths from the mesh's iris within which the scan must find eye columns
@@ -96,6 +97,26 @@ def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
         for k, d in enumerate(((r, 0), (0, -h), (-r, 0), (0, h))):  # mediapipe's order of edge points
             out[c + 1 + k, :2] = drawn.iris + np.array(d, float)
     return out
+
+
+def drawn_eye_shut(image: np.ndarray, lm: np.ndarray, eye: int) -> bool:
+    """Whether a cel-shaded face's eye is drawn shut (a smiling ^^ arc). mediapipe reads such arcs as
+    eyes open 0.28-0.42 of their width, as open as photographed eyes; but below its iris centre an
+    open drawn eye goes on (iris, white) for 0.35-0.65 eye widths, a shut one only for the arc's
+    stroke (0.07-0.21). An eye refitted to a drawn one (rig_basis.is_drawn_eye) is open."""
+    lab, skin = lab_and_skin(image, lm)
+    ew = eye_width(lm, eye)
+    mask = eye_pixels(lab, skin, ew)
+    down = FaceFrame.from_landmarks(lm).down
+    centre = lm[468 + 5 * eye, :2].astype(float)
+    last, gap, n = 0, 0, 0
+    while n < SHUT_RUN * ew and gap <= IRIS_GAP * ew:
+        n += 1
+        if _on(mask, centre + n * down):
+            last, gap = n, 0
+        else:
+            gap += 1
+    return last < SHUT_RUN * ew
 
 
 def lab_and_skin(image: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

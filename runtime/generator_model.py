@@ -259,7 +259,7 @@ class GeneratorModel(nn.Module):
             tl, px = _place(eye_c[e], eye_box, region_lo, rh, rw)
             ef = _sample_at(torch.cat([eye_fields, bmap.permute(0, 3, 1, 2)], 1), px, lo, span)
             # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
-            rho = 0.42 * geom[6 + e] * scale
+            rho = 0.42 * geom[6 + e] * scale * geom[19 + e]  # geom[19 + e] = 0: an eye drawn shut
             ox, oy = rho * gz[:, 2 - 2 * e].sin(), -rho * gz[:, 3 - 2 * e].sin()
             off = torch.stack([ox * cr - oy * sr, ox * sr + oy * cr], -1)
             centre = out2[:, iris_index[e]] + off
@@ -287,7 +287,9 @@ class GeneratorModel(nn.Module):
             m_scl = m_scl * moved.clamp(0, 1)[:, None, None, None]
             shade = 0.8 + 0.2 * (ef[:, 0:1] / 4).clamp(0, 1)
             base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
-            blink = bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None]
+            blink = (
+                bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None] * geom[19 + e]
+            )
             # the lid band (from `band` above the lid's landmark curve down to it) re-mapped
             # exactly: the coarse map plus its error at the lid curve, faded toward the band's top
             d_u = ef[:, 0:1]

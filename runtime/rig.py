@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .drawn_eyes import drawn_eye_shut
 from .errors import AvatarError
 from .face_anatomy import (
     EYE_L_LO,
@@ -37,6 +38,7 @@ from .face_anatomy import (
     iris_axes,
     iris_radius,
 )
+from .names import ARKIT_INDEX
 from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors
 from .rig_depth import smooth_depth, unfold_depth
@@ -121,6 +123,14 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         return np.array([index_of[i] for i in lst], np.int64)
 
     basis = blendshape_basis(src, lm, face, mesh_idx, K)
+    # an eye drawn shut (anime ^^) neither blinks nor looks around: the layers would smear its arc
+    shut = [
+        bool(avatar.cel_shaded) and not is_drawn_eye(src, e) and drawn_eye_shut(img, src, e) for e in (0, 1)
+    ]
+    for e, side in ((0, "Right"), (1, "Left")):
+        if shut[e]:
+            for name in (f"eyeBlink{side}", f"eyeLookDown{side}", f"eyeLookUp{side}", f"eyeSquint{side}"):
+                basis[ARKIT_INDEX[name]] = 0.0
 
     # --- low-resolution grid over the moving region, and the two TPS warps.
     Rh, Rw = y1 - y0, x1 - x0
@@ -179,6 +189,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             *(iris_shape(src, e)[1] for e in (0, 1)),
             1.0 if cel else 0.0,  # flat (cel) drawing of the mouth interior
             *(1.0 if is_drawn_eye(src, e) else 0.0 for e in (0, 1)),  # drawn eyes: bold lid line
+            *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # eyes that can blink and look around
         ],
         np.float32,
     )

@@ -171,6 +171,41 @@ def test_a_blink_covers_the_drawn_eye(name, tmp_path):
         assert iris.sum() > 50 and still < 0.2, f"{still:.0%} of the iris still shows ({iris.sum()} px)"
 
 
+def test_eyes_drawn_shut_neither_blink_nor_look_around(tmp_path):
+    """Sylvie giggling has her eyes drawn shut (^^ arcs), which mediapipe reads as open eyes: a blink
+    drew a lid and a lash line over the arcs (a smudge) and a glance moved a patch of them."""
+    from facecast.runtime.avatar import prepare_avatar
+    from facecast.runtime.generator import Generator
+
+    path = RENPY / "the_question/game/images/sylvie blue giggle.png"
+    av = prepare_avatar(path, cache_dir=tmp_path)
+    rest, shut, look = (
+        Generator(av)
+        .render(
+            np.stack(
+                [
+                    motion(),
+                    motion(eyeBlinkLeft=1.0, eyeBlinkRight=1.0),
+                    motion(eyeLookOutLeft=0.8, eyeLookInRight=0.8),
+                ]
+            )
+        )
+        .astype(float)
+    )
+    for ys, xs in _eye_boxes(av):
+        for frame in (shut, look):
+            assert np.abs(frame[ys, xs] - rest[ys, xs]).max() <= 2
+    # her open eyes still blink
+    open_av = prepare_avatar(ANIME["sylvie"], cache_dir=tmp_path)
+    a, b = (
+        Generator(open_av)
+        .render(np.stack([motion(), motion(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)]))
+        .astype(float)
+    )
+    ys, xs = _eye_boxes(open_av)[0]
+    assert np.abs(a[ys, xs] - b[ys, xs]).mean() > 10
+
+
 def test_a_glance_moves_the_whole_drawn_iris(tmp_path):
     """Looking aside moves the drawn iris as one piece, top to bottom: the eye layer draws it as
     the upright ellipse it is (a circle moved inside it left its top and bottom behind)."""
