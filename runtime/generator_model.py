@@ -52,9 +52,9 @@ NEWTON_STEPS = 3
 # showed a dark line between the lips on faces with thin lips, which dlib reads as 0.012-0.022 of
 # face height where other portraits read 0.005.
 LIP_SEAL = (0.02, 0.15)
-LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15
+LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye: u = -1.2 .. 1.2
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
-DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)  # the lid-error table along the eye: u = -1.2 .. 1.2
+DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
 _B = ARKIT_INDEX
 
 

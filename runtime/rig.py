@@ -173,23 +173,24 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
     cel = bool(avatar.cel_shaded)
     colors = portrait_colors(img, src, face, cel)
+    # per-avatar scalars, read by index in generator_model.py (e = 0 right eye, 1 left eye)
     geom = np.array(
         [
-            face.height,
-            face.pivot[0],
+            face.height,  # 0
+            face.pivot[0],  # 1-3: the head's turning point
             face.pivot[1],
             face.pivot[2],
-            *(iris_shape(src, e)[0] for e in (0, 1)),
-            eye_width(src, 0),
+            *(iris_shape(src, e)[0] for e in (0, 1)),  # 4 + e: iris radius
+            eye_width(src, 0),  # 6 + e
             eye_width(src, 1),
-            lid_warp(src, 0),
+            lid_warp(src, 0),  # 8 + e: share of a blink the warp slides
             lid_warp(src, 1),
-            *lid_shade(src, 0),
+            *lid_shade(src, 0),  # 10 + 2e, 11 + 2e: closed lid brightness, darkening to the seam
             *lid_shade(src, 1),
-            *(iris_shape(src, e)[1] for e in (0, 1)),
-            1.0 if cel else 0.0,  # flat (cel) drawing of the mouth interior
-            *(1.0 if is_drawn_eye(src, e) else 0.0 for e in (0, 1)),  # drawn eyes: bold lid line
-            *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # eyes that can blink and look around
+            *(iris_shape(src, e)[1] for e in (0, 1)),  # 14 + e: iris height / width
+            1.0 if cel else 0.0,  # 16: flat (cel) drawing of the mouth interior
+            *(1.0 if is_drawn_eye(src, e) else 0.0 for e in (0, 1)),  # 17 + e: drawn eye, bold lid line
+            *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # 19 + e: the eye can blink and look around
         ],
         np.float32,
     )
