@@ -47,6 +47,8 @@ SCAN_DEPTH = 2.5  # eye widths below the mesh's eye centre that a column may rea
 SCAN_REACH = 0.5  # eye widths from the mesh's iris within which the scan must find eye columns
 SCAN_JUMP = 0.15  # eye widths the lower outline may step from one pixel column to the next
 LASH_ABOVE = 0.3  # eye widths above the mesh's upper lid where the drawn lash line may lie
+SPIKE = 0.1  # eye widths an outline point may stand off the median of itself and its neighbours
+TOP_SMOOTH = 0.2  # eye widths: the running median over the scanned eye's top
 LASH_DARK = 0.35  # a lash line is darker than this share of the skin's lightness (Lab L)
 
 
@@ -260,7 +262,15 @@ def _scan_below_lid(mask, dark, upper_ab, iris_a, centre, axes, ew) -> np.ndarra
         hi_i += 1
     if lo_i == 0 or hi_i == len(cols) - 1:
         return None  # no end found: not an eye
-    return np.array([(cols[i], b) for i in range(lo_i, hi_i + 1) for b in spans[i]])
+    # a hair strand's outline just above the lid can pass for the lash line in one column: the top
+    # is the running median over TOP_SMOOTH eye widths
+    tops = np.array([spans[i][0] for i in range(lo_i, hi_i + 1)])
+    half = max(1, int(round(TOP_SMOOTH * ew / 2)))
+    padded = np.pad(tops, half, mode="edge")
+    tops = np.array([np.median(padded[k : k + 2 * half + 1]) for k in range(len(tops))])
+    return np.array(
+        [(cols[i], b) for k, i in enumerate(range(lo_i, hi_i + 1)) for b in (tops[k], spans[i][1])]
+    )
 
 
 def _outline(ab: np.ndarray, ew: float) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +283,13 @@ def _outline(ab: np.ndarray, ew: float) -> tuple[np.ndarray, np.ndarray]:
         col = b[np.abs(a - c) <= (0.02 if end else 0.04) + 0.5 / ew]
         upper.append((c, float(np.median(col)) if end else float(col.min())))
         lower.append((c, float(np.median(col)) if end else float(col.max())))
-    return np.array(upper), np.array(lower)
+    upper, lower = np.array(upper), np.array(lower)
+    for side in (upper, lower):  # one point far off its neighbours is a hair strand or a lash tip
+        for k in range(2, 7):
+            mid = float(np.median(side[k - 1 : k + 2, 1]))
+            if abs(side[k, 1] - mid) > SPIKE:
+                side[k, 1] = mid
+    return upper, lower
 
 
 def _iris_extent(lab, centre, axis, ew, limit) -> tuple[np.ndarray, float]:
