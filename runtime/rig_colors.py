@@ -36,6 +36,7 @@ TEETH_TINT, TEETH_MAX_LUM = 0.35, 0.95
 # colour they keep a drawing's palette (pale skin gives maroon and coral, darker skin darker ones).
 CEL_CAVITY = np.array([0.5, 0.2, 0.22], np.float32)
 CEL_TONGUE = np.array([0.95, 0.55, 0.55], np.float32)
+GREY_SKIN = 0.04  # skin whose channels differ by less than this is black-and-white art
 
 
 def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame, cel: bool = False) -> np.ndarray:
@@ -88,7 +89,11 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame, cel: bool 
     cavity = lip * 0.3
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
     if cel:  # drawn faces have no lip colour of their own to take (the mesh's lips are skin)
-        cavity, tongue = skin * CEL_CAVITY, skin * CEL_TONGUE
+        if float(skin.max() - skin.min()) < GREY_SKIN:  # black-and-white art (manga): stay grey
+            cavity, tongue = skin.mean() * CEL_CAVITY.mean(), skin.mean() * CEL_TONGUE.mean()
+            cavity, tongue = np.full(3, cavity, np.float32), np.full(3, tongue, np.float32)
+        else:
+            cavity, tongue = skin * CEL_CAVITY, skin * CEL_TONGUE
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
     lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9
     if is_drawn_eye(lm, 0) or is_drawn_eye(lm, 1):

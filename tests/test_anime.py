@@ -79,6 +79,27 @@ def test_the_open_mouth_is_coloured_as_cel_art(anime, astronaut_png, tmp_path):
     assert not prepare_avatar(astronaut_png, cache_dir=tmp_path).cel_shaded  # photos keep their own
 
 
+def test_black_and_white_art_keeps_a_grey_mouth(tmp_path):
+    """Manga is drawn in black and white: its open mouth must not come out in cel art's red."""
+    import cv2
+
+    from facecast.runtime.avatar import prepare_avatar
+    from facecast.runtime.generator import Generator
+
+    art = cv2.imread(str(ANIME["eileen"]), cv2.IMREAD_UNCHANGED)
+    grey = cv2.cvtColor(art[..., :3], cv2.COLOR_BGR2GRAY)
+    path = tmp_path / "eileen grey.png"
+    cv2.imwrite(str(path), np.dstack([grey, grey, grey, art[..., 3]]))
+    av = prepare_avatar(path, cache_dir=tmp_path)
+    assert av.cel_shaded
+    rest, open_ = Generator(av).render(np.stack([motion(), motion(jawOpen=0.8)]))[..., :3].astype(float)
+    ys, xs = _mouth_box(av)
+    opening = np.abs(open_[ys, xs] - rest[ys, xs]).max(-1) > 30
+    assert opening.sum() > 200
+    spread = np.ptp(open_[ys, xs][opening], axis=-1)
+    assert spread.max() <= 2, f"colour in a black-and-white mouth: channels differ by up to {spread.max()}"
+
+
 def test_a_still_from_heavily_compressed_video_is_not_taken_for_cel_art(tmp_path):
     """A webcam or video still at a low bitrate is smooth, in flat blocks: the earlier test (a share of
     flat-gradient pixels) read the astronaut through libx264 at 20 kbit/s as cel art (over its 8%
