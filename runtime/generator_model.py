@@ -54,6 +54,7 @@ NEWTON_STEPS = 3
 LIP_SEAL = (0.02, 0.15)
 LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye: u = -1.2 .. 1.2
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
+CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
 _B = ARKIT_INDEX
 
@@ -529,6 +530,10 @@ def _mouth_layer(
     inside = cav + m_tg * (tongue - cav)
     inside = inside + m_lt * (lo_t - inside)
     inside = inside + m_ut * (up_t - inside)
+    # cel art outlines the opening with its line colour (fading in as the lips part: shut, the
+    # drawn mouth is its own line)
+    line = flat * torch.sigmoid((CEL_MOUTH_LINE - torch.minimum(m_top, m_bot)) / 0.4) * (gap / 3).clamp(0, 1)
+    inside = inside + line * (col[7] * 0.8 - inside)
     t_out = bs[:, _B["tongueOut"]][:, None, None, None]
     ext = 0.085 * fh * t_out
     ell = 1 - u2 / 0.13 - ((m_bot + 0.15 * ext) / (ext + 1)) ** 2
