@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .facemotion import MOTION_VECTOR_SIZE
+from .head_zoom import face_centre, split_zoom, zoom_frames
 from .rig import build_rig
 from .rig_depth import ease_turns
 
@@ -98,6 +99,7 @@ class Generator:
         import onnxruntime as ort
 
         self.size = size
+        self._zoom_centre = face_centre(rig)
         chosen = choose_providers(ort.get_available_providers(), providers)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -134,7 +136,7 @@ class Generator:
             return np.zeros((0, self.size, self.size, 4), np.uint8)
         if not np.isfinite(m).all():
             raise ValueError("motion vectors contain NaN or infinity")
-        m = ease_turns(m)
+        m, zoom = split_zoom(ease_turns(m))  # a nearer head is a closer camera (head_zoom)
         if self._binding is None:
             packed = self._session.run(None, {"motion": np.ascontiguousarray(m), **self._feeds})[0]
         else:
@@ -145,7 +147,7 @@ class Generator:
             io.bind_output("frames")
             self._session.run_with_iobinding(io)
             packed = io.copy_outputs_to_cpu()[0]
-        return unpack_frames(packed)
+        return zoom_frames(unpack_frames(packed), zoom, self._zoom_centre, m)
 
 
 def unpack_frames(packed: np.ndarray) -> np.ndarray:

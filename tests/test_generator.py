@@ -38,7 +38,7 @@ def test_neutral_motion_reproduces_the_portrait(gen, avatar):
 
 
 def test_background_stays_still_under_head_motion(gen, avatar):
-    frames = gen.render(np.stack([_motion(yaw=20, pitch=-15, roll=10), _motion(x=0.05, y=0.05, scale=1.1)]))
+    frames = gen.render(np.stack([_motion(yaw=20, pitch=-15, roll=10), _motion(x=0.05, y=0.05, scale=0.9)]))
     # Everything the rig does not move is copied; far background (matte ~0, away from the head)
     # does not change at all.
     S = avatar.size
@@ -51,6 +51,33 @@ def test_background_stays_still_under_head_motion(gen, avatar):
         d = np.abs(f[..., :3].astype(int) - avatar.image)
         assert d[far].max() <= 1
         assert d[~far].mean() > 1  # the head did move
+
+
+def test_a_nearer_head_is_a_closer_camera(gen, avatar):
+    """Scale above 1 (the distance control) magnifies the whole picture about the face: growing the
+    head inside a still background folded the warp beside it (a torn, rippled hair edge). The face
+    measures the commanded size, and head motion at that distance still leaves the background
+    still."""
+    from benchmarks.face_measure import measure_frame
+
+    base, near, near_turned = gen.render(
+        np.stack([_motion(), _motion(scale=1.25), _motion(scale=1.25, yaw=6)])
+    )
+    m0, m1 = measure_frame(base[..., :3]), measure_frame(near[..., :3])
+    assert m0 is not None and m1 is not None
+    assert m1.face_height / m0.face_height == pytest.approx(1.25, abs=0.04)
+    centre = m0.landmarks.mean(0)
+    assert np.linalg.norm(m1.landmarks.mean(0) - centre) < 0.03 * avatar.size  # it stays in place
+    # the whole picture is one magnification, background included, so nothing beside the head tears
+    fit, _ = cv2.estimateAffinePartial2D(m0.landmarks, m1.landmarks)
+    S = avatar.size
+    magnified = cv2.warpAffine(np.ascontiguousarray(base[..., :3]), fit, (S, S), flags=cv2.INTER_LINEAR)
+    inner = np.s_[S // 8 : -S // 8, S // 8 : -S // 8]
+    assert psnr(magnified[inner], near[..., :3][inner]) > 28
+    d = np.abs(near_turned[..., :3].astype(int) - near[..., :3])
+    for corner in (np.s_[: S // 10, : S // 10], np.s_[: S // 10, -S // 10 :]):  # background, top corners
+        assert d[corner].max() <= 1
+    assert d.mean() > 0.5  # the head did turn
 
 
 def test_still_motion_gives_still_frames(gen):

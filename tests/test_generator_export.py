@@ -14,6 +14,7 @@ import torch
 from facecast.runtime.avatar import prepare_avatar
 from facecast.runtime.generator import Generator, model_bytes, unpack_frames
 from facecast.runtime.generator_model import INPUT_NAMES, GeneratorModel
+from facecast.runtime.head_zoom import face_centre, split_zoom, zoom_frames
 from facecast.runtime.rig_depth import ease_turns
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,12 +57,13 @@ def test_onnxruntime_and_torch_agree(generator):
     m[:, 57] = rng.uniform(0.9, 1.1, 3)
     m[:, 58:62] = rng.uniform(-20, 20, (3, 4))
     ort_frames = generator.render(m)
-    # Generator.render eases turns past 20 degrees (rig_depth.ease_turns) before the graph runs
-    feeds = [torch.from_numpy(ease_turns(m))] + [
-        torch.from_numpy(generator._feeds[k]) for k in INPUT_NAMES[1:]
-    ]
+    # Generator.render eases turns past 20 degrees (rig_depth.ease_turns) before the graph runs and
+    # renders a nearer head as a zoom of the graph's frame (head_zoom)
+    graph_m, zoom = split_zoom(ease_turns(m))
+    feeds = [torch.from_numpy(graph_m)] + [torch.from_numpy(generator._feeds[k]) for k in INPUT_NAMES[1:]]
     with torch.no_grad():
         torch_frames = unpack_frames(GeneratorModel()(*feeds).numpy())
+    torch_frames = zoom_frames(torch_frames, zoom, face_centre(generator._feeds), graph_m)
     diff = np.abs(ort_frames.astype(np.int16) - torch_frames.astype(np.int16))
     assert diff.mean() < 0.05
     assert np.percentile(diff, 99.9) <= 2
