@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .facemotion import MOTION_VECTOR_SIZE
 from .head_zoom import face_centre, split_zoom, zoom_frames
 from .rig import build_rig
-from .rig_depth import ease_turns
+from .rig_depth import ease_shifts, ease_turns
 
 log = logging.getLogger("facecast")
 
@@ -136,7 +136,9 @@ class Generator:
             return np.zeros((0, self.size, self.size, 4), np.uint8)
         if not np.isfinite(m).all():
             raise ValueError("motion vectors contain NaN or infinity")
-        m, zoom = split_zoom(ease_turns(m))  # a nearer head is a closer camera (head_zoom)
+        # turns and shifts past what a warp of one photo holds are eased; a nearer head is a closer
+        # camera (head_zoom). The FaceMotion records keep their values.
+        m, zoom = split_zoom(ease_shifts(ease_turns(m)))
         if self._binding is None:
             packed = self._session.run(None, {"motion": np.ascontiguousarray(m), **self._feeds})[0]
         else:

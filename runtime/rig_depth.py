@@ -28,6 +28,10 @@ PITCH_DEPTH_GAIN = (1.45, 1.15)  # chin down, chin up: the lower face foreshorte
 # far side of the head to show, and past it the warp would fold.
 EASE_FROM = 20.0
 TURN_LIMIT = 26.0
+# Head shifts (x and y together, fractions of the frame) past SHIFT_EASE_FROM are eased off toward
+# SHIFT_LIMIT in the picture (ease_shifts); natural motion (intensity 1) stays under 0.025.
+SHIFT_EASE_FROM = 0.025
+SHIFT_LIMIT = 0.035
 # Turns (yaw, pitch) at which the warp must not fold: the +-20 degrees the generator promises and
 # a little beyond, alone and combined (the generator eases turns off toward TURN_LIMIT beyond 20).
 UNFOLD_POSES = ((22, 0), (-22, 0), (0, 22), (0, -22), (20, 12), (-20, 12), (20, -12), (-20, -12))
@@ -64,6 +68,23 @@ def ease_turns(motion: np.ndarray) -> np.ndarray:
         room = TURN_LIMIT - EASE_FROM
         eased = EASE_FROM + room * np.tanh((r[over] - EASE_FROM) / room)
         turn[over] *= (eased / r[over])[:, None]
+    return out
+
+
+def ease_shifts(motion: np.ndarray) -> np.ndarray:
+    """A copy of (N, 62) FaceMotion vectors whose head shift (x, y together, fractions of the frame)
+    is eased off past SHIFT_EASE_FROM toward SHIFT_LIMIT, direction kept, as ease_turns does for
+    turns: the hair and background beside a head shifted further compress until the warp folds
+    (intensity 2 with an emotion reaches 0.045 across and 0.03 up; at that the AI painting's warp
+    folds, while every dev portrait keeps an area ratio of 0.27 or more up to 0.035)."""
+    out = np.array(motion, np.float32, copy=True)
+    shift = out[:, HEAD_OFFSET + 3 : HEAD_OFFSET + 5]
+    r = np.hypot(shift[:, 0], shift[:, 1])
+    over = r > SHIFT_EASE_FROM
+    if over.any():
+        room = SHIFT_LIMIT - SHIFT_EASE_FROM
+        eased = SHIFT_EASE_FROM + room * np.tanh((r[over] - SHIFT_EASE_FROM) / room)
+        shift[over] *= (eased / r[over])[:, None]
     return out
 
 

@@ -80,6 +80,19 @@ def test_a_nearer_head_is_a_closer_camera(gen, avatar):
     assert d.mean() > 0.5  # the head did turn
 
 
+def test_large_head_shifts_are_eased_in_the_picture(gen, avatar):
+    """A head shifted past what the warp holds (the hair and background beside it fold) moves only
+    as far as SHIFT_LIMIT in the picture; natural shifts move as commanded."""
+    from benchmarks.face_measure import measure_frame
+    from facecast.runtime.rig_depth import SHIFT_LIMIT
+
+    S = avatar.size
+    frames = gen.render(np.stack([_motion(), _motion(x=0.02), _motion(x=0.06)]))
+    x0, x1, x2 = (measure_frame(f[..., :3]).landmarks[:, 0].mean() for f in frames)
+    assert x1 - x0 == pytest.approx(0.02 * S, rel=0.25)
+    assert 0.025 * S < x2 - x0 < (SHIFT_LIMIT + 0.003) * S  # 0.06 would be 31 px
+
+
 def test_still_motion_gives_still_frames(gen):
     m = FaceMotion()
     m.set("jawOpen", 0.4)

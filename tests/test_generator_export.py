@@ -15,7 +15,7 @@ from facecast.runtime.avatar import prepare_avatar
 from facecast.runtime.generator import Generator, model_bytes, unpack_frames
 from facecast.runtime.generator_model import INPUT_NAMES, GeneratorModel
 from facecast.runtime.head_zoom import face_centre, split_zoom, zoom_frames
-from facecast.runtime.rig_depth import ease_turns
+from facecast.runtime.rig_depth import ease_shifts, ease_turns
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,9 +57,9 @@ def test_onnxruntime_and_torch_agree(generator):
     m[:, 57] = rng.uniform(0.9, 1.1, 3)
     m[:, 58:62] = rng.uniform(-20, 20, (3, 4))
     ort_frames = generator.render(m)
-    # Generator.render eases turns past 20 degrees (rig_depth.ease_turns) before the graph runs and
+    # Generator.render eases turns past 20 degrees and large shifts (rig_depth) before the graph runs and
     # renders a nearer head as a zoom of the graph's frame (head_zoom)
-    graph_m, zoom = split_zoom(ease_turns(m))
+    graph_m, zoom = split_zoom(ease_shifts(ease_turns(m)))
     feeds = [torch.from_numpy(graph_m)] + [torch.from_numpy(generator._feeds[k]) for k in INPUT_NAMES[1:]]
     with torch.no_grad():
         torch_frames = unpack_frames(GeneratorModel()(*feeds).numpy())
