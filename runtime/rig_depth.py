@@ -29,7 +29,7 @@ PITCH_DEPTH_GAIN = (1.45, 1.15)  # chin down, chin up: the lower face foreshorte
 EASE_FROM = 20.0
 TURN_LIMIT = 26.0
 # Head shifts (x and y together, fractions of the frame) past SHIFT_EASE_FROM are eased off toward
-# SHIFT_LIMIT in the picture (ease_shifts); natural motion (intensity 1) stays under 0.025.
+# SHIFT_LIMIT in the picture (ease_shifts); natural motion (intensity 1) reaches about 0.025.
 SHIFT_EASE_FROM = 0.025
 SHIFT_LIMIT = 0.035
 # Turns (yaw, pitch) at which the warp must not fold: the +-20 degrees the generator promises and
