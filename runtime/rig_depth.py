@@ -210,13 +210,19 @@ def _largest_eigenvalue(a: np.ndarray, iterations: int = 30) -> float:
     return 1.1 * lam + 1e-12
 
 
-def warp_area_ratio(rig: dict[str, np.ndarray], yaw: float = 0.0, pitch: float = 0.0) -> np.ndarray:
+def warp_area_ratio(
+    rig: dict[str, np.ndarray], yaw: float = 0.0, pitch: float = 0.0, x: float = 0.0, y: float = 0.0
+) -> np.ndarray:
     """(Gh, Gw) Jacobian determinant of the forward warp of both lips' variants (the smaller) at a
-    head turn, as the graph computes it: below 0 the warp folds (a tear in the frame), below 0.15
-    the graph's Newton inversion stops trusting its Jacobian. For tests and diagnostics."""
+    head turn and shift (x, y: FaceMotion's, fractions of the frame), as the graph computes it:
+    below 0 the warp folds (a tear in the frame), below 0.15 the graph's Newton inversion stops
+    trusting its Jacobian. For tests and diagnostics."""
     rest = rig["rest"].astype(np.float64)
     rel = rig["ctrl"].astype(np.float64) + rest - rig["geom"][1:4].astype(np.float64)
-    const, lin = _pose_terms(rel, rest, rig["head_weight"].astype(np.float64), yaw, pitch)
+    head_w = rig["head_weight"].astype(np.float64)
+    const, lin = _pose_terms(rel, rest, head_w, yaw, pitch)
+    size = rig["texture"].shape[-1] // 2  # the texture is the portrait upscaled 2x
+    const = const + head_w[:, None] * np.array([x, -y]) * size
     nodes = rig["grid_nodes"]
     dets = [_area_ratio(dx, dy, const, lin, rel[:, 2]) for dx, dy in _derivatives(rig["tps"], nodes)]
     return np.minimum(*dets).reshape(nodes.shape[:2])

@@ -12,7 +12,7 @@ from facecast.runtime.errors import AvatarError
 from facecast.runtime.face_anatomy import FACE_OVAL, LIPS_LI, LIPS_UI
 from facecast.runtime.names import ARKIT_INDEX
 from facecast.runtime.rig import RigOptions, build_rig
-from facecast.runtime.rig_depth import ease_turns, warp_area_ratio
+from facecast.runtime.rig_depth import SHIFT_LIMIT, ease_shifts, ease_turns, warp_area_ratio
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +120,22 @@ def test_turns_compress_instead_of_folding(portrait, avatar, grace_hopper_jpg):
     z_raw, z_shaped = raw["ctrl"][:, 2], shaped["ctrl"][:, 2]
     assert np.ptp(z_shaped) > 0.6 * np.ptp(z_raw)
     np.testing.assert_array_equal(raw["ctrl"][:, :2], shaped["ctrl"][:, :2])
+
+
+def test_head_shifts_compress_instead_of_folding(avatar):
+    """Shifting the head compresses the hair and background beside it; past about 0.045 of the
+    frame (intensity 2 with an emotion) the warp folds on some portraits, so the picture eases
+    shifts toward SHIFT_LIMIT, where the warp still compresses without folding."""
+    rig = build_rig(avatar)
+    big = np.zeros((4, 62), np.float32)
+    big[:, 55:57] = [(0.06, 0), (-0.06, 0), (0, 0.06), (0.045, 0.03)]
+    eased = ease_shifts(big)[:, 55:57]
+    assert np.hypot(*eased.T).max() <= SHIFT_LIMIT + 1e-6
+    assert min(warp_area_ratio(rig, x=x, y=y).min() for x, y in eased) > 0.15
+    assert warp_area_ratio(rig, x=0.06).min() < 0.0  # not eased, it folds
+    small = np.zeros((1, 62), np.float32)
+    small[0, 55:57] = (0.02, -0.01)
+    np.testing.assert_array_equal(ease_shifts(small), small)
 
 
 def test_easing_leaves_the_promised_range_alone():
