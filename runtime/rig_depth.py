@@ -61,13 +61,7 @@ def ease_turns(motion: np.ndarray) -> np.ndarray:
     TURN_LIMIT: identity up to EASE_FROM, smooth after, direction kept. The FaceMotion itself keeps
     its angles: 3D and Live2D avatars can turn further than a warped portrait."""
     out = np.array(motion, np.float32, copy=True)
-    turn = out[:, HEAD_OFFSET : HEAD_OFFSET + 2]
-    r = np.hypot(turn[:, 0], turn[:, 1])
-    over = r > EASE_FROM
-    if over.any():
-        room = TURN_LIMIT - EASE_FROM
-        eased = EASE_FROM + room * np.tanh((r[over] - EASE_FROM) / room)
-        turn[over] *= (eased / r[over])[:, None]
+    _ease(out[:, HEAD_OFFSET : HEAD_OFFSET + 2], EASE_FROM, TURN_LIMIT)
     return out
 
 
@@ -78,14 +72,18 @@ def ease_shifts(motion: np.ndarray) -> np.ndarray:
     (intensity 2 with an emotion reaches 0.045 across and 0.03 up; at that the AI painting's warp
     folds, while every dev portrait keeps an area ratio of 0.27 or more up to 0.035)."""
     out = np.array(motion, np.float32, copy=True)
-    shift = out[:, HEAD_OFFSET + 3 : HEAD_OFFSET + 5]
-    r = np.hypot(shift[:, 0], shift[:, 1])
-    over = r > SHIFT_EASE_FROM
-    if over.any():
-        room = SHIFT_LIMIT - SHIFT_EASE_FROM
-        eased = SHIFT_EASE_FROM + room * np.tanh((r[over] - SHIFT_EASE_FROM) / room)
-        shift[over] *= (eased / r[over])[:, None]
+    _ease(out[:, HEAD_OFFSET + 3 : HEAD_OFFSET + 5], SHIFT_EASE_FROM, SHIFT_LIMIT)
     return out
+
+
+def _ease(pairs: np.ndarray, start: float, limit: float) -> None:
+    """In place on (N, 2) pairs: their length is left alone up to `start` and eased toward `limit`
+    after it (a tanh), direction kept."""
+    r = np.hypot(pairs[:, 0], pairs[:, 1])
+    over = r > start
+    if over.any():
+        room = limit - start
+        pairs[over] *= ((start + room * np.tanh((r[over] - start) / room)) / r[over])[:, None]
 
 
 def _pose_terms(
