@@ -32,6 +32,7 @@ TURN_LIMIT = 26.0
 # SHIFT_LIMIT in the picture (ease_shifts); natural motion (intensity 1) reaches about 0.025.
 SHIFT_EASE_FROM = 0.025
 SHIFT_LIMIT = 0.035
+SHIFT_FADE = (10.0, 24.0)  # degrees of turn over which a shift fades out of the picture
 # Turns (yaw, pitch) at which the warp must not fold: the +-20 degrees the generator promises and
 # a little beyond, alone and combined (the generator eases turns off toward TURN_LIMIT beyond 20).
 UNFOLD_POSES = ((22, 0), (-22, 0), (0, 22), (0, -22), (20, 12), (-20, 12), (20, -12), (-20, -12))
@@ -70,9 +71,15 @@ def ease_shifts(motion: np.ndarray) -> np.ndarray:
     is eased off past SHIFT_EASE_FROM toward SHIFT_LIMIT, direction kept, as ease_turns does for
     turns: the hair and background beside a head shifted further compress until the warp folds
     (intensity 2 with an emotion reaches 0.045 across and 0.03 up; at that the AI painting's warp
-    folds, while every dev portrait keeps an area ratio of 0.27 or more up to 0.035)."""
+    folds, while every dev portrait keeps an area ratio of 0.27 or more up to 0.035). During a
+    large turn, which the depth shaping holds just above UNFOLD_MARGIN, the shift fades out from
+    SHIFT_FADE[0] to SHIFT_FADE[1] degrees of turn: the shift the motion engine pairs with a
+    20-degree turn folded the forehead's hairline on the AI painting (a notch from 0.01 up)."""
     out = np.array(motion, np.float32, copy=True)
-    _ease(out[:, HEAD_OFFSET + 3 : HEAD_OFFSET + 5], SHIFT_EASE_FROM, SHIFT_LIMIT)
+    shift = out[:, HEAD_OFFSET + 3 : HEAD_OFFSET + 5]
+    _ease(shift, SHIFT_EASE_FROM, SHIFT_LIMIT)
+    turn = np.hypot(out[:, HEAD_OFFSET], out[:, HEAD_OFFSET + 1])
+    shift *= np.clip((SHIFT_FADE[1] - turn) / (SHIFT_FADE[1] - SHIFT_FADE[0]), 0.0, 1.0)[:, None]
     return out
 
 

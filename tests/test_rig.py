@@ -134,8 +134,17 @@ def test_head_shifts_compress_instead_of_folding(avatar):
     assert min(warp_area_ratio(rig, x=x, y=y).min() for x, y in eased) > 0.15
     assert warp_area_ratio(rig, x=0.06).min() < 0.0  # not eased, it folds
     small = np.zeros((1, 62), np.float32)
-    small[0, 55:57] = (0.02, -0.01)
+    small[0, 52:57] = (8, -5, 0, 0.02, -0.01)  # a small turn and shift are left alone
     np.testing.assert_array_equal(ease_shifts(small), small)
+    # a large turn with the shift the motion engine pairs with it (0.0015 of the frame per degree
+    # across, 0.001 per degree up): held at the shaped depth's margin, the shift fades out
+    paired = np.zeros((6, 62), np.float32)
+    turns = np.array([(20, 0), (-20, 0), (0, 20), (0, -20), (20, 12), (-20, -12)], np.float32)
+    paired[:, 52:54] = turns
+    paired[:, 55:57] = turns * [0.0015, 0.001]
+    eased_pairs = ease_shifts(paired)
+    for (yaw, pitch), (x, y) in zip(turns, eased_pairs[:, 55:57]):
+        assert warp_area_ratio(rig, yaw, pitch, x, y).min() > 0.15
 
 
 def test_easing_leaves_the_promised_range_alone():
