@@ -101,24 +101,27 @@ def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
     return out
 
 
-def drawn_eye_shut(image: np.ndarray, lm: np.ndarray, eye: int) -> bool:
-    """Whether a cel-shaded face's eye is drawn shut (a smiling ^^ arc). mediapipe reads such arcs as
-    eyes open 0.28-0.42 of their width, as open as photographed eyes; but below its iris centre an
-    open drawn eye goes on (iris, white) for 0.35-0.65 eye widths, a shut one only for the arc's
-    stroke (0.07-0.21). An eye refitted to a drawn one (rig_basis.is_drawn_eye) is open."""
+def drawn_eyes_shut(image: np.ndarray, lm: np.ndarray) -> tuple[bool, bool]:
+    """Whether each eye of a cel-shaded face is drawn shut (a smiling ^^ arc). mediapipe reads such
+    arcs as eyes open 0.28-0.42 of their width, as open as photographed eyes; but below its iris
+    centre an open drawn eye goes on (iris, white) for 0.35-0.65 eye widths, a shut one only for the
+    arc's stroke (0.07-0.21). An eye refitted to a drawn one (rig_basis.is_drawn_eye) is open."""
     lab, skin = lab_and_skin(image, lm)
-    ew = eye_width(lm, eye)
-    mask = eye_pixels(lab, skin, ew)
     down = FaceFrame.from_landmarks(lm).down
-    centre = lm[468 + 5 * eye, :2].astype(float)
-    last, gap, n = 0, 0, 0
-    while n < SHUT_RUN * ew and gap <= IRIS_GAP * ew:
-        n += 1
-        if _on(mask, centre + n * down):
-            last, gap = n, 0
-        else:
-            gap += 1
-    return last < SHUT_RUN * ew
+    shut = []
+    for eye in (0, 1):
+        ew = eye_width(lm, eye)
+        mask = eye_pixels(lab, skin, ew)
+        centre = lm[468 + 5 * eye, :2].astype(float)
+        last, gap, n = 0, 0, 0
+        while n < SHUT_RUN * ew and gap <= IRIS_GAP * ew:
+            n += 1
+            if _on(mask, centre + n * down):
+                last, gap = n, 0
+            else:
+                gap += 1
+        shut.append(last < SHUT_RUN * ew)
+    return shut[0], shut[1]
 
 
 def lab_and_skin(image: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .drawn_eyes import drawn_eye_shut
+from .drawn_eyes import drawn_eyes_shut
 from .errors import AvatarError
 from .face_anatomy import (
     EYE_L_LO,
@@ -122,11 +122,12 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     def idx(lst):
         return np.array([index_of[i] for i in lst], np.int64)
 
-    basis = blendshape_basis(src, lm, face, mesh_idx, K)
+    cel = bool(avatar.cel_shaded)
+    drawn = (is_drawn_eye(src, 0), is_drawn_eye(src, 1))
+    basis = blendshape_basis(src, lm, face, mesh_idx, K, drawn)
     # an eye drawn shut (anime ^^) neither blinks nor looks around: the layers would smear its arc
-    shut = [
-        bool(avatar.cel_shaded) and not is_drawn_eye(src, e) and drawn_eye_shut(img, src, e) for e in (0, 1)
-    ]
+    shut_arcs = drawn_eyes_shut(img, src) if cel and not all(drawn) else (False, False)
+    shut = [shut_arcs[e] and not drawn[e] for e in (0, 1)]
     for e, side in ((0, "Right"), (1, "Left")):
         if shut[e]:
             for name in (f"eyeBlink{side}", f"eyeLookDown{side}", f"eyeLookUp{side}", f"eyeSquint{side}"):
@@ -171,8 +172,8 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # pixel, and the region stays packed up to the output
     texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
     background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
-    cel = bool(avatar.cel_shaded)
-    colors = portrait_colors(img, src, face, cel)
+    colors = portrait_colors(img, src, face, cel, drawn)
+    iris = [iris_shape(src, e) for e in (0, 1)]
     # per-avatar scalars, read by index in generator_model.py (e = 0 right eye, 1 left eye)
     geom = np.array(
         [
@@ -180,16 +181,16 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             face.pivot[0],  # 1-3: the head's turning point
             face.pivot[1],
             face.pivot[2],
-            *(iris_shape(src, e)[0] for e in (0, 1)),  # 4 + e: iris radius
+            *(iris[e][0] for e in (0, 1)),  # 4 + e: iris radius
             eye_width(src, 0),  # 6 + e
             eye_width(src, 1),
-            lid_warp(src, 0),  # 8 + e: share of a blink the warp slides
-            lid_warp(src, 1),
-            *lid_shade(src, 0),  # 10 + 2e, 11 + 2e: closed lid brightness, darkening to the seam
-            *lid_shade(src, 1),
-            *(iris_shape(src, e)[1] for e in (0, 1)),  # 14 + e: iris height / width
+            lid_warp(drawn[0]),  # 8 + e: share of a blink the warp slides
+            lid_warp(drawn[1]),
+            *lid_shade(drawn[0]),  # 10 + 2e, 11 + 2e: closed lid brightness, darkening to the seam
+            *lid_shade(drawn[1]),
+            *(iris[e][1] for e in (0, 1)),  # 14 + e: iris height / width
             1.0 if cel else 0.0,  # 16: flat (cel) drawing of the mouth interior
-            *(1.0 if is_drawn_eye(src, e) else 0.0 for e in (0, 1)),  # 17 + e: drawn eye, bold lid line
+            *(1.0 if drawn[e] else 0.0 for e in (0, 1)),  # 17 + e: drawn eye, bold lid line
             *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # 19 + e: the eye can blink and look around
         ],
         np.float32,

@@ -47,10 +47,13 @@ def smoothstep(x0: float, x1: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
-def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx, K: int) -> np.ndarray:
+def blendshape_basis(
+    src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx, K: int, drawn: tuple[bool, bool]
+) -> np.ndarray:
     """(52, K, 3) pixel displacement of every control point at blendshape weight 1. Built from the
     face's anatomy in face units (so it scales with the face): jaw drop below the mouth line, lip
-    contours, lid arcs, brow arches, smile corners."""
+    contours, lid arcs, brow arches, smile corners. `drawn`: which eyes are drawn ones
+    (is_drawn_eye), whose lids slide less."""
     n = len(lm)
     a, b = face.local(lm)
     D: dict[str, np.ndarray] = {}
@@ -155,7 +158,7 @@ def blendshape_basis(src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx,
         nv = np.append(nrm, 0.0)
         # most of the closing is the warp (the lid and its lashes slide down); the graph's lid layer
         # covers the rest (it reads the same fraction from geom, rig.py)
-        warp = lid_warp(lm, 1 if side == "Left" else 0)
+        warp = lid_warp(drawn[1 if side == "Left" else 0])
         D[f"eyeBlink{side}"] = (w_up * warp * open_h - w_lo * LID_RISE * open_h)[:, None] * nv
         D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
         D[f"eyeWide{side}"] = (-w_up * 0.25 * eye_h)[:, None] * nv
@@ -180,14 +183,15 @@ def is_drawn_eye(lm: np.ndarray, eye: int) -> bool:
     return float(np.max(vl(u) - vu(u))) > DRAWN_EYE_RATIO * eye_width(lm, eye)
 
 
-def lid_warp(lm: np.ndarray, eye: int) -> float:
-    """How much of a blink the lid slides (the rest is drawn by the graph's lid layer)."""
-    return DRAWN_LID_WARP if is_drawn_eye(lm, eye) else LID_WARP
+def lid_warp(drawn: bool) -> float:
+    """How much of a blink the lid of a drawn (is_drawn_eye) or photographed eye slides (the rest
+    is drawn by the graph's lid layer)."""
+    return DRAWN_LID_WARP if drawn else LID_WARP
 
 
-def lid_shade(lm: np.ndarray, eye: int) -> tuple[float, float]:
+def lid_shade(drawn: bool) -> tuple[float, float]:
     """The drawn lid's brightness at its top and its darkening toward the seam."""
-    return DRAWN_LID_SHADE if is_drawn_eye(lm, eye) else LID_SHADE
+    return DRAWN_LID_SHADE if drawn else LID_SHADE
 
 
 def _point_mask(n: int, idx: np.ndarray) -> np.ndarray:

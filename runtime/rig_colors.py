@@ -22,7 +22,6 @@ from .face_anatomy import (
     eye_width,
     iris_radius,
 )
-from .rig_basis import is_drawn_eye
 
 # Colour slots in rig["colors"] (RGB 0..1), all taken from the portrait itself.
 COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin", "lash", "lid")
@@ -39,10 +38,17 @@ CEL_TONGUE = np.array([0.95, 0.55, 0.55], np.float32)
 GREY_SKIN = 0.04  # skin whose channels differ by less than this is black-and-white art
 
 
-def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame, cel: bool = False) -> np.ndarray:
+def portrait_colors(
+    img: np.ndarray,
+    lm: np.ndarray,
+    face: FaceFrame,
+    cel: bool = False,
+    drawn: tuple[bool, bool] = (False, False),
+) -> np.ndarray:
     """Colours for the drawn layers, measured in the portrait (so a painting gets painted teeth and
     a black-and-white photo grey ones): lips, mouth cavity, teeth, tongue, scleras, skin, lashes.
-    `cel` (flat-coloured art): the mouth is coloured from the skin as cel art colours it."""
+    `cel` (flat-coloured art): the mouth is coloured from the skin as cel art colours it; `drawn`:
+    which eyes are drawn ones (rig_basis.is_drawn_eye)."""
     S = img.shape[0]
     f = img.reshape(-1, 3).astype(np.float32) / 255.0
 
@@ -96,7 +102,7 @@ def portrait_colors(img: np.ndarray, lm: np.ndarray, face: FaceFrame, cel: bool 
             cavity, tongue = skin * CEL_CAVITY, skin * CEL_TONGUE
     lash_c = np.mean(lash, 0) if lash else skin * 0.3
     lid = 0.6 * np.mean(lids, 0) + 0.4 * skin if lids else skin * 0.9
-    if is_drawn_eye(lm, 0) or is_drawn_eye(lm, 1):
+    if any(drawn):
         lid = skin  # a drawn eye's lid is flat skin; the band above it is lash line and hair
     return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])
 
