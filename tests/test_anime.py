@@ -134,6 +134,17 @@ def test_a_head_turn_moves_the_face_and_not_the_background(anime):
         assert np.abs(turned[c] - rest[c]).max() <= 1.0
 
 
+def _lab(frame: np.ndarray, ys: slice, xs: slice) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(frame[ys, xs, :3]), cv2.COLOR_RGB2LAB).astype(float)
+
+
+def _iris_coloured(lab: np.ndarray) -> np.ndarray:
+    """Coloured and darker than skin: a drawn iris (and hair or strokes that fall in the box)."""
+    return (lab[..., 0] < 170) & (np.hypot(lab[..., 1] - 128, lab[..., 2] - 128) > 20)
+
+
 def _eye_boxes(av) -> list[tuple[slice, slice]]:
     lm = av.landmarks
     boxes = []
@@ -151,20 +162,14 @@ def test_a_blink_covers_the_drawn_eye(name, tmp_path):
     Sylvie's eyes touch her fringe: the blob search runs into the hair and the column scan under
     the mesh's lid finds them (drawn_eyes._scan_below_lid); with her mesh eyes kept, over half of
     her iris stayed."""
-    import cv2
-
     from facecast.runtime.avatar import prepare_avatar
     from facecast.runtime.generator import Generator
 
     av = prepare_avatar(ANIME[name], cache_dir=tmp_path)
     frames = Generator(av).render(np.stack([motion(), motion(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)]))
     for ys, xs in _eye_boxes(av):
-        rest, shut = (
-            cv2.cvtColor(np.ascontiguousarray(f[ys, xs, :3]), cv2.COLOR_RGB2LAB).astype(float) for f in frames
-        )
-        # coloured and darker than skin: the iris (and hair and strokes in the box, which count as
-        # still showing when they stay)
-        iris = (rest[..., 0] < 170) & (np.hypot(rest[..., 1] - 128, rest[..., 2] - 128) > 20)
+        rest, shut = (_lab(f, ys, xs) for f in frames)
+        iris = _iris_coloured(rest)  # hair and strokes in the box count as still showing when they stay
         unchanged = np.linalg.norm(shut - rest, axis=-1) < 12
         still = unchanged[iris].mean()
         assert iris.sum() > 50 and still < 0.2, f"{still:.0%} of the iris still shows ({iris.sum()} px)"
@@ -208,8 +213,6 @@ def test_eyes_drawn_shut_neither_blink_nor_look_around(tmp_path):
 def test_a_glance_moves_the_whole_drawn_iris(tmp_path):
     """Looking aside moves the drawn iris as one piece, top to bottom: the eye layer draws it as
     the upright ellipse it is (a circle moved inside it left its top and bottom behind)."""
-    import cv2
-
     from facecast.runtime.avatar import prepare_avatar
     from facecast.runtime.generator import Generator
     from facecast.runtime.rig import iris_shape
@@ -221,12 +224,8 @@ def test_a_glance_moves_the_whole_drawn_iris(tmp_path):
         np.stack([motion(), motion(eyeLookInLeft=0.8, eyeLookOutRight=0.8)])  # both eyes to image left
     )
 
-    def iris_pixels(frame, ys, xs):
-        lab = cv2.cvtColor(np.ascontiguousarray(frame[ys, xs, :3]), cv2.COLOR_RGB2LAB).astype(float)
-        return (lab[..., 0] < 170) & (np.hypot(lab[..., 1] - 128, lab[..., 2] - 128) > 20)
-
     for ys, xs in _eye_boxes(av):
-        before, after = iris_pixels(rest, ys, xs), iris_pixels(look, ys, xs)
+        before, after = _iris_coloured(_lab(rest, ys, xs)), _iris_coloured(_lab(look, ys, xs))
         rows = np.nonzero(before.any(1))[0]
         third = max(1, (rows[-1] - rows[0]) // 3)
         width = xs.stop - xs.start
