@@ -36,6 +36,10 @@ TEETH_TINT, TEETH_MAX_LUM = 0.35, 0.95
 CEL_CAVITY = np.array([0.5, 0.2, 0.22], np.float32)
 CEL_TONGUE = np.array([0.95, 0.55, 0.55], np.float32)
 GREY_SKIN = 0.04  # skin whose channels differ by less than this is black-and-white art
+# A cheek spot under half as bright as the brightest is in a cast shadow, not shading: the young man
+# behind glasses (eval-dev p08) had hair shadow on one cheek, and the median of all four spots gave
+# skin darker than his lips and dark grey teeth, which dlib then read as the mouth's opening.
+SKIN_SHADOW = 0.5
 
 
 def portrait_colors(
@@ -61,10 +65,19 @@ def portrait_colors(
     def median(mask, fallback):
         return np.median(f[mask], 0) if mask.sum() >= 8 else np.asarray(fallback, np.float32)
 
-    skin_mask = np.zeros((S, S), np.uint8)
+    spots = []  # four cheek spots; those in a cast shadow (hair, a glasses frame) are left out
     for i in (50, 280, 101, 330):
-        cv2.circle(skin_mask, tuple(np.round(lm[i, :2]).astype(int)), max(2, int(0.05 * face.height)), 1, -1)
-    skin = median(skin_mask.reshape(-1).astype(bool), (0.8, 0.6, 0.5))
+        spot = np.zeros((S, S), np.uint8)
+        cv2.circle(spot, tuple(np.round(lm[i, :2]).astype(int)), max(2, int(0.05 * face.height)), 1, -1)
+        spot = spot.reshape(-1).astype(bool)
+        if spot.any():
+            spots.append((spot, float(np.median(f[spot], 0).mean())))
+    lit = max((lum for _, lum in spots), default=0.0)
+    skin_mask = np.zeros(S * S, bool)
+    for spot, lum in spots:
+        if lum >= SKIN_SHADOW * lit:
+            skin_mask |= spot
+    skin = median(skin_mask, (0.8, 0.6, 0.5))
     lip = median(poly_mask(LIPS_UO + LIPS_LO[::-1], LIPS_UI + LIPS_LI[::-1]), skin * (1.0, 0.75, 0.75))
     scleras, lash, lids = [], [], []
     for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):

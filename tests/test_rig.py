@@ -176,3 +176,24 @@ def test_teeth_are_near_white_in_the_portraits_light(portrait, avatar, grace_hop
     assert teeth.mean() >= 0.95 * min(skin.mean(), 0.95)
     assert np.linalg.norm(teeth - lip) > 0.15  # not the lips' colour
     assert np.sign(teeth[0] - teeth[2]) == np.sign(skin[0] - skin[2])  # the skin's warmth, not its opposite
+
+
+def test_teeth_stay_bright_when_a_shadow_falls_on_one_cheek(avatar):
+    """Hair or a glasses frame can throw one cheek into shadow (an eval-dev portrait did): the skin
+    sample must come from the lit cheek, not the shadow: there the teeth had turned dark grey,
+    darker than the lips, and the shut lids dark."""
+    from facecast.runtime.face_anatomy import FaceFrame
+    from facecast.runtime.rig_colors import COLOR_SLOTS, portrait_colors
+
+    img, lm = np.asarray(avatar.image), np.asarray(avatar.landmarks, np.float64)
+    face = FaceFrame.from_landmarks(lm)
+    shadow = np.zeros(img.shape[:2], np.uint8)
+    for i in (50, 101):  # the subject's right cheek
+        cv2.circle(shadow, tuple(np.round(lm[i, :2]).astype(int)), int(0.12 * face.height), 1, -1)
+    shaded = img.copy()
+    shaded[shadow > 0] = (shaded[shadow > 0] * 0.3).astype(np.uint8)
+    lit = dict(zip(COLOR_SLOTS, portrait_colors(img, lm, face)))
+    dark = dict(zip(COLOR_SLOTS, portrait_colors(shaded, lm, face)))
+    for slot in ("skin", "teeth", "lid"):  # skin colours the shut lid and, with the eye whites, the teeth
+        assert np.abs(dark[slot] - lit[slot]).max() < 0.06, slot
+    assert dark["teeth"].mean() > dark["lip"].mean()
