@@ -53,6 +53,10 @@ NEWTON_STEPS = 3
 # face height where other portraits read 0.005.
 LIP_SEAL = (0.02, 0.15)
 LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye: u = -1.2 .. 1.2
+# where the iris was, a photo's white is read beside it out to this many iris radii (past the rim)
+WHITE_REACH = 1.35
+WHITE_FILL = 1.3  # iris radii filled with that white (a drawn eye: 1.08)
+WHITE_ROWS = 0.4  # and read in the rows within this many iris radii of the iris's centre
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
@@ -277,7 +281,9 @@ class GeneratorModel(nn.Module):
             iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
             iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
             was = ef[:, 3:5] - iris_src[e][None, :, None, None]
-            o_sdf = 1.08 * geom[4 + e] - (was[:, 0] ** 2 + (was[:, 1] / aspect) ** 2).sqrt()
+            # (a photo's iris rim reaches past the mesh's iris radius: filled out to WHITE_FILL)
+            fill = WHITE_FILL + geom[17 + e] * (1.08 - WHITE_FILL)
+            o_sdf = fill * geom[4 + e] - (was[:, 0] ** 2 + (was[:, 1] / aspect) ** 2).sqrt()
             m_eye = torch.sigmoid(ef[:, 0] / 0.6) * torch.sigmoid(ef[:, 1] / 0.6)
             m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
             m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye
@@ -287,6 +293,23 @@ class GeneratorModel(nn.Module):
             moved = off.norm(dim=-1) / (0.1 * geom[4 + e] * scale + 1e-3)
             m_scl = m_scl * moved.clamp(0, 1)[:, None, None, None]
             shade = 0.8 + 0.2 * (ef[:, 0:1] / 4).clamp(0, 1)
+            flat_white = sclera[None, :, None, None] * shade
+            # a photo's white where the iris was: the portrait's own white beside the old iris (a
+            # flat colour showed as a paler or greyer disk ringed by the old iris's rim), read in
+            # the rows near the iris's middle (higher up the lashes are beside it) and shaded under
+            # the upper lid like the flat white; a drawn eye keeps its flat white (beside its large
+            # iris are the outline strokes)
+            r_src = geom[4 + e]
+            v_rel = (was[:, 1] / aspect).clamp(-WHITE_ROWS * r_src, WHITE_ROWS * r_src)
+            reach = F.relu((WHITE_REACH * r_src) ** 2 - v_rel * v_rel).sqrt() + 0.15 * r_src
+            t_row = ((was[:, 0] + reach) / (2 * reach)).clamp(0, 1).unsqueeze(1)
+            beside = torch.cat([iris_src[e, 0] - reach, iris_src[e, 0] + reach], 0)
+            rows_y = (iris_src[e, 1] + v_rel * aspect).repeat(2, 1, 1)
+            sides = _bilinear(texture, (2 * beside - 0.5).reshape(1, -1), (2 * rows_y - 0.5).reshape(1, -1))
+            sides = sides.reshape(4, 2, n, px.shape[1], px.shape[2])[:3]
+            white = sides[:, 0] + t_row.permute(1, 0, 2, 3) * (sides[:, 1] - sides[:, 0])
+            white = white.permute(1, 0, 2, 3) * shade
+            white = white + geom[17 + e] * (flat_white - white)
             base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
             blink = (
                 bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None] * geom[19 + e]
@@ -310,7 +333,7 @@ class GeneratorModel(nn.Module):
             slid = _bilinear(texture, slid[..., 0].reshape(1, -1), slid[..., 1].reshape(1, -1))
             slid = slid.reshape(4, n, px.shape[1], px.shape[2]).permute(1, 0, 2, 3)
             base = base + w_slide * (slid - base)
-            rgb = base[:, 0:3] + m_scl * (sclera[None, :, None, None] * shade - base[:, 0:3])
+            rgb = base[:, 0:3] + m_scl * (white - base[:, 0:3])
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
             # the eyelid: the warp brings the lid (with its own lashes) most of the way down
             # (rig_basis.py); this layer covers what is left of the eye with lid skin and a lash line

@@ -152,3 +152,42 @@ def test_generators_of_one_portrait_share_its_rig(avatar, gen):
     assert again._feeds["tps"] is gen._feeds["tps"]
     m = _motion(yaw=12.0, pitch=-5.0)[None]
     assert np.array_equal(again.render(m), gen.render(m))
+
+
+@pytest.mark.parametrize("eye", [0, 1])
+def test_a_glance_moves_the_iris_and_leaves_the_eyes_own_white(gen, avatar, eye):
+    """Looking aside (both eyes toward the viewer's left, fully) moves the iris by about its
+    radius; where it was, the eye shows white like the white beside it at rest, not a paler or
+    greyer disk, and without the old iris's dark rim left behind as a ring. Measured in the rows
+    through the iris's middle, clear of lids and lashes."""
+    from facecast.runtime.face_anatomy import EYE_L_LO, EYE_L_UP, EYE_R_LO, EYE_R_UP, iris_radius
+    from facecast.runtime.names import ARKIT_INDEX
+
+    m = FaceMotion()
+    m.blendshapes[[ARKIT_INDEX["eyeLookOutRight"], ARKIT_INDEX["eyeLookInLeft"]]] = 1.0
+    rest, glance = gen.render(np.stack([FaceMotion().to_vector(), m.to_vector()]))[..., :3]
+    lm = np.asarray(avatar.landmarks, np.float64)
+    c, r = lm[468 + 5 * eye, :2], iris_radius(lm, eye)
+    # where the iris went: the rest frame's iris found in the glance frame
+    k = int(round(r))
+    x0, y0 = int(round(c[0])), int(round(c[1]))
+    patch = rest[y0 - k : y0 + k + 1, x0 - k : x0 + k + 1]
+    area = glance[y0 - 3 * k : y0 + 3 * k + 1, x0 - 3 * k : x0 + 3 * k + 1]
+    score = cv2.matchTemplate(area, patch, cv2.TM_SQDIFF)
+    dy, dx = np.subtract(np.unravel_index(score.argmin(), score.shape), 2 * k)
+    assert dx < -0.6 * r and abs(dy) < 0.3 * r, (dx, dy, r)
+
+    up, lo = (EYE_R_UP, EYE_R_LO) if eye == 0 else (EYE_L_UP, EYE_L_LO)
+    S = rest.shape[0]
+    opening = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(opening, [np.round(lm[list(up) + list(lo[::-1]), :2]).astype(np.int32)], 1)
+    yy, xx = np.mgrid[0:S, 0:S] + 0.5
+    band = opening.astype(bool) & (np.abs(yy - c[1]) < 0.5 * r)
+    white = band & (np.abs(xx - c[0]) > 1.3 * r) & (np.abs(xx - c[0]) < 1.7 * r)  # beside it, at rest
+    inner = band & (xx > c[0] + 0.4 * r) & (xx < c[0] + 0.95 * r)  # where it was, now bared
+    rim = band & (xx > c[0] + 0.95 * r) & (xx < c[0] + 1.25 * r)  # where its rim was
+    rest_lab, lab = (cv2.cvtColor(f, cv2.COLOR_RGB2LAB).astype(np.float64) for f in (rest, glance))
+    d_e = np.linalg.norm(np.median(lab[inner | rim], 0) - np.median(rest_lab[white], 0))
+    assert d_e < 14, f"the bared white differs from the eye's own white by dE {d_e:.1f}"
+    ring = np.median(lab[inner][:, 0]) - np.median(lab[rim][:, 0])
+    assert ring < 12, f"the old iris's rim shows as a ring {ring:.1f} levels darker"
