@@ -39,6 +39,9 @@ DRAWN_LID_WARP, DRAWN_EYE_RATIO = 0.3, 0.6
 # the seam: a photographed lid is convex with its lower edge in shadow, a cel-shaded one is flat.
 LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
 LID_RISE = 0.06
+# the jaw's drop at jawOpen 1, face units: the spread of rendered openings over the dev portraits
+# (0.054-0.091 at 0.24) centred in real talkers' range (0.05-0.09)
+JAW_DROP = 0.23
 
 
 def smoothstep(x0: float, x1: float, x: np.ndarray) -> np.ndarray:
@@ -77,10 +80,11 @@ def blendshape_basis(
     wj[upper] = 0.0
     wj[lower] = 1.0
     wj[corners] = 0.35
-    # 0.24 face units at jawOpen 1: speech (jawOpen p90 0.36-0.45) then opens the lips 0.055-0.075
-    # of face height at its 90th percentile, mid-range for real talkers (0.05-0.09; 0.21 left the
-    # rendered dev clips at 0.046-0.067)
-    drop = 0.24 * (0.85 + 0.15 * np.clip(b / 0.5, 0, 1))
+    # JAW_DROP face units at jawOpen 1: speech (jawOpen p90 0.36-0.45) then opens the lips at its
+    # 90th percentile by 0.05-0.09 of face height, real talkers' range, on every dev portrait and
+    # clip (0.21 left them at 0.046-0.067; 0.24 at 0.054-0.091, a few thousandths over the top on
+    # one pair in one run out of two; docs/motion-quality.md)
+    drop = JAW_DROP * (0.85 + 0.15 * np.clip(b / 0.5, 0, 1))
     put("jawOpen", -0.12 * np.clip(a, -a_corner, a_corner) * wj * lips, drop * wj, 0.05 * wj)
     put("jawForward", zero, -0.01 * wj, -0.08 * wj)
     put("jawLeft", 0.08 * wj)
