@@ -173,7 +173,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
     background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
     colors = portrait_colors(img, src, face, cel, drawn)
-    iris = [iris_shape(src, e) for e in (0, 1)]
+    iris = [iris_shape(src, e, drawn[e]) for e in (0, 1)]
     # per-avatar scalars, read by index in generator_model.py (e = 0 right eye, 1 left eye)
     geom = np.array(
         [
@@ -243,10 +243,11 @@ def _region_box(moving: np.ndarray, face, margin: float, S: int) -> tuple[int, i
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def iris_shape(lm: np.ndarray, eye: int) -> tuple[float, float]:
+def iris_shape(lm: np.ndarray, eye: int, drawn: bool) -> tuple[float, float]:
     """(radius across, height / width) of the iris the eye layer draws: a circle of the mesh's mean
-    radius, or for a drawn (anime) eye the upright ellipse drawn_eyes.py measured."""
-    if not is_drawn_eye(lm, eye):
+    radius, or for a drawn (anime, rig_basis.is_drawn_eye) eye the upright ellipse drawn_eyes.py
+    measured."""
+    if not drawn:
         return iris_radius(lm, eye), 1.0
     across, half_height = iris_axes(lm, eye)
     return across, half_height / across

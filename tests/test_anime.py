@@ -216,10 +216,12 @@ def test_a_glance_moves_the_whole_drawn_iris(tmp_path):
     from facecast.runtime.avatar import prepare_avatar
     from facecast.runtime.generator import Generator
     from facecast.runtime.rig import iris_shape
+    from facecast.runtime.rig_basis import is_drawn_eye
 
     av = prepare_avatar(ANIME["eileen"], cache_dir=tmp_path)
     for eye in (0, 1):  # Eileen's irises are drawn about 1.5 times as tall as wide
-        assert 1.25 < iris_shape(av.landmarks, eye)[1] < 2.0, iris_shape(av.landmarks, eye)
+        shape = iris_shape(av.landmarks, eye, is_drawn_eye(av.landmarks, eye))
+        assert 1.25 < shape[1] < 2.0, shape
     rest, look = Generator(av).render(
         np.stack([motion(), motion(eyeLookInLeft=0.8, eyeLookOutRight=0.8)])  # both eyes to image left
     )
