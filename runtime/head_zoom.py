@@ -16,9 +16,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .facemotion import HEAD_OFFSET
+from .facemotion import HEAD_INDEX
 
-SCALE = HEAD_OFFSET + 5  # head scale in the motion vector (after yaw, pitch, roll, x, y)
+SCALE, X, Y = HEAD_INDEX["scale"], HEAD_INDEX["x"], HEAD_INDEX["y"]  # motion vector columns
 
 
 def split_zoom(motion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,8 +44,8 @@ def zoom_frames(frames: np.ndarray, zoom: np.ndarray, centre: np.ndarray, motion
     for i in np.flatnonzero(zoom > 1.0 + 1e-4):
         z = float(zoom[i])
         # the rig's coordinates put pixel centres at +0.5, OpenCV's at the integers
-        cx = centre[0] - 0.5 + float(motion[i, HEAD_OFFSET + 3]) * size
-        cy = centre[1] - 0.5 - float(motion[i, HEAD_OFFSET + 4]) * size
+        cx = centre[0] - 0.5 + float(motion[i, X]) * size
+        cy = centre[1] - 0.5 - float(motion[i, Y]) * size
         m = np.array([[z, 0.0, cx * (1 - z)], [0.0, z, cy * (1 - z)]])
         frames[i] = cv2.warpAffine(
             np.ascontiguousarray(frames[i]),

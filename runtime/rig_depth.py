@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .facemotion import HEAD_OFFSET
+from .facemotion import HEAD_INDEX
+
+# the motion vector's (yaw, pitch) and (x, y) columns, as slices (views, eased in place)
+TURN = slice(HEAD_INDEX["yaw"], HEAD_INDEX["pitch"] + 1)
+SHIFT = slice(HEAD_INDEX["x"], HEAD_INDEX["y"] + 1)
 
 # Depth gains of a turn (mediapipe's depth is flatter than a head: turned as it is, 20 degrees reads
 # back as ~13). Calibrated with both readers of benchmarks/generator_quality.py on the test portrait
@@ -62,7 +66,7 @@ def ease_turns(motion: np.ndarray) -> np.ndarray:
     TURN_LIMIT: identity up to EASE_FROM, smooth after, direction kept. The FaceMotion itself keeps
     its angles: 3D and Live2D avatars can turn further than a warped portrait."""
     out = np.array(motion, np.float32, copy=True)
-    _ease(out[:, HEAD_OFFSET : HEAD_OFFSET + 2], EASE_FROM, TURN_LIMIT)
+    _ease(out[:, TURN], EASE_FROM, TURN_LIMIT)
     return out
 
 
@@ -76,9 +80,9 @@ def ease_shifts(motion: np.ndarray) -> np.ndarray:
     SHIFT_FADE[0] to SHIFT_FADE[1] degrees of turn: the shift the motion engine pairs with a
     20-degree turn folded the forehead's hairline on the AI painting (a notch from 0.01 up)."""
     out = np.array(motion, np.float32, copy=True)
-    shift = out[:, HEAD_OFFSET + 3 : HEAD_OFFSET + 5]
+    shift = out[:, SHIFT]  # a view: eased in place
     _ease(shift, SHIFT_EASE_FROM, SHIFT_LIMIT)
-    turn = np.hypot(out[:, HEAD_OFFSET], out[:, HEAD_OFFSET + 1])
+    turn = np.hypot(*out[:, TURN].T)
     shift *= np.clip((SHIFT_FADE[1] - turn) / (SHIFT_FADE[1] - SHIFT_FADE[0]), 0.0, 1.0)[:, None]
     return out
 
