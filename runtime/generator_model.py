@@ -57,6 +57,8 @@ LID_TABLE, LID_U0, LID_DU = 17, -1.2, 0.15  # the lid-error table along the eye:
 WHITE_REACH = 1.35
 WHITE_FILL = 1.3  # iris radii filled with that white (a drawn eye: 1.08)
 WHITE_ROWS = 0.4  # and read in the rows within this many iris radii of the iris's centre
+LID_BLUR = 0.6  # iris radii between the taps that blur the carried lid skin along the lid
+CLOSED_FROM = 0.3  # blink from which a photo's shut lid takes the skin above its lashes
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
@@ -326,12 +328,20 @@ class GeneratorModel(nn.Module):
                 lid_u[None].expand(n, -1), out2[:, rows], ctrl[rows, :2], down, down_src, bmap, lo, span
             )
             err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
+            # a photo's shut lid is the lid skin above its lashes carried down to the lash line
+            closing = ((blink - CLOSED_FROM) / (1 - CLOSED_FROM)).clamp(0, 1)
+            closing = closing * closing * (3 - 2 * closing) * (1 - geom[17 + e])  # drawn eyes: as before
+            sp, carried, ax_s = _carry_lid_skin(
+                ef[:, 3:5] + err * w_slide, ctrl[rows, :2], down_src, geom[21 + e] * geom[4 + e], closing
+            )
+            # taps along the lid blur the carried row (one row carried down showed as streaks);
             # snapped to 1/32 texel: the same motion must give the same pixels at any batch
             # position (reductions can round differently per position)
-            slid = torch.round(((ef[:, 3:5] + err * w_slide) * 2 - 0.5) * 32) / 32
-            slid = slid.permute(0, 2, 3, 1)
-            slid = _bilinear(texture, slid[..., 0].reshape(1, -1), slid[..., 1].reshape(1, -1))
-            slid = slid.reshape(4, n, px.shape[1], px.shape[2]).permute(1, 0, 2, 3)
+            taps = torch.cat([sp + (k * LID_BLUR * geom[4 + e]) * ax_s for k in (-1, 0, 1)], 0)
+            taps = (torch.round((taps * 2 - 0.5) * 32) / 32).permute(0, 2, 3, 1)
+            taps = _bilinear(texture, taps[..., 0].reshape(1, -1), taps[..., 1].reshape(1, -1))
+            taps = taps.reshape(4, 3, n, px.shape[1], px.shape[2]).permute(1, 2, 0, 3, 4)
+            slid = taps[1] + carried * (taps.mean(0) - taps[1])
             base = base + w_slide * (slid - base)
             rgb = base[:, 0:3] + m_scl * (white - base[:, 0:3])
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
@@ -396,6 +406,29 @@ def _lid_error(u, lid_now, lid_src, down_now, down_src, bmap, lo, span):
     at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
     got = _bilinear(bmap.permute(0, 3, 1, 2), at[..., 0], at[..., 1])  # (N, 2, M)
     return want.permute(0, 2, 1) - got
+
+
+def _carry_lid_skin(sp, lid_src, down_src, row, closing):
+    """Source positions (N, 2, h, w) of a closing lid moved up to at least `row` source pixels
+    above the portrait's upper-lid curve (lid_src (9, 2)), as far as `closing` (N, 1, 1, 1) says.
+
+    A photo's upper lashes curl up over the open lid; slid down with it they showed as a dark,
+    streaky curtain over the shut eye, and a painted liner as a second, wavy line. Everything
+    below the row (lashes, liner, the eye) takes the row's skin instead, so the shut lid is the
+    lid skin down to the drawn lash line. Also returns how far each source moved, as a 0..1 weight
+    (where the row is carried, the caller blurs it along the lid), and the lid's axis (1, 2, 1, 1).
+    """
+    centre, half, ax, nrm = _axes(lid_src[0], lid_src[-1], down_src)
+    rel = sp - centre[None, :, None, None]
+    u = (rel * ax[None, :, None, None]).sum(1) / half
+    v = (rel * nrm[None, :, None, None]).sum(1)
+    uk = ((lid_src - centre) * ax).sum(-1) / half
+    vk = ((lid_src - centre) * nrm).sum(-1)
+    n = sp.shape[0]
+    v_lid = _curve(u, uk[None].expand(n, -1), vk[None].expand(n, -1), 0.2)
+    lift = F.relu(v - v_lid + row).unsqueeze(1) * closing * torch.sigmoid((1.1 - u.abs()) * 20).unsqueeze(1)
+    carried = (lift / (0.3 * row + 1e-3)).clamp(0, 1)
+    return sp - lift * nrm[None, :, None, None], carried, ax[None, :, None, None]
 
 
 def _table_lookup(table: torch.Tensor, u: torch.Tensor, u0: float, du: float) -> torch.Tensor:

@@ -40,7 +40,7 @@ from .face_anatomy import (
 )
 from .names import ARKIT_INDEX
 from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
-from .rig_colors import portrait_colors
+from .rig_colors import portrait_colors, shut_lid_row
 from .rig_depth import smooth_depth, unfold_depth
 
 log = logging.getLogger("facecast")
@@ -174,6 +174,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
     colors = portrait_colors(img, src, face, cel, drawn)
     iris = [iris_shape(src, e, drawn[e]) for e in (0, 1)]
+    lid_rows = [0.0 if drawn[e] else shut_lid_row(img, src, e, colors[8]) for e in (0, 1)]
     # per-avatar scalars, read by index in generator_model.py (e = 0 right eye, 1 left eye)
     geom = np.array(
         [
@@ -192,6 +193,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             1.0 if cel else 0.0,  # 16: flat (cel) drawing of the mouth interior
             *(1.0 if drawn[e] else 0.0 for e in (0, 1)),  # 17 + e: drawn eye, bold lid line
             *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # 19 + e: the eye can blink and look around
+            *(lid_rows[e] for e in (0, 1)),  # 21 + e: iris radii above the lid of a shut lid's skin
         ],
         np.float32,
     )

@@ -40,6 +40,7 @@ GREY_SKIN = 0.04  # skin whose channels differ by less than this is black-and-wh
 # behind glasses (eval-dev p08) had hair shadow on one cheek, and the median of all four spots gave
 # skin darker than his lips and dark grey teeth, which dlib then read as the mouth's opening.
 SKIN_SHADOW = 0.5
+LID_ROW_RANGE = (0.8, 1.5)  # iris radii above the upper lid: where a shut lid's skin is read
 
 
 def portrait_colors(
@@ -124,3 +125,33 @@ def _teeth(sclera: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """Teeth colour: the skin's tint at TEETH_TINT, at the brighter of the eye whites and the skin."""
     light = min(TEETH_MAX_LUM, max(float(sclera.mean()), float(skin.mean())))
     return np.clip(light + TEETH_TINT * (skin - skin.mean()), 0.0, 1.0).astype(np.float32)
+
+
+def shut_lid_row(img: np.ndarray, lm: np.ndarray, eye: int, lid: np.ndarray) -> float:
+    """How far above a photographed eye's upper lid (in iris radii) the skin lies that the graph
+    carries down over the shut lid: the row along the lid, between LID_ROW_RANGE, whose colour is
+    nearest the lid colour and most even. Lashes curl up over an open lid and slid down with it as
+    a dark curtain; a fixed height reached into the brow or a glasses frame on some faces."""
+    up = EYE_R_UP if eye == 0 else EYE_L_UP
+    pts = lm[list(up), :2]
+    c0, c1 = pts[0], pts[-1]
+    ax = (c1 - c0) / (np.linalg.norm(c1 - c0) + 1e-6)
+    nrm = np.array([ax[1], -ax[0]])  # the eye's "up" (image y grows downward)
+    if nrm[1] > 0:
+        nrm = -nrm
+    t = np.linspace(0.2, 0.8, 13)  # the lid's middle: its ends curve down into the corners
+    seg = np.cumsum(np.r_[0, np.linalg.norm(np.diff(pts, axis=0), axis=1)])
+    along = np.stack([np.interp(t * seg[-1], seg, pts[:, k]) for k in (0, 1)], -1)
+    r = iris_radius(lm, eye)
+    f = img.astype(np.float32) / 255.0
+    best, best_k = np.inf, LID_ROW_RANGE[0]
+    for k in np.arange(LID_ROW_RANGE[0], LID_ROW_RANGE[1] + 1e-6, 0.1):
+        p = along + nrm * k * r
+        xy = np.round(p).astype(int)
+        if (xy < 0).any() or (xy >= img.shape[0]).any():
+            continue
+        px = f[xy[:, 1], xy[:, 0]]
+        score = float(np.linalg.norm(px.mean(0) - lid) + px.mean(1).std())
+        if score < best - 1e-6:
+            best, best_k = score, float(k)
+    return best_k

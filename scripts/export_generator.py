@@ -83,7 +83,8 @@ def example_inputs(size: int = 64) -> tuple:
         "iris_index": np.array([0, 1], np.int64),
         "iris_src": np.full((2, 2), 30.0, f32),
         "geom": np.array(
-            [30, 32, 40, 10, 2, 2, 8, 8, 0.9, 0.9, 0.95, 0.1, 0.95, 0.1, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+            [30, 32, 40, 10, 2, 2, 8, 8, 0.9, 0.9, 0.95, 0.1, 0.95, 0.1, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+            + [1.0, 1.0],  # 21 + e: the shut lid's skin row
             f32,
         ),
         "colors": rng.random((9, 3), dtype=f32),

@@ -191,3 +191,40 @@ def test_a_glance_moves_the_iris_and_leaves_the_eyes_own_white(gen, avatar, eye)
     assert d_e < 14, f"the bared white differs from the eye's own white by dE {d_e:.1f}"
     ring = np.median(lab[inner][:, 0]) - np.median(lab[rim][:, 0])
     assert ring < 12, f"the old iris's rim shows as a ring {ring:.1f} levels darker"
+
+
+@pytest.mark.parametrize("eye", [0, 1])
+def test_a_shut_lid_is_even_skin_without_the_lashes_slid_down(gen, avatar, eye):
+    """A fully blinked eye shows lid skin down to a lash line. The open lid's own lashes curl up
+    over it in a photo; slid down with the lid they showed as a dark, streaky curtain (the
+    graph before: darkest tenth at 0.42-0.44 of the skin above the eye, spread 0.14-0.19). Measured
+    over the eye's opening at rest, leaving out the lash line along its bottom."""
+    from facecast.runtime.face_anatomy import EYE_L_LO, EYE_L_UP, EYE_R_LO, EYE_R_UP, iris_radius
+    from facecast.runtime.names import ARKIT_INDEX
+
+    m = FaceMotion()
+    m.blendshapes[[ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]] = 1.0
+    shut = gen.render(m.to_vector()[None])[0, ..., :3].astype(np.float64).mean(-1)
+    lm = np.asarray(avatar.landmarks, np.float64)
+    up, lo = (EYE_R_UP, EYE_R_LO) if eye == 0 else (EYE_L_UP, EYE_L_LO)
+    r = iris_radius(lm, eye)
+    S = shut.shape[0]
+    lid = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(
+        lid,
+        [
+            np.round(np.concatenate([lm[list(up), :2], lm[list(lo), :2][::-1] - [0, 0.5 * r]])).astype(
+                np.int32
+            )
+        ],
+        1,
+    )
+    above = np.zeros((S, S), np.uint8)
+    top = lm[list(up[2:-2]), :2]
+    cv2.fillPoly(
+        above, [np.round(np.concatenate([top - [0, r], (top - [0, 1.6 * r])[::-1]])).astype(np.int32)], 1
+    )
+    skin = np.median(shut[above.astype(bool)])
+    px = shut[lid.astype(bool)]
+    assert np.percentile(px, 10) > 0.6 * skin, (np.percentile(px, 10), skin)
+    assert px.std() < 0.12 * skin, (px.std(), skin)

@@ -197,3 +197,25 @@ def test_teeth_stay_bright_when_a_shadow_falls_on_one_cheek(avatar):
     for slot in ("skin", "teeth", "lid"):  # skin colours the shut lid and, with the eye whites, the teeth
         assert np.abs(dark[slot] - lit[slot]).max() < 0.06, slot
     assert dark["teeth"].mean() > dark["lip"].mean()
+
+
+def test_a_shut_lid_takes_its_skin_from_below_a_glasses_frame(avatar, rig):
+    """The row of lid skin a shut photo lid is made of stays off a dark band above the eye (a
+    glasses frame, a low brow): painted in at 1.15-1.5 iris radii above each lid, it moves the
+    chosen row below it."""
+    from facecast.runtime.face_anatomy import EYE_L_UP, EYE_R_UP, iris_radius
+    from facecast.runtime.rig_colors import LID_ROW_RANGE, shut_lid_row
+
+    img = np.asarray(avatar.image).copy()
+    lm = np.asarray(avatar.landmarks, np.float64)
+    lid = rig["colors"][8]
+    framed = img.copy()
+    for eye, up in enumerate((EYE_R_UP, EYE_L_UP)):
+        r = iris_radius(lm, eye)
+        top = lm[list(up), :2]
+        band = np.concatenate([top - [0, 1.15 * r], (top - [0, 1.5 * r])[::-1]])
+        cv2.fillPoly(framed, [np.round(band).astype(np.int32)], (30, 25, 25))
+    for eye in (0, 1):
+        r = iris_radius(lm, eye)
+        row = shut_lid_row(framed, lm, eye, lid)
+        assert LID_ROW_RANGE[0] <= row < 1.15 - 1.0 / r, (eye, row, shut_lid_row(img, lm, eye, lid))
