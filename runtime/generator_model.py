@@ -425,7 +425,10 @@ def _carry_lid_skin(sp, lid_src, down_src, row, closing):
     uk = ((lid_src - centre) * ax).sum(-1) / half
     vk = ((lid_src - centre) * nrm).sum(-1)
     n = sp.shape[0]
-    v_lid = _curve(u, uk[None].expand(n, -1), vk[None].expand(n, -1), 0.2)
+    # the lid curve tabulated along the eye and interpolated (a kernel sum per pixel costs more)
+    table_u = torch.arange(LID_TABLE, dtype=sp.dtype, device=sp.device)[None] * LID_DU + LID_U0
+    table = _curve(table_u[:, :, None], uk[None], vk[None], 0.2)[:, :, 0]  # (1, LID_TABLE)
+    v_lid = _table_lookup(table[:, None].expand(n, -1, -1), u, LID_U0, LID_DU)[:, 0]
     lift = F.relu(v - v_lid + row).unsqueeze(1) * closing * torch.sigmoid((1.1 - u.abs()) * 20).unsqueeze(1)
     carried = (lift / (0.3 * row + 1e-3)).clamp(0, 1)
     return sp - lift * nrm[None, :, None, None], carried, ax[None, :, None, None]

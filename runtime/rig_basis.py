@@ -40,8 +40,9 @@ DRAWN_LID_WARP, DRAWN_EYE_RATIO = 0.3, 0.6
 LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
 LID_RISE = 0.06
 # the jaw's drop at jawOpen 1, face units: the spread of rendered openings over the dev portraits
-# (0.054-0.091 at 0.24) centred in real talkers' range (0.05-0.09)
-JAW_DROP = 0.23
+# (0.054-0.091 at 0.24; 0.054-0.090 at 0.23 once the shut lid stopped carrying its lashes, dlib's
+# 68 points being one fit) centred in real talkers' range (0.05-0.09)
+JAW_DROP = 0.225
 
 
 def smoothstep(x0: float, x1: float, x: np.ndarray) -> np.ndarray:
