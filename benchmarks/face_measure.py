@@ -44,7 +44,7 @@ CNN_MAX_SIDE = 256  # the CNN fallback detector's input size (its cost grows wit
 
 # Mean 3D face (Martins & Batista anthropometric model), model units ~cm: x toward the subject's
 # right (the viewer's left), y up, z toward the viewer. Keys are dlib 68-point indices.
-_MODEL_POINTS = {
+MODEL_POINTS = {
     17: (6.825897, 6.760612, 4.402142),  # brow, outer end (viewer's left)
     21: (1.330353, 7.122144, 6.903745),  # brow, inner end
     22: (-1.330353, 7.122144, 6.903745),
@@ -60,9 +60,9 @@ _MODEL_POINTS = {
     57: (0.000000, -3.116408, 6.097667),  # lower lip, centre
     8: (0.000000, -7.415691, 4.070434),  # chin
 }
-_PNP_INDEX = list(_MODEL_POINTS)
+_PNP_INDEX = list(MODEL_POINTS)
 # Into OpenCV's camera frame (x right, y down, z away from the camera) for a face looking at it.
-_PNP_OBJECT = np.array(list(_MODEL_POINTS.values()), np.float64) * (-1.0, -1.0, -1.0)
+_PNP_OBJECT = np.array(list(MODEL_POINTS.values()), np.float64) * (-1.0, -1.0, -1.0)
 
 
 @dataclass

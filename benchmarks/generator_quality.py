@@ -30,7 +30,8 @@ import numpy as np
 
 from benchmarks.face_measure import identity_distance, measure_frame, mesh_ear
 from benchmarks.motion_stats import BLINK_CLOSE
-from facecast.runtime.names import ARKIT_INDEX
+from facecast.runtime.facemotion import GAZE_OFFSET, HEAD_INDEX, MOTION_VECTOR_SIZE
+from facecast.runtime.names import ARKIT_INDEX, GAZE_FIELDS
 
 EVAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "portraits"
 JAW_SWEEP = np.linspace(0.0, 1.0, 8)
@@ -40,10 +41,9 @@ BLINK_RATIO = BLINK_CLOSE  # the project's blink definition (motion_stats.py): m
 
 def motion(**kw) -> np.ndarray:
     """One motion vector from blendshape names and head/gaze fields."""
-    fields = {"yaw": 52, "pitch": 53, "roll": 54, "x": 55, "y": 56, "scale": 57}
-    fields.update({"gaze_left_yaw": 58, "gaze_left_pitch": 59, "gaze_right_yaw": 60, "gaze_right_pitch": 61})
-    v = np.zeros(62, np.float32)
-    v[57] = 1.0
+    fields = {**HEAD_INDEX, **{f"gaze_{g}": GAZE_OFFSET + i for i, g in enumerate(GAZE_FIELDS)}}
+    v = np.zeros(MOTION_VECTOR_SIZE, np.float32)
+    v[HEAD_INDEX["scale"]] = 1.0
     for k, x in kw.items():
         v[fields[k] if k in fields else ARKIT_INDEX[k]] = x
     return v

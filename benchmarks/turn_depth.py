@@ -52,13 +52,13 @@ def effective_depths(frames: np.ndarray, angle: float) -> tuple[np.ndarray, list
     span = float(np.linalg.norm(pts[0][OUTER_EYES[1]] - pts[0][OUTER_EYES[0]]))
     z = (pts[1][:, 0] - pts[2][:, 0]) / (2 * np.sin(np.radians(angle))) / span
     z = z - z[list(OUTER_EYES)].mean()
-    model_span = float(np.linalg.norm(np.subtract(fm._MODEL_POINTS[45], fm._MODEL_POINTS[36])))
+    model_span = float(np.linalg.norm(np.subtract(fm.MODEL_POINTS[45], fm.MODEL_POINTS[36])))
     return z[list(NAMES)] * model_span, [ms[1].yaw - ms[0].yaw, ms[2].yaw - ms[0].yaw]
 
 
 def model_depths() -> np.ndarray:
-    z = np.array([fm._MODEL_POINTS[i][2] for i in NAMES])
-    return z - np.mean([fm._MODEL_POINTS[i][2] for i in OUTER_EYES])
+    z = np.array([fm.MODEL_POINTS[i][2] for i in NAMES])
+    return z - np.mean([fm.MODEL_POINTS[i][2] for i in OUTER_EYES])
 
 
 def main(argv: list[str] | None = None) -> int:
