@@ -61,7 +61,6 @@ LID_BLUR = 0.6  # iris radii between the taps that blur the carried lid skin alo
 CLOSED_FROM = 0.3  # blink from which a photo's shut lid takes the skin above its lashes
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
-LASH_TAPER = 0.6  # how much a photo's shut lash line thins and fades at the inner corner
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
 _B = ARKIT_INDEX
 
@@ -370,9 +369,7 @@ class GeneratorModel(nn.Module):
             # closed, a drawn eye is one bold stroke, as thick as its drawn lash line
             lash_w = ((0.03 + DRAWN_LASH_EXTRA * drawn) * geom[6 + e]) * scale[:, None, None, None]
             from_line = (d_u - edge - 0.3 * over).abs()
-            # a photo's lashes: a soft line that thins and fades toward the inner corner (u = 1)
-            taper = 1 - LASH_TAPER * ((ef[:, 2:3] - 0.1) / 0.9).clamp(0, 1) ** 2
-            soft = torch.exp(-((from_line / (lash_w * taper)) ** 2)) * taper
+            soft = torch.exp(-((from_line / lash_w) ** 2))  # a photo's lashes
             crisp = torch.sigmoid((lash_w - from_line) / 0.6)  # a drawn stroke: edges a pixel wide
             m_lash = (soft + drawn * (crisp - soft)) * lateral * (cover * 3).clamp(0, 1)
             rgb = rgb + m_lash * (colors[7][None, :, None, None] * 0.7 - rgb)
