@@ -20,6 +20,13 @@ def _motion(**head) -> np.ndarray:
     return m.to_vector()
 
 
+def _polygon_mask(shape: tuple[int, ...], pts: np.ndarray) -> np.ndarray:
+    """Boolean mask of the pixels inside a polygon (pixel coordinates)."""
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1)
+    return m.astype(bool)
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return 10 * np.log10(255**2 / max(mse, 1e-12))
@@ -179,10 +186,9 @@ def test_a_glance_moves_the_iris_and_leaves_the_eyes_own_white(gen, avatar, eye)
 
     up, lo = (EYE_R_UP, EYE_R_LO) if eye == 0 else (EYE_L_UP, EYE_L_LO)
     S = rest.shape[0]
-    opening = np.zeros((S, S), np.uint8)
-    cv2.fillPoly(opening, [np.round(lm[list(up) + list(lo[::-1]), :2]).astype(np.int32)], 1)
+    opening = _polygon_mask(rest.shape, lm[list(up) + list(lo[::-1]), :2])
     yy, xx = np.mgrid[0:S, 0:S] + 0.5
-    band = opening.astype(bool) & (np.abs(yy - c[1]) < 0.5 * r)
+    band = opening & (np.abs(yy - c[1]) < 0.5 * r)
     white = band & (np.abs(xx - c[0]) > 1.3 * r) & (np.abs(xx - c[0]) < 1.7 * r)  # beside it, at rest
     inner = band & (xx > c[0] + 0.4 * r) & (xx < c[0] + 0.95 * r)  # where it was, now bared
     rim = band & (xx > c[0] + 0.95 * r) & (xx < c[0] + 1.25 * r)  # where its rim was
@@ -208,23 +214,10 @@ def test_a_shut_lid_is_even_skin_without_the_lashes_slid_down(gen, avatar, eye):
     lm = np.asarray(avatar.landmarks, np.float64)
     up, lo = (EYE_R_UP, EYE_R_LO) if eye == 0 else (EYE_L_UP, EYE_L_LO)
     r = iris_radius(lm, eye)
-    S = shut.shape[0]
-    lid = np.zeros((S, S), np.uint8)
-    cv2.fillPoly(
-        lid,
-        [
-            np.round(np.concatenate([lm[list(up), :2], lm[list(lo), :2][::-1] - [0, 0.5 * r]])).astype(
-                np.int32
-            )
-        ],
-        1,
-    )
-    above = np.zeros((S, S), np.uint8)
     top = lm[list(up[2:-2]), :2]
-    cv2.fillPoly(
-        above, [np.round(np.concatenate([top - [0, r], (top - [0, 1.6 * r])[::-1]])).astype(np.int32)], 1
-    )
-    skin = np.median(shut[above.astype(bool)])
-    px = shut[lid.astype(bool)]
+    lid = _polygon_mask(shut.shape, np.concatenate([lm[list(up), :2], lm[list(lo), :2][::-1] - [0, 0.5 * r]]))
+    above = _polygon_mask(shut.shape, np.concatenate([top - [0, r], (top - [0, 1.6 * r])[::-1]]))
+    skin = np.median(shut[above])
+    px = shut[lid]
     assert np.percentile(px, 10) > 0.6 * skin, (np.percentile(px, 10), skin)
     assert px.std() < 0.12 * skin, (px.std(), skin)

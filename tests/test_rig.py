@@ -206,7 +206,7 @@ def test_a_shut_lid_takes_its_skin_from_below_a_glasses_frame(avatar, rig):
     from facecast.runtime.face_anatomy import EYE_L_UP, EYE_R_UP, iris_radius
     from facecast.runtime.rig_colors import LID_ROW_RANGE, shut_lid_row
 
-    img = np.asarray(avatar.image).copy()
+    img = np.asarray(avatar.image)
     lm = np.asarray(avatar.landmarks, np.float64)
     lid = rig["colors"][8]
     framed = img.copy()
