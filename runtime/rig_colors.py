@@ -40,6 +40,7 @@ GREY_SKIN = 0.04  # skin whose channels differ by less than this is black-and-wh
 # behind glasses (eval-dev p08) had hair shadow on one cheek, and the median of all four spots gave
 # skin darker than his lips and dark grey teeth, which dlib then read as the mouth's opening.
 SKIN_SHADOW = 0.5
+DRAWN_WHITE_PCT = 90  # a drawn eye's white: its pixels past the mesh's iris above this percentile
 LID_ROW_RANGE = (0.8, 1.5)  # iris radii above the upper lid: where a shut lid's skin is read
 
 
@@ -99,7 +100,9 @@ def portrait_colors(
         px = f[m.reshape(-1)]
         if len(px) >= 8:
             lum = px.mean(1)
-            sc = np.median(px[lum >= np.percentile(lum, 60)], 0)
+            # a drawn eye's iris is larger than the mesh's: past it there is mostly iris left, and
+            # the brighter 40% read it as a grey-violet white (Sylvie); its brightest tenth is white
+            sc = np.median(px[lum >= np.percentile(lum, DRAWN_WHITE_PCT if drawn[eye] else 60)], 0)
             lash.append(np.median(px[lum <= np.percentile(lum, 15)], 0))
         else:
             sc = np.array([0.85, 0.83, 0.8], np.float32)

@@ -237,6 +237,21 @@ def test_a_glance_moves_the_whole_drawn_iris(tmp_path):
             assert x1 < x0 - 0.03 * width, f"iris band centre {x0:.1f} -> {x1:.1f} (box {width} px)"
 
 
+def test_a_glance_bares_white_not_grey(anime):
+    """Where a glance moves the drawn iris away, the eye shows its white: near-white and nearly
+    colourless. A drawn iris is larger than the mesh's, so the white had been read mostly from iris
+    pixels: Sylvie's glance bared a grey-violet band (L 177-179, chroma 16-18)."""
+    av, gen = anime
+    rest, look = gen.render(np.stack([motion(), motion(eyeLookInLeft=0.8, eyeLookOutRight=0.8)]))
+    for ys, xs in _eye_boxes(av):
+        before, after = _lab(rest, ys, xs), _lab(look, ys, xs)
+        bared = _iris_coloured(before) & ~_iris_coloured(after) & (after[..., 0] > before[..., 0] + 40)
+        assert bared.sum() > 50, bared.sum()
+        chroma = np.hypot(after[..., 1] - 128, after[..., 2] - 128)
+        assert np.median(after[..., 0][bared]) > 200, np.median(after[..., 0][bared])
+        assert np.median(chroma[bared]) < 12, np.median(chroma[bared])
+
+
 def test_the_mouth_opens_where_it_is_drawn(tmp_path):
     """Eileen's lower face is short: mediapipe put its lips near her chin, so she talked with her
     chin while her drawn smile stayed. Her drawn mouth (the widest stroke darker than her skin
