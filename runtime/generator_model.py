@@ -59,9 +59,6 @@ WHITE_FILL = 1.3  # iris radii filled with that white (a drawn eye: 1.08)
 WHITE_ROWS = 0.4  # and read in the rows within this many iris radii of the iris's centre
 LID_BLUR = 0.6  # iris radii between the taps that blur the carried lid skin along the lid
 CLOSED_FROM = 0.3  # blink from which a photo's shut lid takes the skin above its lashes
-# iris radii a shut lid reaches below the lower lid's landmark curve: photo, drawn eye (0.25 for
-# photos left the bottom of the astronaut's iris showing under the lash line)
-LID_OVER = (0.4, 0.25)
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
@@ -355,11 +352,9 @@ class GeneratorModel(nn.Module):
             edge = cover * F.relu(d_u + ef[:, 1:2])
             # a closing lid also covers a little below the lower lid's landmark curve: the visible
             # lid margin sits there, and the iris would show through as a sliver under the lashes
-            # (a photo's mesh can put its lower lid above the real one: LID_OVER)
-            drawn = geom[17 + e]
-            over_r = LID_OVER[0] + drawn * (LID_OVER[1] - LID_OVER[0])
-            over = (over_r * geom[4 + e]) * scale[:, None, None, None] * cover * cover
+            over = (0.25 * geom[4 + e]) * scale[:, None, None, None] * cover * cover
             # a drawn eye's lid also covers its outline strokes past the corners (geom[17 + e] = 1)
+            drawn = geom[17 + e]
             lateral = torch.sigmoid((1.0 + DRAWN_LID_REACH * drawn - ef[:, 2:3].abs()) * 30)
             # (and starts a little above the lid's curve, to blend into the re-mapped lid)
             band = 0.5 * over
