@@ -324,15 +324,14 @@ class GeneratorModel(nn.Module):
             w_slide = t * t * (3 - 2 * t) * torch.sigmoid((1.1 - ef[:, 2:3].abs()) * 20)
             w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
             rows = eye_index[18 * e : 18 * e + 9]
-            table = _lid_error(
-                lid_u[None].expand(n, -1), out2[:, rows], ctrl[rows, :2], down, down_src, bmap, lo, span
-            )
+            src_lid = _source_lid(ctrl[rows, :2], down_src, lid_u)
+            table = _lid_error(lid_u[None].expand(n, -1), out2[:, rows], down, src_lid, bmap, lo, span)
             err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
             # a photo's shut lid is the lid skin above its lashes carried down to the lash line
             closing = ((blink - CLOSED_FROM) / (1 - CLOSED_FROM)).clamp(0, 1)
             closing = closing * closing * (3 - 2 * closing) * (1 - geom[17 + e])  # drawn eyes: as before
             sp, carried, ax_s = _carry_lid_skin(
-                ef[:, 3:5] + err * w_slide, ctrl[rows, :2], down_src, geom[21 + e] * geom[4 + e], closing
+                ef[:, 3:5] + err * w_slide, src_lid, geom[21 + e] * geom[4 + e], closing
             )
             # taps along the lid blur the carried row (one row carried down showed as streaks);
             # snapped to 1/32 texel: the same motion must give the same pixels at any batch
@@ -381,7 +380,18 @@ class GeneratorModel(nn.Module):
         return torch.cat([bg_top.expand(n, -1, -1), mid, bg_bottom.expand(n, -1, -1)], 1)
 
 
-def _lid_error(u, lid_now, lid_src, down_now, down_src, bmap, lo, span):
+def _source_lid(lid_src, down_src, table_u):
+    """The portrait's upper lid (lid_src (9, 2), fixed per avatar) as its axes (centre, half
+    length, axis, normal: _axes) and its curve v tabulated at table_u (M,) along the eye, for the
+    eye layer's lid re-mapping (_lid_error) and shut lid (_carry_lid_skin)."""
+    centre, half, ax, nrm = _axes(lid_src[0], lid_src[-1], down_src)
+    uk = ((lid_src - centre) * ax).sum(-1) / half
+    vk = ((lid_src - centre) * nrm).sum(-1)
+    v_table = _curve(table_u[None, :, None], uk[None], vk[None], 0.2)[0, :, 0]  # (M,)
+    return centre, half, ax, nrm, v_table
+
+
+def _lid_error(u, lid_now, down_now, src_lid, bmap, lo, span):
     """How far off the coarse map is at the upper lid, at positions u (N, M) along the eye (-1 and
     1 are the corners).
 
@@ -390,27 +400,24 @@ def _lid_error(u, lid_now, lid_src, down_now, down_src, bmap, lo, span):
     of the lid curve in the portrait minus where the coarse map reads the current lid curve:
     (N, 2, M), in source pixels. The eye layer adds it (faded over the lid band) to re-map the lid
     exactly; it depends on u alone, so a short table along the eye is enough."""
-    n = u.shape[0]
     centre, half, ax, nrm = _axes(lid_now[:, 0], lid_now[:, -1], down_now)
     uk = ((lid_now - centre[:, None]) * ax[:, None]).sum(-1) / half
     vk = ((lid_now - centre[:, None]) * nrm[:, None]).sum(-1)
     v_lid = _curve(u[:, :, None], uk, vk, 0.2)[:, :, 0]  # (N, M)
     seam = centre[:, None] + (u * half).unsqueeze(-1) * ax[:, None] + v_lid.unsqueeze(-1) * nrm[:, None]
-    # the same lid curve in the portrait
-    centre_s, half_s, ax_s, nrm_s = _axes(lid_src[0], lid_src[-1], down_src)
-    usk = ((lid_src - centre_s) * ax_s).sum(-1) / half_s
-    vsk = ((lid_src - centre_s) * nrm_s).sum(-1)
-    v_src = _curve(u[:, :, None], usk[None].expand(n, -1), vsk[None].expand(n, -1), 0.2)[:, :, 0]
-    want = centre_s + (u * half_s).unsqueeze(-1) * ax_s + v_src.unsqueeze(-1) * nrm_s  # (N, M, 2)
+    # the same lid curve in the portrait (tabulated at the same u)
+    centre_s, half_s, ax_s, nrm_s, v_src = src_lid
+    want = centre_s + (u * half_s).unsqueeze(-1) * ax_s + v_src[None, :, None] * nrm_s  # (N, M, 2)
     gh, gw = bmap.shape[1], bmap.shape[2]
     at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
     got = _bilinear(bmap.permute(0, 3, 1, 2), at[..., 0], at[..., 1])  # (N, 2, M)
     return want.permute(0, 2, 1) - got
 
 
-def _carry_lid_skin(sp, lid_src, down_src, row, closing):
+def _carry_lid_skin(sp, src_lid, row, closing):
     """Source positions (N, 2, h, w) of a closing lid moved up to at least `row` source pixels
-    above the portrait's upper-lid curve (lid_src (9, 2)), as far as `closing` (N, 1, 1, 1) says.
+    above the portrait's upper-lid curve (src_lid: _source_lid), as far as `closing` (N, 1, 1, 1)
+    says.
 
     A photo's upper lashes curl up over the open lid; slid down with it they showed as a dark,
     streaky curtain over the shut eye, and a painted liner as a second, wavy line. Everything
@@ -418,17 +425,12 @@ def _carry_lid_skin(sp, lid_src, down_src, row, closing):
     lid skin down to the drawn lash line. Also returns how far each source moved, as a 0..1 weight
     (where the row is carried, the caller blurs it along the lid), and the lid's axis (1, 2, 1, 1).
     """
-    centre, half, ax, nrm = _axes(lid_src[0], lid_src[-1], down_src)
+    centre, half, ax, nrm, table = src_lid
     rel = sp - centre[None, :, None, None]
     u = (rel * ax[None, :, None, None]).sum(1) / half
     v = (rel * nrm[None, :, None, None]).sum(1)
-    uk = ((lid_src - centre) * ax).sum(-1) / half
-    vk = ((lid_src - centre) * nrm).sum(-1)
-    n = sp.shape[0]
-    # the lid curve tabulated along the eye and interpolated (a kernel sum per pixel costs more)
-    table_u = torch.arange(LID_TABLE, dtype=sp.dtype, device=sp.device)[None] * LID_DU + LID_U0
-    table = _curve(table_u[:, :, None], uk[None], vk[None], 0.2)[:, :, 0]  # (1, LID_TABLE)
-    v_lid = _table_lookup(table[:, None].expand(n, -1, -1), u, LID_U0, LID_DU)[:, 0]
+    # the tabulated lid curve, interpolated (a kernel sum per pixel costs more)
+    v_lid = _table_lookup(table[None, None].expand(sp.shape[0], -1, -1), u, LID_U0, LID_DU)[:, 0]
     lift = F.relu(v - v_lid + row).unsqueeze(1) * closing * torch.sigmoid((1.1 - u.abs()) * 20).unsqueeze(1)
     carried = (lift / (0.3 * row + 1e-3)).clamp(0, 1)
     return sp - lift * nrm[None, :, None, None], carried, ax[None, :, None, None]

@@ -146,14 +146,15 @@ def shut_lid_row(img: np.ndarray, lm: np.ndarray, eye: int, lid: np.ndarray) -> 
     seg = np.cumsum(np.r_[0, np.linalg.norm(np.diff(pts, axis=0), axis=1)])
     along = np.stack([np.interp(t * seg[-1], seg, pts[:, k]) for k in (0, 1)], -1)
     r = iris_radius(lm, eye)
-    f = img.astype(np.float32) / 255.0
     best, best_k = np.inf, LID_ROW_RANGE[0]
     for k in np.arange(LID_ROW_RANGE[0], LID_ROW_RANGE[1] + 1e-6, 0.1):
         p = along + nrm * k * r
         xy = np.round(p).astype(int)
         if (xy < 0).any() or (xy >= img.shape[0]).any():
             continue
-        px = f[xy[:, 1], xy[:, 0]]
+        px = (
+            img[xy[:, 1], xy[:, 0]].astype(np.float32) / 255.0
+        )  # only the row's pixels, not a copy of the image
         score = float(np.linalg.norm(px.mean(0) - lid) + px.mean(1).std())
         if score < best - 1e-6:
             best, best_k = score, float(k)
