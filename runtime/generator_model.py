@@ -60,6 +60,11 @@ WHITE_ROWS = 0.4  # and read in the rows within this many iris radii of the iris
 LID_BLUR = 0.6  # iris radii between the taps that blur the carried lid skin along the lid
 CLOSED_FROM = 0.3  # blink from which a photo's shut lid takes the skin above its lashes
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
+# Mid-mouth, in face heights: upper teeth shown below the upper lip (photo, cel art) and lower
+# teeth above the lower lip (photos; mostly behind it). 0.055 and 0.035 drew a wall of teeth: the
+# middle of a mouth opened as far as real talkers open theirs was 0.85-1.0 teeth, theirs 0.42-0.76.
+TEETH_SHOWN, LOWER_TEETH_SHOWN = (0.042, 0.055), 0.018
+TONGUE_RISE = (0.35, 0.5)  # share of the opening the tongue fills from below (photo, cel art)
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
 _B = ARKIT_INDEX
@@ -572,19 +577,28 @@ def _mouth_layer(
     cav = col[1] * (1 - 0.35 * shade * depth) * (1 - 0.3 * shade * u2)
     rim = torch.exp(-torch.minimum(m_top, m_bot).clamp(min=0) / (0.012 * fh + 0.5))  # inner lip surface
     cav = cav + 0.45 * shade * rim * (col[0] * 0.6 - cav)
-    t_h = 0.5 * gap * F.relu(1 - u2 / 0.56)
-    m_tg = torch.sigmoid((t_h - m_bot) / 0.8)
-    tongue = col[3] * (1 - 0.3 * shade * (m_bot / (t_h + 1)).clamp(0, 1))
+    t_h = (TONGUE_RISE[0] * shade + TONGUE_RISE[1] * flat) * gap * F.relu(1 - u2 / 0.56)
+    # where the lips just meet the line between them is the cavity's shadow, no teeth or tongue yet
+    parted = (gap / 1.5).clamp(0, 1)
+    m_tg = torch.sigmoid((t_h - m_bot) / 0.8) * parted
+    tongue = col[3] * (1 - shade * (0.15 + 0.3 * (m_bot / (t_h + 1)).clamp(0, 1)))
     # teeth: narrower toward the corners (the arch turns away), soft seams, rounded tips
     k_t = (m_u + 0.35 * m_u * m_u.abs()) / 0.2
     d_seam = (k_t - torch.round(k_t)).abs() * 0.2 * half  # pixels to the nearest seam
-    seam = torch.exp(-((d_seam / 0.7) ** 2))
+    seam = torch.exp(-((d_seam / 0.45) ** 2))
     tip = torch.exp(-((d_seam / (0.05 * half + 1)) ** 2))
-    t_shade = (1 - 0.18 * shade * seam) * (1 - 0.4 * shade * u2)
     lateral = torch.sigmoid((0.75 - m_u.abs()) * 25)
-    up_h = 0.055 * fh * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6) * (1 - 0.12 * shade * tip)
-    lo_h = 0.035 * shade * fh * torch.sqrt(F.relu(1 - u2 / 0.49) + 1e-6) * (1 - 0.12 * tip)
-    m_ut = torch.sigmoid((up_h - m_top) / 0.6) * lateral
+    up_h = (
+        (TEETH_SHOWN[0] * shade + TEETH_SHOWN[1] * flat)
+        * fh
+        * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
+        * (1 - 0.12 * shade * tip)
+    )
+    # the gaps between teeth show most at their biting edges
+    edge = (m_top / (up_h + 1e-3)).clamp(0, 1)
+    t_shade = (1 - 0.2 * shade * seam * edge) * (1 - 0.4 * shade * u2)
+    lo_h = LOWER_TEETH_SHOWN * shade * fh * torch.sqrt(F.relu(1 - u2 / 0.3) + 1e-6) * (1 - 0.12 * tip)
+    m_ut = torch.sigmoid((up_h - m_top) / 0.6) * lateral * parted
     m_lt = torch.sigmoid((lo_h - m_bot) / 0.6) * lateral
     up_t = col[2] * t_shade * (1 - 0.28 * shade * (1 - (m_top / (0.3 * up_h + 1e-3)).clamp(0, 1)))
     lo_t = col[2] * t_shade * 0.85

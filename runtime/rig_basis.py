@@ -40,9 +40,16 @@ DRAWN_LID_WARP, DRAWN_EYE_RATIO = 0.3, 0.6
 LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
 LID_RISE = 0.06
 # the jaw's drop at jawOpen 1, face units: the spread of rendered openings over the dev portraits
-# (0.054-0.091 at 0.24; 0.054-0.090 at 0.23 once the shut lid stopped carrying its lashes, dlib's
-# 68 points being one fit) centred in real talkers' range (0.05-0.09)
-JAW_DROP = 0.225
+# centred in real talkers' range (0.05-0.09, dlib's mean of three inner-lip gaps). 0.225 while the
+# whole lower lip dropped alike; once the opening tapered into the corners as real ones do, dlib
+# and mediapipe read the same middle gap as 10-25% smaller, and 0.265 centres it again.
+JAW_DROP = 0.265
+# the mouth corners drop this share of the jaw; the lower lip between drops
+# JAW_CORNER + (1 - JAW_CORNER) (1 - (a / corner)^2), a parabola: three real talkers' inner-lip
+# gaps (mediapipe) at 0.48, 0.66 and 0.78 of the way to the corner are 0.82, 0.60 and 0.34 of the
+# middle's; nine portraits rendered read 0.82, 0.60 and 0.35 (0.87, 0.66, 0.40 when it all dropped
+# alike)
+JAW_CORNER = 0.35
 
 
 def smoothstep(x0: float, x1: float, x: np.ndarray) -> np.ndarray:
@@ -78,19 +85,20 @@ def blendshape_basis(
 
     # Jaw: everything below the mouth line drops, fading toward the jaw angles.
     wj = smoothstep(-0.03, 0.06, b) * np.clip(1 - (np.abs(a) - 0.5) / 0.9, 0, 1)
-    wj[upper] = 0.0
-    wj[lower] = 1.0
-    wj[corners] = 0.35
+    # the lips part most in the middle and close into the corners (the upper lip's sides follow
+    # the corners down)
+    wj[upper] = JAW_CORNER * (1 - lp[upper])
+    wj[lower] = JAW_CORNER + (1 - JAW_CORNER) * lp[lower]
+    wj[corners] = JAW_CORNER
     # JAW_DROP face units at jawOpen 1: speech (jawOpen p90 0.36-0.45) then opens the lips at its
     # 90th percentile by 0.05-0.09 of face height, real talkers' range, on every dev portrait and
-    # clip (0.21 left them at 0.046-0.067; 0.24 at 0.054-0.091, a few thousandths over the top on
-    # one pair in one run out of two; docs/motion-quality.md)
+    # clip (docs/motion-quality.md)
     drop = JAW_DROP * (0.85 + 0.15 * np.clip(b / 0.5, 0, 1))
     put("jawOpen", -0.12 * np.clip(a, -a_corner, a_corner) * wj * lips, drop * wj, 0.05 * wj)
     put("jawForward", zero, -0.01 * wj, -0.08 * wj)
     put("jawLeft", 0.08 * wj)
     put("jawRight", -0.08 * wj)
-    close = np.where(lower & ~np.isin(np.arange(n), corners), -drop * wj, 0.0)
+    close = np.where(lips & ~np.isin(np.arange(n), corners), -drop * wj, 0.0)
     put("mouthClose", zero, close)
     put("tongueOut", zero, 0.3 * drop * wj)
 
