@@ -41,14 +41,14 @@ LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
 LID_RISE = 0.06
 # the jaw's drop at jawOpen 1, face units: the spread of rendered openings over the dev portraits
 # centred in real talkers' range (0.05-0.09, dlib's mean of three inner-lip gaps). 0.225 while the
-# whole lower lip dropped alike; once the opening tapered into the corners as real ones do, dlib
-# and mediapipe read the same middle gap as 10-25% smaller, and 0.265 centres it again.
-JAW_DROP = 0.265
+# whole lower lip dropped alike; the tapered opening reads smaller to dlib, and 0.245 centres it.
+JAW_DROP = 0.245
 # the mouth corners drop this share of the jaw; the lower lip between drops
-# JAW_CORNER + (1 - JAW_CORNER) (1 - (a / corner)^2), a parabola: three real talkers' inner-lip
-# gaps (mediapipe) at 0.48, 0.66 and 0.78 of the way to the corner are 0.82, 0.60 and 0.34 of the
-# middle's; nine portraits rendered read 0.82, 0.60 and 0.35 (0.87, 0.66, 0.40 when it all dropped
-# alike)
+# JAW_CORNER + (1 - JAW_CORNER) sqrt(1 - (a / corner)^2): three real talkers' inner-lip gaps
+# (mediapipe) at 0.48, 0.66 and 0.78 of the way to the corner are 0.82, 0.60 and 0.34 of the
+# middle's; nine portraits rendered read 0.83, 0.63 and 0.37 (0.87, 0.66, 0.40 when it all dropped
+# alike). A parabola instead of the square root read 0.82, 0.60, 0.35, but dlib's lip points on
+# the grimace with glasses then read its opening out of order (jaw r 0.79; docs/generator.md).
 JAW_CORNER = 0.35
 
 
@@ -87,8 +87,9 @@ def blendshape_basis(
     wj = smoothstep(-0.03, 0.06, b) * np.clip(1 - (np.abs(a) - 0.5) / 0.9, 0, 1)
     # the lips part most in the middle and close into the corners (the upper lip's sides follow
     # the corners down)
-    wj[upper] = JAW_CORNER * (1 - lp[upper])
-    wj[lower] = JAW_CORNER + (1 - JAW_CORNER) * lp[lower]
+    arc = np.sqrt(lp)
+    wj[upper] = JAW_CORNER * (1 - arc[upper])
+    wj[lower] = JAW_CORNER + (1 - JAW_CORNER) * arc[lower]
     wj[corners] = JAW_CORNER
     # JAW_DROP face units at jawOpen 1: speech (jawOpen p90 0.36-0.45) then opens the lips at its
     # 90th percentile by 0.05-0.09 of face height, real talkers' range, on every dev portrait and
