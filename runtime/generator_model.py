@@ -44,6 +44,7 @@ INPUT_NAMES = (
     "colors",
     "mouth_box",
     "eye_box",
+    "lid_patch",
 )
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
@@ -60,6 +61,8 @@ WHITE_ROWS = 0.4  # and read in the rows within this many iris radii of the iris
 LID_BLUR = 0.6  # iris radii between the taps that blur the carried lid skin along the lid
 CLOSED_FROM = 0.3  # blink from which a photo's shut lid takes the skin above its lashes
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
+DRAWN_SHUT_DEPTH = 0.5
+DRAWN_COVER_REACH = 0.35  # ... and how far its painted-over patch may show (the lash line's hooks)
 # Mid-mouth, in face heights: upper teeth shown below the upper lip (photo, cel art) and lower
 # teeth above the lower lip (photos; mostly behind it). 0.055 and 0.035 drew a wall of teeth: the
 # middle of a mouth opened as far as real talkers open theirs was 0.85-1.0 teeth, theirs 0.42-0.76.
@@ -127,6 +130,7 @@ class GeneratorModel(nn.Module):
         colors,
         mouth_box,
         eye_box,
+        lid_patch,
     ):
         n = motion.shape[0]
         size = texture.shape[-1] // 2  # the texture is the portrait upscaled 2x
@@ -210,7 +214,7 @@ class GeneratorModel(nn.Module):
         bmap = back[:, 0] * (1 - w_low) + back[:, 1] * w_low  # (N, Gh, Gw, 2) source pixels
 
         # --- eyes: lid distance fields, the nearer eye wins per node.
-        eye_f, eye_d, eye_c = [], [], []
+        eye_f, eye_v, eye_d, eye_c = [], [], [], []
         for e in range(2):
             lid = out2[:, eye_index[18 * e : 18 * e + 18]]
             lu, ll = lid[:, :9], lid[:, 9:]
@@ -219,9 +223,11 @@ class GeneratorModel(nn.Module):
             d_u = env - _curve(enu, eu, ev, 0.2)
             d_l = _curve(enu, elu, elv, 0.2) - env
             eye_f.append(torch.stack([d_u, d_l, enu], 1))
+            eye_v.append(env)
             eye_c.append((lu[:, 0] + lu[:, 8]) / 2)
             eye_d.append((grid_nodes.unsqueeze(0) - eye_c[-1][:, None, None]).norm(dim=-1))
         eye_fields = torch.where((eye_d[0] < eye_d[1]).unsqueeze(1), eye_f[0], eye_f[1])
+        eye_below = torch.where(eye_d[0] < eye_d[1], eye_v[0], eye_v[1]).unsqueeze(1)  # v from the corners
 
         # --- the portrait warped over the whole moving region: one upsampling of the map (in
         # texel units of the 2x texture), one nearest lookup of packed RGBA texels (an element
@@ -269,7 +275,7 @@ class GeneratorModel(nn.Module):
         lid_u = torch.arange(LID_TABLE, dtype=torch.float32, device=motion.device) * LID_DU + LID_U0
         for e in range(2):
             tl, px = _place(eye_c[e], eye_box, region_lo, rh, rw)
-            ef = _sample_at(torch.cat([eye_fields, bmap.permute(0, 3, 1, 2)], 1), px, lo, span)
+            ef = _sample_at(torch.cat([eye_fields, bmap.permute(0, 3, 1, 2), eye_below], 1), px, lo, span)
             # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
             rho = 0.42 * geom[6 + e] * scale * geom[19 + e]  # geom[19 + e] = 0: an eye drawn shut
             ox, oy = rho * gz[:, 2 - 2 * e].sin(), -rho * gz[:, 3 - 2 * e].sin()
@@ -353,22 +359,43 @@ class GeneratorModel(nn.Module):
             # (rig_basis.py); this layer covers what is left of the eye with lid skin and a lash line
             warp = geom[8 + e]
             cover = blink * (1 - warp) / (1 - warp * blink + 1e-3)
-            edge = cover * F.relu(d_u + ef[:, 1:2])
+            # the lid's line comes down to the lower lid; a drawn eye's only DRAWN_SHUT_DEPTH of the
+            # way from its corners' line to it (a closed anime eye is a shallow arc, not the lower
+            # outline's U)
+            drawn = geom[17 + e]
+            reach_down = d_u + ef[:, 1:2] - drawn * (1 - DRAWN_SHUT_DEPTH) * (ef[:, 5:6] + ef[:, 1:2])
+            edge = cover * F.relu(reach_down)
             # a closing lid also covers a little below the lower lid's landmark curve: the visible
             # lid margin sits there, and the iris would show through as a sliver under the lashes
             over = (0.25 * geom[4 + e]) * scale[:, None, None, None] * cover * cover
-            # a drawn eye's lid also covers its outline strokes past the corners (geom[17 + e] = 1)
-            drawn = geom[17 + e]
+            # a drawn eye's lid line also reaches past the corners over its outline strokes
+            # (geom[17 + e] = 1)
             lateral = torch.sigmoid((1.0 + DRAWN_LID_REACH * drawn - ef[:, 2:3].abs()) * 30)
             # (and starts a little above the lid's curve, to blend into the re-mapped lid)
             band = 0.5 * over
             t_top = ((d_u + band) / (0.8 * band + 0.6)).clamp(0, 1)
-            m_lid = t_top * t_top * (3 - 2 * t_top) * torch.sigmoid((edge + over - d_u) / 0.6)
-            m_lid = m_lid * lateral * (blink > 0.02)
+            m_top = t_top * t_top * (3 - 2 * t_top)
+            # a drawn eye's shut lid is its patch (drawn_lids.py), shown above the closing lid's line
+            # wherever the patch painted the eye over: its lash line's ends and strokes past the
+            # corners too, so it has no top edge of its own
+            m_top = m_top + drawn * (1 - m_top)
+            lat_cover = torch.sigmoid((1.0 + DRAWN_COVER_REACH * drawn - ef[:, 2:3].abs()) * 30)
+            m_lid = torch.sigmoid((edge + over - d_u) / 0.6)
+            # (and, as it shuts, below the line too: the closed frame has no eye left)
+            m_lid = m_lid + drawn * ((blink - 0.8) / 0.2).clamp(0, 1) * (1 - m_lid)
+            m_lid = m_top * m_lid * lat_cover * (blink > 0.02)
+            start = ((blink - 0.02) / 0.1).clamp(0, 1)  # (a drawn lash line is not swapped at once)
+            m_lid = m_lid * (1 + drawn * (start - 1))
             # a little darker toward the seam (a photographed lid is convex, its lower edge in shadow;
             # a drawn one is flat): per-eye brightness and darkening from geom (rig_basis.lid_shade)
             t_seam = ((d_u + band) / (edge + over + band + 1e-3)).clamp(0, 1)
             lid = colors[8][None, :, None, None] * (geom[10 + 2 * e] - geom[11 + 2 * e] * t_seam)
+            pu = 2 * (ef[:, 3] - geom[23 + 2 * e]) - 0.5  # the patch's texels (twice the portrait's)
+            pv = 2 * (ef[:, 4] - geom[24 + 2 * e]) - 0.5
+            patch = _nearest(lid_patch[e : e + 1], pu.reshape(1, -1), pv.reshape(1, -1))
+            patch = patch.reshape(4, n, pu.shape[1], pu.shape[2]).permute(1, 0, 2, 3)
+            lid = lid + drawn * (patch[:, 0:3] - lid)
+            m_lid = m_lid * (1 + drawn * (patch[:, 3:4] - 1))
             rgb = rgb + m_lid * (lid - rgb)
             # closed, a drawn eye is one bold stroke, as thick as its drawn lash line
             lash_w = ((0.03 + DRAWN_LASH_EXTRA * drawn) * geom[6 + e]) * scale[:, None, None, None]
@@ -518,6 +545,17 @@ def _bilinear(data: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Ten
     top = c00 + fx * (c01 - c00)
     bottom = c10 + fx * (c11 - c10)
     return top + fy * (bottom - top)
+
+
+def _nearest(data: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """data (B, C, H, W) at the nearest index to u (along W) and v (along H), (B, P), clamped: one
+    gather (a quarter of _bilinear's) where the data is already at twice the needed resolution."""
+    b, c, h, w = data.shape
+    one = torch.ones_like(u[:1, :1])
+    x = torch.minimum(torch.round(u).clamp(min=0), (w - 1) * one)
+    y = torch.minimum(torch.round(v).clamp(min=0), (h - 1) * one)
+    idx = (y * w + x).to(torch.int64).unsqueeze(1).expand(-1, c, -1)
+    return torch.gather(data.reshape(b, c, h * w), 2, idx)
 
 
 def _sample_at(fields: torch.Tensor, px: torch.Tensor, lo: torch.Tensor, span: torch.Tensor):

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .drawn_eyes import drawn_eyes_shut
+from .drawn_eyes import drawn_eyes_shut, lab_and_skin
+from .drawn_lids import shut_lid_patches
 from .errors import AvatarError
 from .face_anatomy import (
     EYE_L_LO,
@@ -175,6 +176,10 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     colors = portrait_colors(img, src, face, cel, drawn)
     iris = [iris_shape(src, e, drawn[e]) for e in (0, 1)]
     lid_rows = [0.0 if drawn[e] else shut_lid_row(img, src, e, colors[8]) for e in (0, 1)]
+    # a drawn eye's shut lid: the eye painted over in the skin around it (photos: an empty patch)
+    lid_patch, lid_origin = shut_lid_patches(
+        img, src, drawn, lab_and_skin(img, src)[1] if any(drawn) else None
+    )
     # per-avatar scalars, read by index in generator_model.py (e = 0 right eye, 1 left eye)
     geom = np.array(
         [
@@ -194,6 +199,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             *(1.0 if drawn[e] else 0.0 for e in (0, 1)),  # 17 + e: drawn eye, bold lid line
             *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # 19 + e: the eye can blink and look around
             *(lid_rows[e] for e in (0, 1)),  # 21 + e: iris radii above the lid of a shut lid's skin
+            *lid_origin.reshape(-1),  # 23 + 2e, 24 + 2e: a drawn eye's lid patch's top-left corner
         ],
         np.float32,
     )
@@ -226,6 +232,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         # eyes reach 0.5 eye widths above and below them)
         "eye_box": _box_offsets(1.6 * max_eye_w, max(1.1 * max_eye_w, EYE_BOX_REACH * max_reach)),
         "colors": colors.astype(np.float32),
+        "lid_patch": lid_patch,
     }
 
 

@@ -30,11 +30,13 @@ from .names import ARKIT_INDEX
 # graph's lid layer (generator_model.py) covers the sliver left. The warp stops short of closing
 # fully: two lid curves on the same pixel would fold the thin-plate warp.
 LID_WARP = 0.92
-# A drawn (anime) eye is tall, with hair close above it: sliding its lid that far drags the hair
-# over the eye, so the lid slides DRAWN_LID_WARP and the lid layer draws the rest (skin, lash line).
+# A drawn (anime) eye is tall, with hair close above it: sliding its lid drags the hair over the
+# eye (0.3 of a blink dragged Sylvie's fringe down), so it does not slide (DRAWN_LID_WARP) and the
+# lid layer draws the blink as an animator does: the eye painted over above the lid's line
+# (drawn_lids.py) and one bold stroke on it.
 # An eye whose opening is over DRAWN_EYE_RATIO of its width is a drawn one (opening / width: photos
 # and paintings 0.22-0.36, the 3D cartoon 0.47, anime eyes refitted by drawn_eyes.py 0.79-1.0).
-DRAWN_LID_WARP, DRAWN_EYE_RATIO = 0.3, 0.6
+DRAWN_LID_WARP, DRAWN_EYE_RATIO = 0.0, 0.6
 # The drawn lid's brightness (times the lid colour) at its top and how much darker it gets toward
 # the seam: a photographed lid is convex with its lower edge in shadow, a cel-shaded one is flat.
 LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
