@@ -29,18 +29,18 @@ EILEEN = Path("/usr/share/games/renpy/demo/game/images/eileen happy.png")  # apt
 def poses() -> list[tuple[str, np.ndarray]]:
     """(label, motion vector) for every tile: mouth shapes, visemes, eyes, head, emotions."""
     from facecast.runtime.emotion_style import SHAPE_MATRIX
+    from facecast.runtime.facemotion import GAZE_OFFSET, HEAD_INDEX, MOTION_VECTOR_SIZE
     from facecast.runtime.lips import MOUTH_INDEX, VISEME_TABLE
-    from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, VISEME_NAMES
+    from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS, VISEME_NAMES
 
     def m(**kw) -> np.ndarray:
-        head = {"yaw": 52, "pitch": 53, "roll": 54, "x": 55, "y": 56, "scale": 57}
-        v = np.zeros(62, np.float32)
-        v[57] = 1.0
+        v = np.zeros(MOTION_VECTOR_SIZE, np.float32)
+        v[HEAD_INDEX["scale"]] = 1.0
         for k, x in kw.items():
             if k == "gaze":
-                v[58:62] = x
+                v[GAZE_OFFSET : GAZE_OFFSET + len(GAZE_FIELDS)] = x
             else:
-                v[head[k] if k in head else ARKIT_INDEX[k]] = x
+                v[HEAD_INDEX[k] if k in HEAD_INDEX else ARKIT_INDEX[k]] = x
         return v
 
     out = [("neutral", m()), ("jawOpen .7", m(jawOpen=0.7)), ("tongueOut", m(jawOpen=0.35, tongueOut=1.0))]
