@@ -44,10 +44,9 @@ def shut_lid_patches(
     if not any(drawn):
         return np.zeros((2, 4, 2, 2), np.float32), np.zeros((2, 2), np.float32)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    boxes, patches = [], []
+    found = []  # (eye, top-left corner in portrait pixels, RGBA patch at twice the resolution)
     for e, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
         if not drawn[e]:
-            boxes.append(None)
             continue
         ew = eye_width(lm, e)
         upper = lm[list(up), :2]
@@ -78,25 +77,21 @@ def shut_lid_patches(
         eye |= unlike & _grow(eye, 2) & reach  # the strokes' anti-aliased edges
         eye = cv2.morphologyEx(eye.astype(np.uint8), cv2.MORPH_CLOSE, _disk(2)).astype(bool)
         alpha = cv2.GaussianBlur(_grow(eye, 1).astype(np.float32), (5, 5), 1.0)
-        rgb = cv2.cvtColor(skin.reshape(1, 1, 3).astype(np.uint8), cv2.COLOR_LAB2RGB).reshape(3)
-        painted = np.concatenate([np.broadcast_to(rgb / 255.0, (S, S, 3)), alpha[..., None]], -1)
         ys, xs = np.nonzero(alpha > 0)
         m = int(np.ceil(MARGIN * ew))
-        box = (max(0, xs.min() - m), max(0, ys.min() - m), min(S, xs.max() + m + 1), min(S, ys.max() + m + 1))
-        boxes.append(box)
-        patches.append(painted[box[1] : box[3], box[0] : box[2]].astype(np.float32))
-    h = max((b[3] - b[1] for b in boxes if b), default=1)
-    w = max((b[2] - b[0] for b in boxes if b), default=1)
-    out = np.zeros((2, 4, 2 * h, 2 * w), np.float32)
+        x0, y0 = max(0, xs.min() - m), max(0, ys.min() - m)
+        x1, y1 = min(S, xs.max() + m + 1), min(S, ys.max() + m + 1)
+        rgb = cv2.cvtColor(skin.reshape(1, 1, 3).astype(np.uint8), cv2.COLOR_LAB2RGB).reshape(3) / 255.0
+        a = alpha[y0:y1, x0:x1, None]
+        painted = np.concatenate([np.broadcast_to(rgb, a.shape[:2] + (3,)), a], -1).astype(np.float32)
+        found.append((e, (x0, y0), cv2.resize(painted, (2 * (x1 - x0), 2 * (y1 - y0)))))
+    h = max(p.shape[0] for _, _, p in found)
+    w = max(p.shape[1] for _, _, p in found)
+    out = np.zeros((2, 4, h, w), np.float32)
     origins = np.zeros((2, 2), np.float32)
-    it = iter(patches)
-    for e, box in enumerate(boxes):
-        if box is None:
-            continue
-        p = next(it)
-        up2 = cv2.resize(p, (2 * p.shape[1], 2 * p.shape[0]), interpolation=cv2.INTER_LINEAR)
-        out[e, :, : up2.shape[0], : up2.shape[1]] = np.clip(up2, 0, 1).transpose(2, 0, 1)
-        origins[e] = box[:2]
+    for e, origin, p in found:
+        out[e, :, : p.shape[0], : p.shape[1]] = np.clip(p, 0, 1).transpose(2, 0, 1)
+        origins[e] = origin
     return out, origins
 
 

@@ -61,7 +61,7 @@ WHITE_ROWS = 0.4  # and read in the rows within this many iris radii of the iris
 LID_BLUR = 0.6  # iris radii between the taps that blur the carried lid skin along the lid
 CLOSED_FROM = 0.3  # blink from which a photo's shut lid takes the skin above its lashes
 DRAWN_LID_REACH = 0.12  # of the half eye width: how far past its corners a drawn eye's lid reaches
-DRAWN_SHUT_DEPTH = 0.5
+DRAWN_SHUT_DEPTH = 0.5  # how far a drawn eye's shut line comes down: corners' line 0, lower outline 1
 DRAWN_COVER_REACH = 0.35  # ... and how far its painted-over patch may show (the lash line's hooks)
 # Mid-mouth, in face heights: upper teeth shown below the upper lip (photo, cel art) and lower
 # teeth above the lower lip (photos; mostly behind it). 0.055 and 0.035 drew a wall of teeth: the
