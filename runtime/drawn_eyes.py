@@ -50,6 +50,9 @@ LASH_ABOVE = 0.3  # eye widths above the mesh's upper lid where the drawn lash l
 SPIKE = 0.1  # eye widths an outline point may stand off the median of itself and its neighbours
 TOP_SMOOTH = 0.2  # eye widths: the running median over the scanned eye's top
 LASH_DARK = 0.35  # a lash line is darker than this share of the skin's lightness (Lab L)
+MIDLINE = 168  # the mesh's nose bridge: the face's midline, for mirroring a found eye
+MIRROR_REACH = 0.15  # eye widths past a mirrored outline where the other eye's pixels may lie
+MIRROR_FILL = 0.7  # share of the mirrored outline its eye pixels must fill (frontal 0.89, turned 0.35)
 
 
 @dataclass
@@ -87,8 +90,12 @@ def refit_drawn_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
     mask = eye_pixels(lab, skin, eye_width(lm, 0))
     dark = lab[..., 0] < LASH_DARK * skin[0]
     out = lm.copy()
+    found = [find_drawn_eye(mask, dark, lab, lm, eye) for eye in (0, 1)]
+    for eye in (0, 1):
+        if found[eye] is None and found[1 - eye] is not None:
+            found[eye] = mirrored_drawn_eye(mask, lab, lm, eye, found[1 - eye])
     for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
-        drawn = find_drawn_eye(mask, dark, lab, lm, eye)
+        drawn = found[eye]
         if drawn is None:
             continue
         out[list(up), :2] = drawn.upper
@@ -181,6 +188,48 @@ def find_drawn_eye(
     iris, radius = _iris_extent(lab, iris, axes[0], ew, 0.5 * opening.max())
     iris, height = _iris_extent(lab, iris, down, ew, 0.5 * opening.max())
     return DrawnEye(upper, lower, iris, radius, max(height, radius))
+
+
+def mirrored_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: int, other: DrawnEye):
+    """The drawn eye that neither search found (its outer corner runs smoothly into the side hair,
+    or mediapipe put its eye beside the drawn one: Sylvie "surprised"), from the eye found on the
+    other side mirrored across the face's midline (through the nose bridge, across the face's
+    `right` axis): the eye pixels within MIRROR_REACH eye widths of the mirrored outline. Only where
+    they fill over MIRROR_FILL of it: a face turned aside draws its eyes apart from mirror images."""
+    S = mask.shape[0]
+    face = FaceFrame.from_landmarks(lm)
+    c, r = lm[MIDLINE, :2].astype(float), face.right
+
+    def mirror(p: np.ndarray) -> np.ndarray:
+        return p - 2 * ((p - c) @ r)[:, None] * r
+
+    upper, lower = mirror(other.upper), mirror(other.lower)
+    ew = float(np.linalg.norm(upper[-1] - upper[0]))
+    inside = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(inside, [np.round(np.concatenate([upper, lower[::-1]])).astype(np.int32)], 1)
+    k = max(1, int(round(MIRROR_REACH * ew)))
+    near = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0
+    n, labels = cv2.connectedComponents((mask & near).astype(np.uint8), connectivity=8)
+    overlap = np.bincount(labels[inside > 0], minlength=n)
+    overlap[0] = 0
+    if overlap.max() < MIRROR_FILL * inside.sum():
+        return None
+    ys, xs = np.nonzero(labels == overlap.argmax())
+    axes = np.stack([face.right, face.down])
+    centre = (upper.sum(0) + lower.sum(0)) / (len(upper) + len(lower))
+    ab = (np.stack([xs, ys], 1) + 0.5 - centre) @ axes.T / ew
+    up_ab, lo_ab = _outline(ab, ew)
+    new_upper, new_lower = (centre + ew * x @ axes for x in (up_ab, lo_ab))
+    up = (EYE_R_UP, EYE_L_UP)[eye]
+    if (new_upper[-1] - new_upper[0]) @ (lm[up[-1], :2] - lm[up[0], :2]) < 0:  # as the mesh's ring runs
+        new_upper, new_lower = new_upper[::-1], new_lower[::-1]
+    opening = (new_lower - new_upper) @ face.down
+    k_mid = int(np.argmax(opening))
+    iris = mirror(other.iris[None])[0]
+    iris = iris + face.down * (((new_upper[k_mid] + new_lower[k_mid]) / 2 - iris) @ face.down)
+    iris, radius = _iris_extent(lab, iris, face.right, ew, 0.5 * opening.max())
+    iris, height = _iris_extent(lab, iris, face.down, ew, 0.5 * opening.max())
+    return DrawnEye(new_upper, new_lower, iris, radius, max(height, radius))
 
 
 def _blob_around(mask, seeds, centre, axes, ew) -> np.ndarray | None:

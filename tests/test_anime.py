@@ -318,3 +318,24 @@ def test_a_shut_drawn_eye_is_the_skin_around_it_and_one_stroke(name, tmp_path):
         assert skin_like > 0.65, (e, skin_like, stroke)
         assert 0.05 < stroke < 0.3, (e, skin_like, stroke)
         assert 1 - skin_like - stroke < 0.12, (e, skin_like, stroke)
+
+
+def test_an_eye_neither_search_finds_is_the_found_one_mirrored(tmp_path):
+    """Sylvie "surprised" has one drawn eye whose outer corner runs smoothly into her side hair:
+    neither the blob nor the column search finds it, and it blinked as a human-sized eye inside
+    the drawn one (its iris stayed). The eye found on the other side, mirrored across the face's
+    midline, finds it: both eyes are refitted and a full blink hides both irises."""
+    from facecast.runtime.avatar import prepare_avatar
+    from facecast.runtime.generator import Generator
+    from facecast.runtime.rig_basis import is_drawn_eye
+
+    path = RENPY / "the_question/game/images/sylvie blue surprised.png"
+    av = prepare_avatar(path, cache_dir=tmp_path)
+    lm = np.asarray(av.landmarks, np.float64)
+    assert is_drawn_eye(lm, 0) and is_drawn_eye(lm, 1)
+    frames = Generator(av).render(np.stack([motion(), motion(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)]))
+    for ys, xs in _eye_boxes(av):
+        rest, shut = (_lab(f, ys, xs) for f in frames)
+        iris = _iris_coloured(rest)
+        still = (np.linalg.norm(shut - rest, axis=-1) < 12)[iris].mean()
+        assert iris.sum() > 50 and still < 0.2, f"{still:.0%} of the iris still shows ({iris.sum()} px)"
