@@ -68,6 +68,7 @@ DRAWN_COVER_REACH = 0.35  # ... and how far its painted-over patch may show (the
 # middle of a mouth opened as far as real talkers open theirs was 0.85-1.0 teeth, theirs 0.42-0.76.
 TEETH_SHOWN, LOWER_TEETH_SHOWN = (0.042, 0.055), 0.018
 TONGUE_RISE = (0.35, 0.5)  # share of the opening the tongue fills from below (photo, cel art)
+CEL_TEETH_SHARE = 0.3  # of the opening at most: a drawn mouth just opened showed all teeth
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
 _B = ARKIT_INDEX
@@ -626,12 +627,10 @@ def _mouth_layer(
     seam = torch.exp(-((d_seam / 0.45) ** 2))
     tip = torch.exp(-((d_seam / (0.05 * half + 1)) ** 2))
     lateral = torch.sigmoid((0.75 - m_u.abs()) * 25)
-    up_h = (
-        (TEETH_SHOWN[0] * shade + TEETH_SHOWN[1] * flat)
-        * fh
-        * torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
-        * (1 - 0.12 * shade * tip)
-    )
+    arch = torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
+    up_h = TEETH_SHOWN[0] * fh * arch * (1 - 0.12 * shade * tip)
+    # cel art draws a band of upper teeth across the top of its opening, never filling it
+    up_h = shade * up_h + flat * torch.minimum(TEETH_SHOWN[1] * fh * arch, CEL_TEETH_SHARE * gap)
     # the gaps between teeth show most at their biting edges
     edge = (m_top / (up_h + 1e-3)).clamp(0, 1)
     t_shade = (1 - 0.2 * shade * seam * edge) * (1 - 0.4 * shade * u2)

@@ -339,3 +339,20 @@ def test_an_eye_neither_search_finds_is_the_found_one_mirrored(tmp_path):
         iris = _iris_coloured(rest)
         still = (np.linalg.norm(shut - rest, axis=-1) < 12)[iris].mean()
         assert iris.sum() > 50 and still < 0.2, f"{still:.0%} of the iris still shows ({iris.sum()} px)"
+
+
+def test_a_drawn_mouth_just_opened_is_not_all_teeth(anime):
+    """Cel art draws a band of upper teeth across the top of an opening; a mouth just opened (as in
+    quiet speech) is mostly its red fill and tongue. The band was 0.055 face heights at any
+    opening, so at jawOpen 0.25 over half the interior was teeth (0.56-0.62; now under 0.05): a
+    grin at every syllable."""
+    import cv2
+
+    from tests.test_generator import _open_mouths
+
+    av, _ = anime
+    (frame,), (inside,) = _open_mouths(av, (0.25,))
+    lab = cv2.cvtColor(np.ascontiguousarray(frame[..., :3]), cv2.COLOR_RGB2LAB).astype(float)
+    white = (lab[..., 0] > 200) & (np.hypot(lab[..., 1] - 128, lab[..., 2] - 128) < 12)
+    assert inside.sum() > 30
+    assert white[inside].mean() < 0.3, f"{white[inside].mean():.0%} of the opening is teeth"
