@@ -31,7 +31,7 @@ from .errors import AvatarError, ConfigError
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 15  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 16  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MAX_FACE_FRACTION = 0.56  # a tight picture may frame its face this large rather than pad around it

@@ -177,13 +177,19 @@ def find_drawn_eye(
         return None
     upper, lower = (centre + ew * ab @ axes for ab in _outline(blob, ew))
     down = axes[1]
-    opening = (lower - upper) @ down
-    if opening.max() < MIN_GROWTH * float(np.max((L - U) @ down)):
+    if float(np.max((lower - upper) @ down)) < MIN_GROWTH * float(np.max((L - U) @ down)):
         return None
     if (upper[-1] - upper[0]) @ (U[-1] - U[0]) < 0:  # the ring runs corner to corner as the mesh's
         upper, lower = upper[::-1], lower[::-1]
+    return _with_iris(upper, lower, lm[468 + 5 * eye, :2].astype(float), lab, axes, ew)
+
+
+def _with_iris(upper: np.ndarray, lower: np.ndarray, iris: np.ndarray, lab, axes, ew) -> DrawnEye:
+    """A drawn eye from its outline and a first guess of its iris centre: the guess moved to the
+    outline's mid-height where it opens most, then the iris measured across and down."""
+    down = axes[1]
+    opening = (lower - upper) @ down
     k = int(np.argmax(opening))
-    iris = lm[468 + 5 * eye, :2].astype(float)
     iris = iris + down * (((upper[k] + lower[k]) / 2 - iris) @ down)  # mid-height of the drawn eye
     iris, radius = _iris_extent(lab, iris, axes[0], ew, 0.5 * opening.max())
     iris, height = _iris_extent(lab, iris, down, ew, 0.5 * opening.max())
@@ -223,13 +229,7 @@ def mirrored_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: i
     up = (EYE_R_UP, EYE_L_UP)[eye]
     if (new_upper[-1] - new_upper[0]) @ (lm[up[-1], :2] - lm[up[0], :2]) < 0:  # as the mesh's ring runs
         new_upper, new_lower = new_upper[::-1], new_lower[::-1]
-    opening = (new_lower - new_upper) @ face.down
-    k_mid = int(np.argmax(opening))
-    iris = mirror(other.iris[None])[0]
-    iris = iris + face.down * (((new_upper[k_mid] + new_lower[k_mid]) / 2 - iris) @ face.down)
-    iris, radius = _iris_extent(lab, iris, face.right, ew, 0.5 * opening.max())
-    iris, height = _iris_extent(lab, iris, face.down, ew, 0.5 * opening.max())
-    return DrawnEye(new_upper, new_lower, iris, radius, max(height, radius))
+    return _with_iris(new_upper, new_lower, mirror(other.iris[None])[0], lab, axes, ew)
 
 
 def _blob_around(mask, seeds, centre, axes, ew) -> np.ndarray | None:
