@@ -14,6 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .drawn_eyes import lab_and_skin
 from .face_anatomy import EYE_L_LO, EYE_L_UP, EYE_R_LO, EYE_R_UP, eye_width
 
 # Lab distance from the skin around the eye beyond which a pixel touching the eye is part of it
@@ -34,16 +35,15 @@ MARGIN = 0.25  # eye widths of portrait kept around the eye in the patch
 
 
 def shut_lid_patches(
-    image: np.ndarray, lm: np.ndarray, drawn: tuple[bool, bool], skin_lab: np.ndarray | None
+    image: np.ndarray, lm: np.ndarray, drawn: tuple[bool, bool]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per eye, the shut lid as RGBA at twice the portrait's resolution (the generator's texture
     scale; alpha = where the eye was painted over) and the patch's top-left corner in portrait
-    pixels. Eyes that are not drawn get an empty patch. `skin_lab`: the face's skin in Lab
-    (drawn_eyes.lab_and_skin; only read when an eye is drawn). Returns ((2, 4, H, W), (2, 2))."""
+    pixels. Eyes that are not drawn get an empty patch. Returns ((2, 4, H, W), (2, 2))."""
     S = image.shape[0]
     if not any(drawn):
         return np.zeros((2, 4, 2, 2), np.float32), np.zeros((2, 2), np.float32)
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab, skin_lab = lab_and_skin(image, lm)  # the picture in Lab and the face's skin
     found = []  # (eye, top-left corner in portrait pixels, RGBA patch at twice the resolution)
     for e, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
         if not drawn[e]:

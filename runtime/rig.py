@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .drawn_eyes import drawn_eyes_shut, lab_and_skin
+from .drawn_eyes import drawn_eyes_shut
 from .drawn_lids import shut_lid_patches
 from .errors import AvatarError
 from .face_anatomy import (
@@ -177,9 +177,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     iris = [iris_shape(src, e, drawn[e]) for e in (0, 1)]
     lid_rows = [0.0 if drawn[e] else shut_lid_row(img, src, e, colors[8]) for e in (0, 1)]
     # a drawn eye's shut lid: the eye painted over in the skin around it (photos: an empty patch)
-    lid_patch, lid_origin = shut_lid_patches(
-        img, src, drawn, lab_and_skin(img, src)[1] if any(drawn) else None
-    )
+    lid_patch, lid_origin = shut_lid_patches(img, src, drawn)
     # per-avatar scalars, read by index in generator_model.py (e = 0 right eye, 1 left eye)
     geom = np.array(
         [
