@@ -15,7 +15,9 @@ Checks (one function each, shared with tests/test_generator_quality.py):
   second opinion, with mediapipe's mesh (face_measure.mesh_ear says why);
 - identity: dlib face-descriptor distance between the portrait and rendered frames (< 0.6 = same
   person by dlib's convention);
-- stillness: the same motion twice gives identical frames (max pixel change).
+- stillness: the same motion twice gives identical frames (max pixel change);
+- emotions: each emotion's action units (face_measure.expression_features) move the way FACS
+  describes them, against a neutral frame of the same talking mouth (EMOTION_SIGNS).
 
     python -m benchmarks.generator_quality   # table over /work/shared/eval-dev/portraits
 """
@@ -28,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.face_measure import identity_distance, measure_frame, mesh_ear
+from benchmarks.face_measure import expression_features, identity_distance, measure_frame, mesh_ear
 from benchmarks.motion_stats import BLINK_CLOSE
 from facecast.runtime.facemotion import GAZE_OFFSET, HEAD_INDEX, MOTION_VECTOR_SIZE
-from facecast.runtime.names import ARKIT_INDEX, GAZE_FIELDS
+from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS
 
 EVAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "portraits"
 JAW_SWEEP = np.linspace(0.0, 1.0, 8)
@@ -193,13 +195,64 @@ def still_check(gen) -> dict:
     return {"still_change": int(np.abs(np.diff(frames.astype(np.int16), axis=0)).max())}
 
 
+# What each emotion must do to the face, as read by dlib against the neutral frame: (feature, sign,
+# least change). Features are face heights (eye_open: eye aspect ratio); 0.015 face heights is 3
+# pixels on the astronaut at 512x512. Narrowed eyes (anger's AU7, disgust's AU6/9) are rendered
+# but not asked for: under a lowered brow dlib's eye points move either way (its 68-point fit ties
+# them to the brows), so the lowered brows, their inner ends (anger) and the raised upper lip
+# (disgust) tell those two apart instead.
+EMOTION_SIGNS: dict[str, tuple[tuple[str, int, float], ...]] = {
+    "happy": (("corner_raise", 1, 0.02), ("mouth_width", 1, 0.03)),  # AU12
+    "sad": (("inner_brow_raise", 1, 0.015), ("corner_raise", -1, 0.01)),  # AU1, AU15
+    "angry": (("brow_raise", -1, 0.015), ("inner_brow_raise", -1, 0.01)),  # AU4
+    "surprised": (("brow_raise", 1, 0.01), ("eye_open", 1, 0.02)),  # AU1+2, AU5
+    "fearful": (("inner_brow_raise", 1, 0.015), ("eye_open", 1, 0.02)),  # AU1, AU5
+    "disgusted": (("brow_raise", -1, 0.015), ("lip_gap", 1, 0.005)),  # AU4, AU10
+}
+EMOTION_JAW = 0.15  # a mouth mid-speech: emotions are mostly seen while the avatar talks
+
+
+def emotion_vector(emotion: str, jaw: float = EMOTION_JAW) -> np.ndarray:
+    """A talking mouth with the emotion's blendshapes at intensity 1, as the motion engine adds them."""
+    from facecast.runtime.emotion_style import SHAPE_MATRIX
+
+    v = motion(jawOpen=jaw)
+    v[: SHAPE_MATRIX.shape[1]] = np.clip(
+        v[: SHAPE_MATRIX.shape[1]] + SHAPE_MATRIX[EMOTIONS.index(emotion)], 0, 1
+    )
+    return v
+
+
+def emotion_check(gen) -> dict:
+    """Each emotion at intensity 1 against neutral: its action-unit changes and whether they all
+    move as EMOTION_SIGNS asks (emotions_read: how many of the six do)."""
+    frames = gen.render(np.stack([emotion_vector(e) for e in EMOTIONS]))
+    ms = _measure_all(frames)
+    feats = [expression_features(m) if m is not None else None for m in ms]
+    changes: dict[str, dict[str, float]] = {}
+    missed = []
+    for e, f in zip(EMOTIONS[1:], feats[1:]):
+        if f is None or feats[0] is None:
+            missed.append(e)
+            continue
+        changes[e] = {k: f[k] - feats[0][k] for k in f}
+        if not all(sign * changes[e][k] >= least for k, sign, least in EMOTION_SIGNS[e]):
+            missed.append(e)
+    return {
+        "found": [m is not None for m in ms],
+        "emotion_changes": changes,
+        "emotions_read": len(EMOTION_SIGNS) - len(missed),
+        "emotions_missed": missed,
+    }
+
+
 def evaluate(avatar, gen=None) -> dict:
     from facecast.runtime.generator import Generator
 
     gen = gen or Generator(avatar)
     out: dict = {}
     found: list[bool] = []
-    for check in (jaw_check, pose_check, blink_check):
+    for check in (jaw_check, pose_check, blink_check, emotion_check):
         r = check(gen)
         found += r.pop("found")
         out.update(r)
@@ -225,6 +278,7 @@ COLUMNS = (
     ("closed_ear_ratio_mesh", "shut/open", lambda x: f"{x:.2f}"),
     ("wink_ear_ratio", "wink", lambda x: f"{x:.2f}"),
     ("identity_dist", "id dist", lambda x: f"{x:.3f}"),
+    ("emotions_read", "emotions", lambda x: f"{x}/{len(EMOTION_SIGNS)}"),
     ("still_change", "still", str),
 )
 

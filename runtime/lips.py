@@ -84,8 +84,8 @@ _VISEME_SHAPES: dict[str, dict[str, float]] = {
         "jawOpen": 0.42,
         "mouthStretchLeft": 0.3,
         "mouthStretchRight": 0.3,
-        "mouthSmileLeft": 0.12,
-        "mouthSmileRight": 0.12,
+        "mouthSmileLeft": 0.085,
+        "mouthSmileRight": 0.085,
         "mouthLowerDownLeft": 0.2,
         "mouthLowerDownRight": 0.2,
     },
@@ -93,8 +93,8 @@ _VISEME_SHAPES: dict[str, dict[str, float]] = {
         "jawOpen": 0.24,
         "mouthStretchLeft": 0.35,
         "mouthStretchRight": 0.35,
-        "mouthSmileLeft": 0.18,
-        "mouthSmileRight": 0.18,
+        "mouthSmileLeft": 0.13,
+        "mouthSmileRight": 0.13,
         "mouthUpperUpLeft": 0.1,
         "mouthUpperUpRight": 0.1,
     },
@@ -181,6 +181,12 @@ _PP, _SIL = VISEME_INDEX["PP"], VISEME_INDEX["sil"]
 _JAW, _CLOSE = MOUTH_SHAPES.index("jawOpen"), MOUTH_SHAPES.index("mouthClose")
 
 
+def bilabial_seal(vis: np.ndarray) -> np.ndarray:
+    """(n,) 0..1: how surely the lips seal for a bilabial, from the smoothed visemes (n, 15)."""
+    seal = np.clip((vis[:, _PP] - SEAL_FROM) / SEAL_WIDTH, 0.0, 1.0)
+    return seal * seal * (3.0 - 2.0 * seal)
+
+
 class LipState:
     """Coarticulation across blocks: the posteriors pass a critically damped filter (state carried
     exactly by lfilter), then the viseme table; a likely bilabial (PP past SEAL_FROM) seals the lips."""
@@ -201,8 +207,7 @@ class LipState:
         vis, self.zi = lfilter(_COART_B, _COART_A, posteriors.astype(np.float64), axis=0, zi=self.zi)
         mouth = np.einsum("ij,jk->ik", vis, _TABLE64, optimize=False)
         # a mixed vote (PP 0.6, aa 0.4) would leave the lips ajar; closure needs them sealed
-        seal = np.clip((vis[:, _PP] - SEAL_FROM) / SEAL_WIDTH, 0.0, 1.0)
-        seal = seal * seal * (3.0 - 2.0 * seal)
+        seal = bilabial_seal(vis)
         mouth[:, _JAW] *= 1.0 - 0.5 * seal
         if level_db is not None:  # louder syllables open wider (real speech dynamics)
             loud = np.clip(10.0 ** (level_db / 20.0), 0.0, 1.0)

@@ -31,6 +31,7 @@ from .lips import (
     LOOK_AHEAD,
     MOUTH_INDEX,
     LipState,
+    bilabial_seal,
     context_windows,
     critically_damped,
     lip_model,
@@ -51,6 +52,16 @@ C_EMO = C_VIS + NV
 ROW = C_EMO + NE
 _I = ARKIT_INDEX
 _GAZE_YAW_FULL, _GAZE_PITCH_FULL = 30.0, 25.0  # degrees that map to eyeLook* = 1
+# An emotion's shapes that part the lips (surprise's dropped jaw, disgust's raised upper lip) give
+# way where the lips seal for a bilabial (lips.bilabial_seal): "m", "b" and "p" close whatever the
+# mood.
+_LIP_PARTING = [
+    _I[n]
+    for n in ("jawOpen", "mouthUpperUpLeft", "mouthUpperUpRight", "mouthLowerDownLeft", "mouthLowerDownRight")
+]
+# Brows rise on emphasis (times the emotion's brow gain); the basis moves them 0.08 face heights at
+# browInnerUp 1, so 0.225 is about 2 mm on an adult face.
+BROW_EMPHASIS_INNER, BROW_EMPHASIS_OUTER = 0.225, 0.2
 
 
 class MotionEngine:
@@ -190,11 +201,13 @@ class MotionEngine:
 
         bs = out[:, :NB]
         bs[:, MOUTH_INDEX] = mouth
-        bs += EmotionMixer.offsets(w)
+        offsets = EmotionMixer.offsets(w)
+        offsets[:, _LIP_PARTING] *= (1.0 - bilabial_seal(vis))[:, None]
+        bs += offsets
         brow = emph * style[:, 5]
-        bs[:, _I["browInnerUp"]] += 0.3 * brow
-        bs[:, _I["browOuterUpLeft"]] += 0.25 * brow
-        bs[:, _I["browOuterUpRight"]] += 0.25 * brow
+        bs[:, _I["browInnerUp"]] += BROW_EMPHASIS_INNER * brow
+        bs[:, _I["browOuterUpLeft"]] += BROW_EMPHASIS_OUTER * brow
+        bs[:, _I["browOuterUpRight"]] += BROW_EMPHASIS_OUTER * brow
         # head: intensity 0 -> still
         k = ctl[:, 3:4]
         out[:, C_HEAD : C_HEAD + 5] = head * k

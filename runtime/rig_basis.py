@@ -37,6 +37,7 @@ LID_WARP = 0.92
 # An eye whose opening is over DRAWN_EYE_RATIO of its width is a drawn one (opening / width: photos
 # and paintings 0.22-0.36, the 3D cartoon 0.47, anime eyes refitted by drawn_eyes.py 0.79-1.0).
 DRAWN_LID_WARP, DRAWN_EYE_RATIO = 0.0, 0.6
+EYE_OPENING = 0.3  # a photographed eye's opening over its width, about the middle of 0.22-0.36
 # The drawn lid's brightness (times the lid colour) at its top and how much darker it gets toward
 # the seam: a photographed lid is convex with its lower edge in shadow, a cel-shaded one is flat.
 LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
@@ -52,6 +53,14 @@ JAW_DROP = 0.245
 # alike). A parabola instead of the square root read 0.82, 0.60, 0.35, but dlib's lip points on
 # the grimace with glasses then read its opening out of order (jaw r 0.79; docs/generator.md).
 JAW_CORNER = 0.35
+# The mouth corners' rise at mouthSmile 1 and fall at mouthFrown 1, face units (about 11 and 8 mm
+# on an adult): a full ARKit smile or frown. At 0.07 and 0.05, "happy" (smile 0.6) read as happy
+# to a FER-2013 classifier on 3 of 9 portraits and the corners moved 0.013 face heights against
+# the lips' middle by dlib; now 5 of 9 and 0.039 (docs/generator.md, "Emotions").
+SMILE_LIFT, FROWN_DROP = 0.10, 0.07
+# Corners within CORNER_LEVEL of the lips' middle count as level (neutral portraits: -0.03..0.03);
+# beyond it, up to CORNER_ROOM_MAX, the opposite shape moves them further.
+CORNER_LEVEL, CORNER_ROOM_MAX = 0.01, 0.08
 
 
 def smoothstep(x0: float, x1: float, x: np.ndarray) -> np.ndarray:
@@ -127,13 +136,22 @@ def blendshape_basis(
     gchin[lower] = 1.0
     put("mouthShrugLower", zero, -0.035 * gchin)
     put("mouthShrugUpper", zero, -0.025 * upper * lp)
+    # A portrait that already smiles (corners above the lips' middle) needs its corners brought
+    # further down to look sad, one that already frowns further up to look happy: the corners'
+    # own lift beyond CORNER_LEVEL is added to the frown's drop, their droop to the smile's lift.
+    lift = float(b[[13, 14]].mean() - b[[61, 291]].mean())
+    smile_room = np.clip(-lift - CORNER_LEVEL, 0.0, CORNER_ROOM_MAX)
+    frown_room = np.clip(lift - CORNER_LEVEL, 0.0, CORNER_ROOM_MAX)
     for side, s in (("Left", 1.0), ("Right", -1.0)):
         gs = np.exp(-(((a - s * a_corner) / 0.38) ** 2) - (b / 0.2) ** 2)
         cheek = np.exp(-(((a - 0.65 * s) / 0.3) ** 2) - ((b + 0.3) / 0.15) ** 2)
         sw = smoothstep(-0.2, 0.3, s * a)
         lat = np.exp(-(((a - 0.22 * s) / 0.25) ** 2))
-        put(f"mouthSmile{side}", 0.08 * s * gs, -0.07 * gs - 0.03 * cheek)
-        put(f"mouthFrown{side}", 0.01 * s * gs, 0.05 * gs)
+        # corners rise or fall while the middle of the lips stays (the narrower gv): a wide
+        # Gaussian raised the whole mouth, and the corners barely moved against its middle
+        gv = np.exp(-(((a - s * a_corner) / (0.65 * a_corner)) ** 2) - (b / 0.2) ** 2)
+        put(f"mouthSmile{side}", 0.11 * s * gs, -(SMILE_LIFT + smile_room) * gv - 0.04 * cheek)
+        put(f"mouthFrown{side}", 0.01 * s * gs, (FROWN_DROP + frown_room) * gv)
         put(f"mouthDimple{side}", 0.045 * s * gs, -0.005 * gs, 0.02 * gs)
         put(f"mouthStretch{side}", 0.08 * s * gs, 0.03 * gs + 0.02 * lower * sw)
         press = np.zeros((n, 3))
@@ -158,9 +176,12 @@ def blendshape_basis(
         gb[bi] = 1.0
         inner = np.exp(-(((a - (ab - 0.3 * s)) / 0.25) ** 2) - ((b - bb) / 0.1) ** 2)
         outer = np.exp(-(((a - (ab + 0.25 * s)) / 0.25) ** 2) - ((b - bb) / 0.1) ** 2)
-        put(f"browDown{side}", -0.03 * s * inner, 0.045 * gb)
-        put("browInnerUp", zero, -0.06 * inner)
-        put(f"browOuterUp{side}", zero, -0.06 * outer)
+        # a lowered brow pushes the skin below it only a little way: with the brow's own reach
+        # (0.1) it dragged the upper lid down and shut narrow eyes to slits
+        below = np.where(b > bb, np.exp(-(((b - bb) / 0.055) ** 2) + ((b - bb) / 0.1) ** 2), 1.0)
+        put(f"browDown{side}", -0.06 * s * inner * below, (0.05 * gb + 0.045 * inner) * below)
+        put("browInnerUp", zero, -0.08 * inner)
+        put(f"browOuterUp{side}", zero, -0.075 * outer)
         put(f"noseSneer{side}", zero, 0.012 * inner)
         # Eyes: lid arcs in the eye's own frame.
         uv, vu, vl, nrm = eye_lid_frame(lm, up, lo)
@@ -174,10 +195,13 @@ def blendshape_basis(
         nv = np.append(nrm, 0.0)
         # most of the closing is the warp (the lid and its lashes slide down); the graph's lid layer
         # covers the rest (it reads the same fraction from geom, rig.py)
-        warp = lid_warp(drawn[1 if side == "Left" else 0])
+        eye = 1 if side == "Left" else 0
+        warp = lid_warp(drawn[eye])
         D[f"eyeBlink{side}"] = (w_up * warp * open_h - w_lo * LID_RISE * open_h)[:, None] * nv
         D[f"eyeSquint{side}"] = (w_up * 0.1 * open_h - w_lo * 0.3 * open_h)[:, None] * nv
-        D[f"eyeWide{side}"] = (-w_up * 0.25 * eye_h)[:, None] * nv
+        # a wide-open eye bares a few millimetres above the iris whatever its resting opening:
+        # narrow (hooded, smiling) eyes widen by as much as an average one (EYE_OPENING of width)
+        D[f"eyeWide{side}"] = (-w_up * 0.25 * max(eye_h, EYE_OPENING * eye_width(lm, eye)))[:, None] * nv
         D[f"eyeLookDown{side}"] = (w_up * 0.2 * open_h)[:, None] * nv
         D[f"eyeLookUp{side}"] = (-w_up * 0.1 * eye_h)[:, None] * nv
         under = np.exp(

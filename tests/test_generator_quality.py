@@ -46,3 +46,12 @@ def test_identity_holds(gen, avatar):
 
 def test_still_motion_does_not_shimmer(gen):
     assert q.still_check(gen)["still_change"] == 0
+
+
+def test_each_emotion_is_read_back_from_the_face(gen):
+    """Happy raises and widens the mouth corners, sad lifts the inner brows and turns the corners
+    down, angry and disgusted lower the brows and narrow the eyes (disgust baring the upper teeth),
+    surprised and fearful raise the brows and open the eyes: measured by dlib on the frame."""
+    r = q.emotion_check(gen)
+    assert all(r["found"])
+    assert r["emotions_missed"] == [], r["emotion_changes"]

@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
+from facecast.runtime.controls import Controls
 from facecast.runtime.lip_phones import BILABIAL, OPEN_VOWELS, ROUNDED, SPREAD, normalise
 from facecast.runtime.motion_engine import motion_from_audio
 from scripts.synth_aligned import synth_batch
@@ -41,13 +42,15 @@ def _mid_frames(s: float, e: float, frac: float, fps: float = 100.0) -> np.ndarr
     return np.arange(int(np.ceil((mid - half) * fps)), int(np.floor((mid + half) * fps)) + 1)
 
 
-def _lip_measures(utterances) -> dict[str, list]:
+def _lip_measures(utterances, emotion: str = "neutral") -> dict[str, list]:
     """At the middle of each phone: lips shut on bilabials and on open vowels, jaw on both, and
-    rounding on rounded and spread vowels."""
+    rounding on rounded and spread vowels. The lips part by the jaw (jawOpen - mouthClose) and by
+    raising the upper lip or lowering the lower one."""
     m: dict[str, list] = {k: [] for k in ("shut", "open_shut", "rounded", "spread", "jaw_open", "jaw_closed")}
+    parting = ("mouthUpperUpLeft", "mouthUpperUpRight", "mouthLowerDownLeft", "mouthLowerDownRight")
     for d in utterances:
-        frames = motion_from_audio(d["audio"], fps=100)
-        gap = np.array([f["jawOpen"] - f["mouthClose"] for f in frames])
+        frames = motion_from_audio(d["audio"], fps=100, controls=Controls(emotion=emotion))
+        gap = np.array([max(f["jawOpen"] - f["mouthClose"], *(f[k] for k in parting)) for f in frames])
         jaw = np.array([f["jawOpen"] for f in frames])
         rnd = np.array([f["mouthFunnel"] + f["mouthPucker"] for f in frames])
         for s, e, p in _segments(d):
@@ -79,6 +82,15 @@ def _assert_lips(m: dict[str, list], min_phones: int, max_open_shut: float, min_
 
 def test_lips_shut_on_bilabials_open_on_vowels_round_on_rounded(aligned):
     _assert_lips(_lip_measures(aligned), min_phones=20, max_open_shut=0.1, min_rounding=0.1)
+
+
+@pytest.mark.parametrize("emotion", ["surprised", "disgusted", "happy"])
+def test_lips_shut_on_bilabials_whatever_the_emotion(aligned, emotion):
+    """Surprise drops the jaw and disgust raises the upper lip; "m", "b" and "p" still close."""
+    m = _lip_measures(aligned, emotion)
+    assert np.mean(m["shut"]) >= 0.7, (
+        f"{emotion}: lips shut in only {np.mean(m['shut']):.0%} of bilabial frames"
+    )
 
 
 @pytest.fixture(scope="module")
