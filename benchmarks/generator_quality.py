@@ -202,7 +202,7 @@ def still_check(gen) -> dict:
 # them to the brows), so the lowered brows, their inner ends (anger) and the raised upper lip
 # (disgust) tell those two apart instead.
 EMOTION_SIGNS: dict[str, tuple[tuple[str, int, float], ...]] = {
-    "happy": (("corner_raise", 1, 0.02), ("mouth_width", 1, 0.03)),  # AU12
+    "happy": (("corner_raise", 1, 0.015), ("mouth_width", 1, 0.02)),  # AU12
     "sad": (("inner_brow_raise", 1, 0.015), ("corner_raise", -1, 0.01)),  # AU1, AU15
     "angry": (("brow_raise", -1, 0.015), ("inner_brow_raise", -1, 0.01)),  # AU4
     "surprised": (("brow_raise", 1, 0.01), ("eye_open", 1, 0.02)),  # AU1+2, AU5

@@ -1,5 +1,6 @@
 """The generator on a GPU machine: which onnxruntime providers exist, what Generator picks, its
-speed there, and the same graph run by torch on CUDA (agreement with onnxruntime on CPU and speed).
+speed there (single frames through the captured CUDA graph, and without it), and the same graph
+run by torch on CUDA (agreement with onnxruntime on CPU and speed).
 
 Two steps, because the GPU machine has no mediapipe to prepare a portrait:
 
@@ -62,6 +63,8 @@ def run(src: Path, repeats: int) -> dict:
     motion = np.load(src / "motion.npy")
     report: dict = {"onnxruntime": ort.__version__, "available_providers": ort.get_available_providers()}
     gens = {"auto": Generator.from_rig(rig, size)}
+    if gens["auto"].device.startswith("CUDA"):  # the same provider launching every kernel itself
+        gens["no_capture"] = Generator.from_rig(rig, size, capture=False)
     cores = os.cpu_count() or 1
     if not gens["auto"].device.startswith("CPU") or cores > gens["auto"].threads:
         # onnxruntime on every core of the machine: the CPU figure to set beside a GPU's
@@ -73,6 +76,10 @@ def run(src: Path, repeats: int) -> dict:
         entry: dict = {"device": gen.device, "threads": gen.threads}
         for batch in (1, 8, 32):
             entry[f"batch{batch}"] = _timed(gen.render, _batches(motion, batch, max(4, repeats // batch)))
+        if name == "no_capture":  # single frames, captured against launched one by one
+            one = np.concatenate([gens["auto"].render(m[None]) for m in motion[:16]])
+            two = np.concatenate([gen.render(m[None]) for m in motion[:16]])
+            entry["single_frames_max_abs_diff_vs_auto"] = int(np.abs(one.astype(np.int16) - two).max())
         frames = gen.render(motion[:16])
         if reference is None:
             reference = frames

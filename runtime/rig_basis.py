@@ -139,9 +139,14 @@ def blendshape_basis(
     # A portrait that already smiles (corners above the lips' middle) needs its corners brought
     # further down to look sad, one that already frowns further up to look happy: the corners'
     # own lift beyond CORNER_LEVEL is added to the frown's drop, their droop to the smile's lift.
+    # A smile on top of a smile (corners already up, or the mouth already wide) swelled the lower
+    # face into a grimace (dlib's identity distance 0.48 -> 0.59 on the smiling older man): it
+    # moves at most half as far there.
     lift = float(b[[13, 14]].mean() - b[[61, 291]].mean())
     smile_room = np.clip(-lift - CORNER_LEVEL, 0.0, CORNER_ROOM_MAX)
     frown_room = np.clip(lift - CORNER_LEVEL, 0.0, CORNER_ROOM_MAX)
+    smiling = max(smoothstep(0.02, 0.07, np.array(lift)), smoothstep(0.85, 1.0, np.array(a[291] - a[61])))
+    smile_gain = 1.0 - 0.5 * float(smiling)
     for side, s in (("Left", 1.0), ("Right", -1.0)):
         gs = np.exp(-(((a - s * a_corner) / 0.38) ** 2) - (b / 0.2) ** 2)
         cheek = np.exp(-(((a - 0.65 * s) / 0.3) ** 2) - ((b + 0.3) / 0.15) ** 2)
@@ -150,7 +155,11 @@ def blendshape_basis(
         # corners rise or fall while the middle of the lips stays (the narrower gv): a wide
         # Gaussian raised the whole mouth, and the corners barely moved against its middle
         gv = np.exp(-(((a - s * a_corner) / (0.65 * a_corner)) ** 2) - (b / 0.2) ** 2)
-        put(f"mouthSmile{side}", 0.11 * s * gs, -(SMILE_LIFT + smile_room) * gv - 0.04 * cheek)
+        put(
+            f"mouthSmile{side}",
+            0.11 * smile_gain * s * gs,
+            -(SMILE_LIFT * smile_gain + smile_room) * gv - 0.04 * cheek,
+        )
         put(f"mouthFrown{side}", 0.01 * s * gs, (FROWN_DROP + frown_room) * gv)
         put(f"mouthDimple{side}", 0.045 * s * gs, -0.005 * gs, 0.02 * gs)
         put(f"mouthStretch{side}", 0.08 * s * gs, 0.03 * gs + 0.02 * lower * sw)
