@@ -54,9 +54,9 @@ JAW_DROP = 0.245
 # the grimace with glasses then read its opening out of order (jaw r 0.79; docs/generator.md).
 JAW_CORNER = 0.35
 # The mouth corners' rise at mouthSmile 1 and fall at mouthFrown 1, face units (about 11 and 8 mm
-# on an adult): a full ARKit smile or frown. At 0.07 and 0.05, "happy" (smile 0.6) read as happy
-# to a FER-2013 classifier on 3 of 9 portraits and the corners moved 0.013 face heights against
-# the lips' middle by dlib; now 5 of 9 and 0.039 (docs/generator.md, "Emotions").
+# on an adult): a full ARKit smile or frown. At 0.07 and 0.05 (with a Gaussian that raised the
+# whole mouth), "happy" read as happy to a FER-2013 classifier on 3 of 9 portraits; now on 5
+# (docs/generator.md, "Emotions, measured").
 SMILE_LIFT, FROWN_DROP = 0.10, 0.07
 # Corners within CORNER_LEVEL of the lips' middle count as level (neutral portraits: -0.03..0.03);
 # beyond it, up to CORNER_ROOM_MAX, the opposite shape moves them further.
