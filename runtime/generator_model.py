@@ -292,6 +292,12 @@ class GeneratorModel(nn.Module):
             i_sdf = (geom[4 + e] * scale)[:, None, None] - (fu * fu + (fv / aspect) ** 2).sqrt()
             isx = iris_src[e, 0] + fu * inv
             isy = iris_src[e, 1] + fv * inv
+            # the iris the portrait's upper lid hid (bared by a wide eye or a glance up) is read
+            # from just under that lid, its shadowed top edge, not from the lid skin above it
+            # (that showed as a pale band across the iris); drawn eyes keep their own drawing
+            rows = eye_index[18 * e : 18 * e + 9]
+            src_lid = _source_lid(ctrl[rows, :2], down_src, lid_u)
+            isx, isy = _under_source_lid(isx, isy, src_lid, 1 - geom[17 + e])
             iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
             iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
             was = ef[:, 3:5] - iris_src[e][None, :, None, None]
@@ -335,8 +341,6 @@ class GeneratorModel(nn.Module):
             t = ((d_u + band) / band).clamp(0, 1)
             w_slide = t * t * (3 - 2 * t) * torch.sigmoid((1.1 - ef[:, 2:3].abs()) * 20)
             w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
-            rows = eye_index[18 * e : 18 * e + 9]
-            src_lid = _source_lid(ctrl[rows, :2], down_src, lid_u)
             table = _lid_error(lid_u[None].expand(n, -1), out2[:, rows], down, src_lid, bmap, lo, span)
             err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
             # a photo's shut lid is the lid skin above its lashes carried down to the lash line
@@ -445,6 +449,19 @@ def _lid_error(u, lid_now, down_now, src_lid, bmap, lo, span):
     at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
     got = _bilinear(bmap.permute(0, 3, 1, 2), at[..., 0], at[..., 1])  # (N, 2, M)
     return want.permute(0, 2, 1) - got
+
+
+def _under_source_lid(sx, sy, src_lid, amount):
+    """Source positions (sx, sy: N, h, w) more than a pixel above the portrait's upper-lid curve
+    (src_lid: _source_lid) moved down to a pixel above it, by `amount` (0..1). (The pixel leaves
+    the eye's soft edge at rest as the portrait has it.)"""
+    centre, half, ax, nrm, table = src_lid
+    rx, ry = sx - centre[0], sy - centre[1]
+    u = (rx * ax[0] + ry * ax[1]) / half
+    v = rx * nrm[0] + ry * nrm[1]
+    v_lid = _table_lookup(table[None, None].expand(sx.shape[0], -1, -1), u, LID_U0, LID_DU)[:, 0]
+    drop = F.relu(v_lid - v - 1.0) * amount
+    return sx + drop * nrm[0], sy + drop * nrm[1]
 
 
 def _carry_lid_skin(sp, src_lid, row, closing):
