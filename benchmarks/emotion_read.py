@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.generator_quality import EMOTION_SIGNS, EVAL_DEV, emotion_check, emotion_vector
+from benchmarks.generator_quality import EMOTION_SIGNS, emotion_check, emotion_vector, portrait_paths
 from facecast.runtime.names import EMOTIONS
 
 # the classifier's output order (FER-2013's labels), in facecast's emotion names
@@ -89,12 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     from facecast.runtime.avatar import prepare_avatar
     from facecast.runtime.generator import Generator
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("portraits", nargs="*", type=Path, help=f"default: {EVAL_DEV}/*")
-    args = ap.parse_args(argv)
-    paths = args.portraits or sorted(EVAL_DEV.glob("*.*"))
+    paths = portrait_paths(argv, __doc__.splitlines()[0])
     if not paths:
-        print(f"no portraits: {EVAL_DEV} is absent (internal evaluation material)", file=sys.stderr)
         return 1
     classifier = ExpressionClassifier() if ExpressionClassifier.available() else None
     if classifier is None:

@@ -283,15 +283,22 @@ COLUMNS = (
 )
 
 
+def portrait_paths(argv: list[str] | None, description: str) -> list[Path]:
+    """The portraits named on the command line, else the dev portraits; empty (with a message)
+    when there are none."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("portraits", nargs="*", type=Path, help=f"default: {EVAL_DEV}/*")
+    paths = p.parse_args(argv).portraits or sorted(EVAL_DEV.glob("*.*"))
+    if not paths:
+        print(f"no portraits: {EVAL_DEV} is absent (internal evaluation material)", file=sys.stderr)
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     from facecast.runtime.avatar import prepare_avatar
 
-    p = argparse.ArgumentParser(description="generator quality over the dev portraits")
-    p.add_argument("portraits", nargs="*", type=Path, help=f"default: {EVAL_DEV}/*")
-    args = p.parse_args(argv)
-    paths = args.portraits or sorted(EVAL_DEV.glob("*.*"))
+    paths = portrait_paths(argv, "generator quality over the dev portraits")
     if not paths:
-        print(f"no portraits: {EVAL_DEV} is absent (internal evaluation material)", file=sys.stderr)
         return 1
     print(f"{'portrait':<44}" + "".join(f"{h:>13}" for _, h, _ in COLUMNS))
     for path in paths:
