@@ -62,9 +62,15 @@ def run(src: Path, repeats: int) -> dict:
     rig = {k: data[k] for k in data.files if k != "size"}
     motion = np.load(src / "motion.npy")
     report: dict = {"onnxruntime": ort.__version__, "available_providers": ort.get_available_providers()}
+    started = {}
+    Generator.from_rig(rig, size, capture=False)  # the first one also starts the device: not timed
+    t0 = time.perf_counter()
     gens = {"auto": Generator.from_rig(rig, size)}
+    started["auto"] = time.perf_counter() - t0
     if gens["auto"].device.startswith("CUDA"):  # the same provider launching every kernel itself
+        t0 = time.perf_counter()
         gens["no_capture"] = Generator.from_rig(rig, size, capture=False)
+        started["no_capture"] = time.perf_counter() - t0
     cores = os.cpu_count() or 1
     if not gens["auto"].device.startswith("CPU") or cores > gens["auto"].threads:
         # onnxruntime on every core of the machine: the CPU figure to set beside a GPU's
@@ -74,6 +80,8 @@ def run(src: Path, repeats: int) -> dict:
     reference = None
     for name, gen in gens.items():
         entry: dict = {"device": gen.device, "threads": gen.threads}
+        if name in started:  # seconds to build the Generator (sessions, upload, capture)
+            entry["start_s"] = started[name]
         for batch in (1, 8, 32):
             entry[f"batch{batch}"] = _timed(gen.render, _batches(motion, batch, max(4, repeats // batch)))
         if name == "no_capture":  # single frames, captured against launched one by one
