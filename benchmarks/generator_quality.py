@@ -9,7 +9,7 @@ Checks (one function each, shared with tests/test_generator_quality.py):
 - commanded head yaw / pitch vs solvePnP: measured relative to the neutral frame's own measurement
   (a generic 3D face model has a per-person bias: on a portrait looking straight at the camera it
   already reads a few degrees), error in degrees over -20..20; also read by mediapipe's mesh as a
-  second opinion (mesh_pose_errors);
+  second opinion (mesh_pose_errors); roll the same way over -15..15;
 - blinks: the mean eye aspect ratio falls below BLINK_RATIO (75%) of the same pose's open-eye
   value for a commanded blink, and never without one (false blinks); read with dlib and, as a
   second opinion, with mediapipe's mesh (face_measure.mesh_ear says why);
@@ -38,6 +38,7 @@ from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS
 EVAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "portraits"
 JAW_SWEEP = np.linspace(0.0, 1.0, 8)
 POSE_SWEEP = np.array([-20.0, -10.0, 10.0, 20.0])
+ROLL_SWEEP = np.array([-15.0, -8.0, 8.0, 15.0])  # the issue asks +-15 degrees of roll
 BLINK_RATIO = BLINK_CLOSE  # the project's blink definition (motion_stats.py): mean EAR below 75% of open
 
 
@@ -91,12 +92,17 @@ def pose_check(gen) -> dict:
         return {"found": found, "yaw_err": float("nan"), "pitch_err": float("nan"), **mesh}
     yaw = np.array([m.yaw - ms[0].yaw if m else np.nan for m in ms[1 : 1 + n]])
     pitch = np.array([m.pitch - ms[0].pitch if m else np.nan for m in ms[1 + n :]])
+    rolled = _measure_all(gen.render(np.stack([motion(roll=a) for a in ROLL_SWEEP])))
+    found += [m is not None for m in rolled]
+    roll = np.array([m.roll - ms[0].roll if m else np.nan for m in rolled])
     return {
         "found": found,
         "yaw_measured": yaw.tolist(),
         "pitch_measured": pitch.tolist(),
+        "roll_measured": roll.tolist(),
         "yaw_err": float(np.nanmax(np.abs(yaw - POSE_SWEEP))),
         "pitch_err": float(np.nanmax(np.abs(pitch - POSE_SWEEP))),
+        "roll_err": float(np.nanmax(np.abs(roll - ROLL_SWEEP))),
         **mesh,
     }
 
@@ -269,6 +275,7 @@ COLUMNS = (
     ("pp_gap", "PP gap", lambda x: f"{x:.3f}"),
     ("yaw_err", "yaw err", lambda x: f"{x:.1f}"),
     ("pitch_err", "pitch err", lambda x: f"{x:.1f}"),
+    ("roll_err", "roll err", lambda x: f"{x:.1f}"),
     ("yaw_err_mesh", "yaw err mp", lambda x: f"{x:.1f}"),
     ("pitch_err_mesh", "pitch err mp", lambda x: f"{x:.1f}"),
     ("blink_detect", "blink %", lambda x: f"{100 * x:.0f}"),

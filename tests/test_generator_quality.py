@@ -25,6 +25,7 @@ def test_head_yaw_and_pitch_are_measured_back_within_3_degrees(gen):
     assert all(r["found"])
     assert r["yaw_err"] <= 3.0, r["yaw_measured"]
     assert r["pitch_err"] <= 3.0, r["pitch_measured"]
+    assert r["roll_err"] <= 3.0, r["roll_measured"]  # +-15 degrees of roll
 
 
 def test_blinks_are_seen_and_talking_is_not_a_blink(gen):
@@ -55,3 +56,33 @@ def test_each_emotion_is_read_back_from_the_face(gen):
     r = q.emotion_check(gen)
     assert all(r["found"])
     assert r["emotions_missed"] == [], r["emotion_changes"]
+
+
+def test_visemes_open_shut_and_round_the_rendered_mouth(grace_hopper_jpg):
+    """The 15 visemes as the frame shows them, read by dlib: open vowels open the mouth, "m", "b",
+    "p" and silence shut it, "f"/"v" nearly, rounded vowels narrow it. On Grace
+    Hopper, whose lips are closed in her photo (the astronaut's parted ones leave a line of her
+    teeth between shut lips, which dlib reads as a 0.03 gap: docs/generator.md)."""
+    from facecast.runtime.avatar import prepare_avatar
+    from facecast.runtime.generator import Generator
+    from facecast.runtime.lips import MOUTH_INDEX, VISEME_TABLE
+    from facecast.runtime.names import VISEME_NAMES
+
+    vs = []
+    for row in VISEME_TABLE:
+        v = q.motion()
+        v[MOUTH_INDEX] = row
+        vs.append(v)
+    frames = Generator(prepare_avatar(grace_hopper_jpg)).render(np.stack(vs))
+    ms = dict(zip(VISEME_NAMES, (q.measure_frame(np.ascontiguousarray(f[..., :3])) for f in frames)))
+    assert all(m is not None for m in ms.values())
+    gap = {k: m.lip_gap for k, m in ms.items()}
+    width = {
+        k: float(np.linalg.norm(m.landmarks[48] - m.landmarks[54])) / m.face_height for k, m in ms.items()
+    }
+    assert max(gap["PP"], gap["sil"]) < 0.02, gap
+    assert gap["FF"] < 0.03, gap
+    assert min(gap["aa"], gap["E"], gap["oh"]) > 0.07, gap
+    # rounded against spread at a like opening (an opening jaw narrows the mouth too)
+    assert width["oh"] < 0.97 * width["E"], width
+    assert width["ou"] < 0.97 * width["sil"], width
