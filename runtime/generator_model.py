@@ -70,7 +70,6 @@ TEETH_SHOWN, LOWER_TEETH_SHOWN = (0.042, 0.055), 0.018
 TONGUE_RISE = (0.35, 0.5)  # share of the opening the tongue fills from below (photo, cel art)
 CEL_TEETH_SHARE = 0.3  # of the opening at most: a drawn mouth just opened showed all teeth
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
-ROUND_HIDES_TEETH = 0.6  # share of the teeth that fully rounded lips (pucker + funnel 1) cover
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
 _B = ARKIT_INDEX
 
@@ -646,19 +645,13 @@ def _mouth_layer(
     tip = torch.exp(-((d_seam / (0.05 * half + 1)) ** 2))
     lateral = torch.sigmoid((0.75 - m_u.abs()) * 25)
     arch = torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
-    # rounded lips (pucker, funnel) push forward over the teeth: "oo" shows little of them
-    hide = (
-        1
-        - ROUND_HIDES_TEETH
-        * (bs[:, _B["mouthPucker"]] + bs[:, _B["mouthFunnel"]]).clamp(0, 1)[:, None, None, None]
-    )
-    up_h = TEETH_SHOWN[0] * fh * arch * (1 - 0.12 * shade * tip) * hide
+    up_h = TEETH_SHOWN[0] * fh * arch * (1 - 0.12 * shade * tip)
     # cel art draws a band of upper teeth across the top of its opening, never filling it
     up_h = shade * up_h + flat * torch.minimum(TEETH_SHOWN[1] * fh * arch, CEL_TEETH_SHARE * gap)
     # the gaps between teeth show most at their biting edges
     edge = (m_top / (up_h + 1e-3)).clamp(0, 1)
     t_shade = (1 - 0.2 * shade * seam * edge) * (1 - 0.4 * shade * u2)
-    lo_h = LOWER_TEETH_SHOWN * shade * fh * torch.sqrt(F.relu(1 - u2 / 0.3) + 1e-6) * (1 - 0.12 * tip) * hide
+    lo_h = LOWER_TEETH_SHOWN * shade * fh * torch.sqrt(F.relu(1 - u2 / 0.3) + 1e-6) * (1 - 0.12 * tip)
     m_ut = torch.sigmoid((up_h - m_top) / 0.6) * lateral * parted
     m_lt = torch.sigmoid((lo_h - m_bot) / 0.6) * lateral
     up_t = col[2] * t_shade * (1 - 0.28 * shade * (1 - (m_top / (0.3 * up_h + 1e-3)).clamp(0, 1)))
