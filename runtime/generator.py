@@ -6,7 +6,7 @@ then only feeds the motion batch. The execution provider is chosen
 automatically (TensorRT > CUDA > CPU among those onnxruntime offers) and reported in `device`.
 
 On CUDA a single frame (a live session) replays a captured CUDA graph (`_CapturedFrame`): the graph
-runs about 3,000 small kernels, and launching them one by one took 15-19 ms a frame on an H200,
+runs about 3,000 small kernels, and launching them one by one took 15-24 ms a frame on an H200,
 where replaying the capture takes under 4.
 """
 
