@@ -179,14 +179,17 @@ def find_drawn_eye(
     down = axes[1]
     if float(np.max((lower - upper) @ down)) < MIN_GROWTH * float(np.max((L - U) @ down)):
         return None
-    if (upper[-1] - upper[0]) @ (U[-1] - U[0]) < 0:  # the ring runs corner to corner as the mesh's
+    return _with_iris(upper, lower, U, lm[468 + 5 * eye, :2].astype(float), lab, axes, ew)
+
+
+def _with_iris(
+    upper: np.ndarray, lower: np.ndarray, mesh_upper: np.ndarray, iris: np.ndarray, lab, axes, ew
+) -> DrawnEye:
+    """A drawn eye from its outline (turned to run corner to corner as the mesh's upper lid
+    `mesh_upper` does) and a first guess of its iris centre: the guess moved to the outline's
+    mid-height where it opens most, then the iris measured across and down."""
+    if (upper[-1] - upper[0]) @ (mesh_upper[-1] - mesh_upper[0]) < 0:
         upper, lower = upper[::-1], lower[::-1]
-    return _with_iris(upper, lower, lm[468 + 5 * eye, :2].astype(float), lab, axes, ew)
-
-
-def _with_iris(upper: np.ndarray, lower: np.ndarray, iris: np.ndarray, lab, axes, ew) -> DrawnEye:
-    """A drawn eye from its outline and a first guess of its iris centre: the guess moved to the
-    outline's mid-height where it opens most, then the iris measured across and down."""
     down = axes[1]
     opening = (lower - upper) @ down
     k = int(np.argmax(opening))
@@ -226,10 +229,8 @@ def mirrored_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: i
     ab = (np.stack([xs, ys], 1) + 0.5 - centre) @ axes.T / ew
     up_ab, lo_ab = _outline(ab, ew)
     new_upper, new_lower = (centre + ew * x @ axes for x in (up_ab, lo_ab))
-    up = (EYE_R_UP, EYE_L_UP)[eye]
-    if (new_upper[-1] - new_upper[0]) @ (lm[up[-1], :2] - lm[up[0], :2]) < 0:  # as the mesh's ring runs
-        new_upper, new_lower = new_upper[::-1], new_lower[::-1]
-    return _with_iris(new_upper, new_lower, mirror(other.iris[None])[0], lab, axes, ew)
+    mesh_upper = lm[list((EYE_R_UP, EYE_L_UP)[eye]), :2]
+    return _with_iris(new_upper, new_lower, mesh_upper, mirror(other.iris[None])[0], lab, axes, ew)
 
 
 def _blob_around(mask, seeds, centre, axes, ew) -> np.ndarray | None:

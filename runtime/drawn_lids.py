@@ -44,6 +44,7 @@ def shut_lid_patches(
     if not any(drawn):
         return np.zeros((2, 4, 2, 2), np.float32), np.zeros((2, 2), np.float32)
     lab, skin_lab = lab_and_skin(image, lm)  # the picture in Lab and the face's skin
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     found = []  # (eye, top-left corner in portrait pixels, RGBA patch at twice the resolution)
     for e, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
         if not drawn[e]:
@@ -66,7 +67,6 @@ def shut_lid_patches(
                 corners, tuple(int(v) for v in np.round(lm[k, :2])), int(round(CORNER_REACH * ew)), 1, -1
             )
         unlike = np.linalg.norm(lab - skin, axis=-1) > UNLIKE_SKIN
-        chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
         white = (lab[..., 0] >= 0.85 * skin[0]) & (chroma < 0.5 * np.hypot(skin[1] - 128, skin[2] - 128))
         near_corner = corners.astype(bool)
         # thin strokes that only pass by (a glasses frame, hair tips) stay: they survive no opening
