@@ -191,10 +191,10 @@ def _measure_points(pts: np.ndarray, width: int, height: int, box, emb) -> Frame
 def expression_features(m: FrameMeasure) -> dict[str, float]:
     """Facial action read off the 68 points, in face heights (up is positive), for telling
     expressions apart by their action units (Ekman and Friesen's FACS): brows raised (AU1+2) or
-    lowered (AU4), the inner brow raised against the outer (AU1, sad and fearful), the brows drawn
-    together (AU4), the eyes opened (AU5) or narrowed (AU6/7), the mouth corners raised (AU12) or
-    pulled down (AU15), the mouth widened (AU12/20), the upper lip raised (AU10) and the lips
-    parted (AU25/26). Compare a frame with a neutral frame of the same face and pose."""
+    lowered (AU4), the inner brow raised against the outer (AU1, sad and fearful; lowered against
+    it, AU4), the eyes opened (AU5) or narrowed (AU6/7), the mouth corners raised (AU12) or pulled
+    down (AU15), the mouth widened (AU12/20) and the lips parted (AU10, AU25/26). Compare a frame
+    with a neutral frame of the same face and pose."""
     p = m.landmarks.astype(np.float64)
     h = m.face_height
     eye_y = p[[36, 39, 42, 45], 1].mean()
@@ -202,11 +202,9 @@ def expression_features(m: FrameMeasure) -> dict[str, float]:
     return {
         "brow_raise": float(eye_y - p[17:27, 1].mean()) / h,
         "inner_brow_raise": float(p[[17, 26], 1].mean() - p[[21, 22], 1].mean()) / h,
-        "brow_gap": float(np.linalg.norm(p[21] - p[22])) / h,
         "eye_open": m.mean_ear,
         "corner_raise": float(mid_y - p[[48, 54], 1].mean()) / h,
         "mouth_width": float(np.linalg.norm(p[48] - p[54])) / h,
-        "upper_lip_raise": float(eye_y - p[50:53, 1].mean()) / h,  # the lip below the eyes: negative
         "lip_gap": m.lip_gap,
     }
 
