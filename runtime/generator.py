@@ -21,7 +21,7 @@ from importlib import resources
 import numpy as np
 
 from .errors import ConfigError
-from .facemotion import HEAD_INDEX, MOTION_VECTOR_SIZE
+from .facemotion import MOTION_VECTOR_SIZE, FaceMotion
 from .head_zoom import face_centre, split_zoom, zoom_frames
 from .rig import build_rig
 from .rig_depth import ease_shifts, ease_turns
@@ -201,8 +201,7 @@ class _CapturedFrame:
         self.session = ort.InferenceSession(
             model_bytes(), opts, providers=[("CUDAExecutionProvider", {"enable_cuda_graph": "1"})]
         )
-        rest = np.zeros((1, MOTION_VECTOR_SIZE), np.float32)
-        rest[0, HEAD_INDEX["scale"]] = 1.0
+        rest = FaceMotion().to_vector()[None]  # the capture run's input: a face at rest
         self.motion = ort.OrtValue.ortvalue_from_numpy(rest, "cuda", 0)
         self.frames = ort.OrtValue.ortvalue_from_shape_and_type([1, size, size], np.int32, "cuda", 0)
         self.io = self.session.io_binding()
