@@ -297,7 +297,7 @@ class GeneratorModel(nn.Module):
             # (that showed as a pale band across the iris); drawn eyes keep their own drawing
             rows = eye_index[18 * e : 18 * e + 9]
             src_lid = _source_lid(ctrl[rows, :2], down_src, lid_u)
-            isx, isy = _under_source_lid(isx, isy, src_lid, 1 - geom[17 + e])
+            isx, isy = _under_source_lid(torch.stack([isx, isy], 1), src_lid, 1 - geom[17 + e]).unbind(1)
             iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
             iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
             was = ef[:, 3:5] - iris_src[e][None, :, None, None]
@@ -451,17 +451,25 @@ def _lid_error(u, lid_now, down_now, src_lid, bmap, lo, span):
     return want.permute(0, 2, 1) - got
 
 
-def _under_source_lid(sx, sy, src_lid, amount):
-    """Source positions (sx, sy: N, h, w) more than a pixel above the portrait's upper-lid curve
+def _lid_coords(sp, src_lid):
+    """Source positions (N, 2, h, w) in the portrait's upper-lid frame (src_lid: _source_lid):
+    along the eye u (-1, 1 at the corners), across it v (source pixels, down positive), and the
+    lid curve's v at that u (its tabulated curve interpolated: a kernel sum per pixel costs more)."""
+    centre, half, ax, nrm, table = src_lid
+    rel = sp - centre[None, :, None, None]
+    u = (rel * ax[None, :, None, None]).sum(1) / half
+    v = (rel * nrm[None, :, None, None]).sum(1)
+    v_lid = _table_lookup(table[None, None].expand(sp.shape[0], -1, -1), u, LID_U0, LID_DU)[:, 0]
+    return u, v, v_lid
+
+
+def _under_source_lid(sp, src_lid, amount):
+    """Source positions (N, 2, h, w) more than a pixel above the portrait's upper-lid curve
     (src_lid: _source_lid) moved down to a pixel above it, by `amount` (0..1). (The pixel leaves
     the eye's soft edge at rest as the portrait has it.)"""
-    centre, half, ax, nrm, table = src_lid
-    rx, ry = sx - centre[0], sy - centre[1]
-    u = (rx * ax[0] + ry * ax[1]) / half
-    v = rx * nrm[0] + ry * nrm[1]
-    v_lid = _table_lookup(table[None, None].expand(sx.shape[0], -1, -1), u, LID_U0, LID_DU)[:, 0]
-    drop = F.relu(v_lid - v - 1.0) * amount
-    return sx + drop * nrm[0], sy + drop * nrm[1]
+    _, v, v_lid = _lid_coords(sp, src_lid)
+    drop = F.relu(v_lid - v - 1.0).unsqueeze(1) * amount
+    return sp + drop * src_lid[3][None, :, None, None]
 
 
 def _carry_lid_skin(sp, src_lid, row, closing):
@@ -475,12 +483,8 @@ def _carry_lid_skin(sp, src_lid, row, closing):
     lid skin down to the drawn lash line. Also returns how far each source moved, as a 0..1 weight
     (where the row is carried, the caller blurs it along the lid), and the lid's axis (1, 2, 1, 1).
     """
-    centre, half, ax, nrm, table = src_lid
-    rel = sp - centre[None, :, None, None]
-    u = (rel * ax[None, :, None, None]).sum(1) / half
-    v = (rel * nrm[None, :, None, None]).sum(1)
-    # the tabulated lid curve, interpolated (a kernel sum per pixel costs more)
-    v_lid = _table_lookup(table[None, None].expand(sp.shape[0], -1, -1), u, LID_U0, LID_DU)[:, 0]
+    _, _, ax, nrm, _ = src_lid
+    u, v, v_lid = _lid_coords(sp, src_lid)
     lift = F.relu(v - v_lid + row).unsqueeze(1) * closing * torch.sigmoid((1.1 - u.abs()) * 20).unsqueeze(1)
     carried = (lift / (0.3 * row + 1e-3)).clamp(0, 1)
     return sp - lift * nrm[None, :, None, None], carried, ax[None, :, None, None]
