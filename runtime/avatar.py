@@ -28,10 +28,11 @@ from . import face_landmarks as fl
 from .drawn_eyes import is_cel_shaded, refit_drawn_eyes
 from .drawn_mouth import refit_drawn_mouth
 from .errors import AvatarError, ConfigError
+from .wide_eyes import is_wide_eyed, refit_wide_eyes
 
 log = logging.getLogger("facecast")
 
-PREP_VERSION = 16  # bump when the crop, landmarks or matte change: old cache entries are then ignored
+PREP_VERSION = 17  # bump when the crop, landmarks or matte change: old cache entries are then ignored
 FACE_FRACTION = 0.42  # face width / crop width
 EYE_LINE = 0.40  # eye height / crop height, from the top
 MAX_FACE_FRACTION = 0.56  # a tight picture may frame its face this large rather than pad around it
@@ -60,6 +61,8 @@ class Avatar:
     source_name: str  # file name, for messages
     # () bool: drawn in flat colours (anime, cel-shaded cartoons): drawn eyes and mouth, flat layers
     cel_shaded: np.ndarray
+    # () bool: eyes drawn wider than the mesh's on a textured face (3D cartoons, wide_eyes.py)
+    wide_eyes: np.ndarray
 
 
 def prepare_avatar(
@@ -189,6 +192,9 @@ def _prepare(rgb: np.ndarray, alpha: np.ndarray | None, size: int, name: str) ->
     cel = is_cel_shaded(image, lm)
     if cel:  # anime: mediapipe's human-proportioned mesh is moved onto the drawn eyes and mouth
         lm = refit_drawn_mouth(image, refit_drawn_eyes(image, lm))
+    wide = not cel and is_wide_eyed(image, lm)
+    if wide:  # a 3D cartoon's large eyes: the mesh's ring moved onto the drawn opening
+        lm = refit_wide_eyes(image, lm)
     alpha_crop = None
     if alpha is not None:
         alpha_crop = cv2.warpAffine(
@@ -201,6 +207,7 @@ def _prepare(rgb: np.ndarray, alpha: np.ndarray | None, size: int, name: str) ->
         "matte": matte,
         "crop": crop,
         "cel_shaded": np.array(cel),
+        "wide_eyes": np.array(wide),
     }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 log = logging.getLogger("facecast")
 
-ARRAY_FIELDS = ("image", "landmarks", "matte", "crop", "cel_shaded")
+ARRAY_FIELDS = ("image", "landmarks", "matte", "crop", "cel_shaded", "wide_eyes")
 
 
 def cache_dir(explicit: str | Path | None = None) -> Path:
@@ -44,6 +44,7 @@ def _expected_shapes(size: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         "matte": ((size, size), np.dtype(np.float32)),
         "crop": ((2, 3), np.dtype(np.float32)),
         "cel_shaded": ((), np.dtype(bool)),
+        "wide_eyes": ((), np.dtype(bool)),
     }
 
 

@@ -175,7 +175,7 @@ def find_drawn_eye(
         blob = _scan_below_lid(mask, dark, (U - centre) @ axes.T / ew, iris_a, centre, axes, ew)
     if blob is None:
         return None
-    upper, lower = (centre + ew * ab @ axes for ab in _outline(blob, ew))
+    upper, lower = (centre + ew * ab @ axes for ab in blob_outline(blob, ew))
     down = axes[1]
     if float(np.max((lower - upper) @ down)) < MIN_GROWTH * float(np.max((L - U) @ down)):
         return None
@@ -227,7 +227,7 @@ def mirrored_drawn_eye(mask: np.ndarray, lab: np.ndarray, lm: np.ndarray, eye: i
     axes = np.stack([face.right, face.down])
     centre = (upper.sum(0) + lower.sum(0)) / (len(upper) + len(lower))
     ab = (np.stack([xs, ys], 1) + 0.5 - centre) @ axes.T / ew
-    up_ab, lo_ab = _outline(ab, ew)
+    up_ab, lo_ab = blob_outline(ab, ew)
     new_upper, new_lower = (centre + ew * x @ axes for x in (up_ab, lo_ab))
     mesh_upper = lm[list((EYE_R_UP, EYE_L_UP)[eye]), :2]
     return _with_iris(new_upper, new_lower, mesh_upper, mirror(other.iris[None])[0], lab, axes, ew)
@@ -326,7 +326,7 @@ def _scan_below_lid(mask, dark, upper_ab, iris_a, centre, axes, ew) -> np.ndarra
     )
 
 
-def _outline(ab: np.ndarray, ew: float) -> tuple[np.ndarray, np.ndarray]:
+def blob_outline(ab: np.ndarray, ew: float) -> tuple[np.ndarray, np.ndarray]:
     """Nine upper and nine lower outline points (face units) of a blob, corner to corner: the top
     and bottom of thin columns across it, its corners at mid-height of its end columns."""
     a, b = ab[:, 0], ab[:, 1]

@@ -173,7 +173,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     # pixel, and the region stays packed up to the output
     texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
     background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
-    colors = portrait_colors(img, src, face, cel, drawn)
+    colors = portrait_colors(img, src, face, cel, drawn, bool(avatar.wide_eyes))
     iris = [iris_shape(src, e, drawn[e]) for e in (0, 1)]
     lid_rows = [0.0 if drawn[e] else shut_lid_row(img, src, e, colors[8]) for e in (0, 1)]
     # a drawn eye's shut lid: the eye painted over in the skin around it (photos: an empty patch)

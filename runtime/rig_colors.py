@@ -41,6 +41,7 @@ GREY_SKIN = 0.04  # skin whose channels differ by less than this is black-and-wh
 # skin darker than his lips and dark grey teeth, which dlib then read as the mouth's opening.
 SKIN_SHADOW = 0.5
 DRAWN_WHITE_PCT = 90  # a drawn eye's white: its pixels past the mesh's iris above this percentile
+WIDE_LASH_BAND = 0.12  # eye widths above a refitted (wide_eyes.py) upper lid: its drawn lash line
 LID_ROW_RANGE = (0.8, 1.5)  # iris radii above the upper lid: where a shut lid's skin is read
 
 
@@ -50,11 +51,13 @@ def portrait_colors(
     face: FaceFrame,
     cel: bool = False,
     drawn: tuple[bool, bool] = (False, False),
+    wide: bool = False,
 ) -> np.ndarray:
     """Colours for the drawn layers, measured in the portrait (so a painting gets painted teeth and
     a black-and-white photo grey ones): lips, mouth cavity, teeth, tongue, scleras, skin, lashes.
     `cel` (flat-coloured art): the mouth is coloured from the skin as cel art colours it; `drawn`:
-    which eyes are drawn ones (rig_basis.is_drawn_eye)."""
+    which eyes are drawn ones (rig_basis.is_drawn_eye); `wide`: eyes refitted to a 3D cartoon's
+    opening (wide_eyes.py), whose lash line lies above the ring, not inside it."""
     S = img.shape[0]
     f = img.reshape(-1, 3).astype(np.float32) / 255.0
 
@@ -95,6 +98,15 @@ def portrait_colors(
             px = f[band.reshape(-1).astype(bool)]
             lum = px.mean(1)
             lids.append(np.median(px[lum >= np.median(lum)], 0))
+        if wide:  # the drawn lash line above the refitted ring: inside it are white and iris only
+            above = np.zeros((S, S), np.uint8)
+            rim = lm[list(up[1:-1]), :2]
+            poly = np.concatenate([rim + [0, 1], (rim - [0, WIDE_LASH_BAND * eye_width(lm, eye)])[::-1]])
+            cv2.fillPoly(above, [np.round(poly).astype(np.int32)], 1)
+            px = f[above.reshape(-1).astype(bool)]
+            if len(px) >= 8:
+                lum = px.mean(1)
+                lash.append(np.median(px[lum <= np.percentile(lum, 15)], 0))
         c = lm[468 + 5 * eye, :2]
         m &= (xx + 0.5 - c[0]) ** 2 + (yy + 0.5 - c[1]) ** 2 > (1.1 * iris_radius(lm, eye)) ** 2
         px = f[m.reshape(-1)]
@@ -103,7 +115,8 @@ def portrait_colors(
             # a drawn eye's iris is larger than the mesh's: past it there is mostly iris left, and
             # the brighter 40% read it as a grey-violet white (Sylvie); its brightest tenth is white
             sc = np.median(px[lum >= np.percentile(lum, DRAWN_WHITE_PCT if drawn[eye] else 60)], 0)
-            lash.append(np.median(px[lum <= np.percentile(lum, 15)], 0))
+            if not wide:
+                lash.append(np.median(px[lum <= np.percentile(lum, 15)], 0))
         else:
             sc = np.array([0.85, 0.83, 0.8], np.float32)
         scleras.append(np.clip(sc * 1.05, 0, 1))
