@@ -115,7 +115,10 @@ def refit_wide_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
         _, labels = cv2.connectedComponents(opening, connectivity=8)
         ring_pts = np.concatenate([lm[list(up), :2], lm[list(lo), :2]]).astype(float)
         centre = ring_pts.mean(0)
-        ys, xs = np.nonzero(labels == labels[int(round(centre[1])), int(round(centre[0]))])
+        cx, cy = np.clip(np.round(centre).astype(int), 0, S - 1)
+        if labels[cy, cx] == 0:  # the ring's middle is not in the opening (a squint): keep the mesh's
+            continue
+        ys, xs = np.nonzero(labels == labels[cy, cx])
         ab = (np.stack([xs, ys], 1) + 0.5 - centre) @ axes.T / ew
         upper, lower = (centre + ew * q @ axes for q in blob_outline(ab, ew))
         mesh_up = lm[list(up), :2]
