@@ -219,6 +219,15 @@ def _largest_eigenvalue(a: np.ndarray, iterations: int = 30) -> float:
     return 1.1 * lam + 1e-12
 
 
+def turned_points(rig: dict[str, np.ndarray], yaw: float, pitch: float) -> np.ndarray:
+    """(K, 2) the control points where the graph puts them under a head turn (no expression, roll,
+    shift or scale): for comparing the rig's turn with a real one (benchmarks/turn_realism.py)."""
+    rest = rig["rest"].astype(np.float64)
+    rel = rig["ctrl"].astype(np.float64) + rest - rig["geom"][1:4].astype(np.float64)
+    const, lin = _pose_terms(rel, rest, rig["head_weight"].astype(np.float64), yaw, pitch)
+    return rig["ctrl"][:, :2].astype(np.float64) + const + lin * rel[:, 2:3]
+
+
 def warp_area_ratio(
     rig: dict[str, np.ndarray], yaw: float = 0.0, pitch: float = 0.0, x: float = 0.0, y: float = 0.0
 ) -> np.ndarray:
