@@ -1,6 +1,6 @@
 """How a rig's head turn compares with real ones, without reading a pose off a rendered frame.
 
-    python -m benchmarks.turn_realism [--pairs 24] [--seed 0]
+    python -m benchmarks.turn_realism [--pairs 24] [--seed 0] [--yaw-gain G]
 
 From the eval-dev talking-head videos (internal material, read at run time only): pairs of frames
 of one speaker, at most 60 frames apart, whose head turned 8-18 degrees sideways and under 3 up or
@@ -117,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pairs", type=int, default=24)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--yaw-gain", type=float, help="try the rig with another rig_depth.YAW_DEPTH_GAIN")
     args = p.parse_args(argv)
+    if args.yaw_gain is not None:
+        from facecast.runtime import rig_depth
+
+        rig_depth.YAW_DEPTH_GAIN = args.yaw_gain
     videos = sorted(VIDEOS.glob("*.mp4"))
     if not videos:
         print(f"no videos: {VIDEOS} is absent (internal evaluation material)", file=sys.stderr)
