@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.generator_quality import EMOTION_SIGNS, emotion_check, emotion_vector, portrait_paths
+from benchmarks.generator_quality import EMOTION_SIGNS, emotion_check, emotion_frames, portrait_paths
 from facecast.runtime.names import EMOTIONS
 
 # the classifier's output order (FER-2013's labels), in facecast's emotion names
@@ -67,15 +67,14 @@ class ExpressionClassifier:
         return dict(zip(FER_LABELS, map(float, p)))
 
 
-def classify_emotions(gen, classifier: ExpressionClassifier) -> dict[str, tuple[float, float, str]]:
-    """Per emotion: (its probability on its frame, on the neutral frame, the top label)."""
-    from benchmarks.face_measure import measure_frame
-
-    frames = gen.render(np.stack([emotion_vector(e) for e in EMOTIONS]))
+def classify_emotions(
+    rendered: tuple[np.ndarray, list], classifier: ExpressionClassifier
+) -> dict[str, tuple[float, float, str]]:
+    """Per emotion: (its probability on its frame, on the neutral frame, the top label), from
+    generator_quality.emotion_frames' frames and dlib's boxes on them."""
     out = {}
     neutral = None
-    for e, f in zip(EMOTIONS, frames):
-        m = measure_frame(np.ascontiguousarray(f[..., :3]))
+    for e, f, m in zip(EMOTIONS, *rendered):
         if m is None:
             continue
         p = classifier.probabilities(f, m.box)
@@ -99,10 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     totals = np.zeros((len(names), 3))
     for path in paths:
         gen = Generator(prepare_avatar(path))
-        r = emotion_check(gen)
+        rendered = emotion_frames(gen)
+        r = emotion_check(gen, rendered)
         cells = ["" for _ in names]
         if classifier is not None:
-            c = classify_emotions(gen, classifier)
+            c = classify_emotions(rendered, classifier)
             for i, e in enumerate(names):
                 if e in c:
                     p, p0, top = c[e]

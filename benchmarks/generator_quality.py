@@ -229,11 +229,17 @@ def emotion_vector(emotion: str, jaw: float = EMOTION_JAW) -> np.ndarray:
     return v
 
 
-def emotion_check(gen) -> dict:
-    """Each emotion at intensity 1 against neutral: its action-unit changes and whether they all
-    move as EMOTION_SIGNS asks (emotions_read: how many of the six do)."""
+def emotion_frames(gen) -> tuple[np.ndarray, list]:
+    """The EMOTIONS' frames (neutral first) and dlib's measures of them (None: no face found)."""
     frames = gen.render(np.stack([emotion_vector(e) for e in EMOTIONS]))
-    ms = _measure_all(frames)
+    return frames, _measure_all(frames)
+
+
+def emotion_check(gen, rendered: tuple[np.ndarray, list] | None = None) -> dict:
+    """Each emotion at intensity 1 against neutral: its action-unit changes and whether they all
+    move as EMOTION_SIGNS asks (emotions_read: how many of the six do). `rendered`: emotion_frames'
+    result, when the caller has it already."""
+    _, ms = rendered or emotion_frames(gen)
     feats = [expression_features(m) if m is not None else None for m in ms]
     changes: dict[str, dict[str, float]] = {}
     missed = []

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # benchmarks/ (not an installed package)
 EVAL_DEV = REPO.parent / "shared" / "eval-dev" / "portraits"
 README_SHEET = REPO / "docs" / "images" / "generator_sheet.jpg"
 EILEEN = Path("/usr/share/games/renpy/demo/game/images/eileen happy.png")  # apt-get install renpy-demo
@@ -28,7 +29,7 @@ EILEEN = Path("/usr/share/games/renpy/demo/game/images/eileen happy.png")  # apt
 
 def poses() -> list[tuple[str, np.ndarray]]:
     """(label, motion vector) for every tile: mouth shapes, visemes, eyes, head, emotions."""
-    from facecast.runtime.emotion_style import SHAPE_MATRIX
+    from benchmarks.generator_quality import emotion_vector  # the emotion frames the benchmarks read
     from facecast.runtime.facemotion import GAZE_OFFSET, HEAD_INDEX, MOTION_VECTOR_SIZE
     from facecast.runtime.lips import MOUTH_INDEX, VISEME_TABLE
     from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS, VISEME_NAMES
@@ -68,11 +69,7 @@ def poses() -> list[tuple[str, np.ndarray]]:
         ("roll +15", m(roll=15)),
         ("nearer, right", m(scale=1.15, x=0.04)),
     ]
-    for i, emotion in enumerate(EMOTIONS):
-        if emotion != "neutral":
-            v = m(jawOpen=0.15)
-            v[:52] = np.clip(v[:52] + SHAPE_MATRIX[i], 0, 1)
-            out.append((emotion, v))
+    out += [(emotion, emotion_vector(emotion)) for emotion in EMOTIONS if emotion != "neutral"]
     return out
 
 
