@@ -24,6 +24,19 @@ from .errors import ConfigError
 
 log = logging.getLogger("facecast")
 
+# ffmpeg turns RGB into YUV with the BT.601 matrix; untagged, a player that guesses BT.709 (some do
+# for any size) decodes oranges and reds visibly off. The tags say what was done: BT.601 matrix,
+# sRGB's (BT.709) primaries, limited range.
+_COLOUR_TAGS = [
+    "-colorspace",
+    "smpte170m",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+]
 _VIDEO_ARGS = {
     ".mp4": [
         "-c:v",
@@ -36,6 +49,7 @@ _VIDEO_ARGS = {
         "yuv420p",
         "-movflags",
         "+faststart+use_metadata_tags",
+        *_COLOUR_TAGS,
     ],
     ".webm": [
         "-c:v",
@@ -50,6 +64,7 @@ _VIDEO_ARGS = {
         "2M",
         "-auto-alt-ref",
         "0",
+        *_COLOUR_TAGS,
     ],
     ".mov": ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le"],
 }

@@ -75,6 +75,28 @@ def test_mp4_audio_and_video_line_up_within_a_frame(tmp_path):
     assert "h264" in codecs and "aac" in codecs
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".webm"])
+def test_video_declares_its_colours_and_decodes_to_them(tmp_path, suffix):
+    """ffmpeg converts RGB with the BT.601 matrix: the file must say so (a player guessing BT.709 for
+    an untagged file shifts oranges), and a decoder that follows the tags gets the colours back."""
+    skin, teeth = (222, 148, 108), (181, 155, 141)
+    frames = np.zeros((3, SIZE, SIZE, 4), np.uint8)
+    frames[..., 3] = 255
+    frames[:, :, : SIZE // 2, :3] = skin
+    frames[:, :, SIZE // 2 :, :3] = teeth
+    out = tmp_path / f"colours{suffix}"
+    with VideoWriter(out, SIZE, FPS) as w:
+        w.write(frames)
+    probe = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True, text=True
+    ).stderr
+    assert "smpte170m" in probe, probe
+    _, decoded = _decode_frames(out)
+    mid = decoded[1].astype(int)
+    assert np.abs(mid[SIZE // 2, SIZE // 4] - skin).max() <= 4, mid[SIZE // 2, SIZE // 4]
+    assert np.abs(mid[SIZE // 2, 3 * SIZE // 4] - teeth).max() <= 4, mid[SIZE // 2, 3 * SIZE // 4]
+
+
 def test_transparent_mp4_writes_a_matte_alongside(tmp_path):
     frames = _flash_clip(5, [])
     frames[:, :, : SIZE // 2, 3] = 0  # left half transparent
