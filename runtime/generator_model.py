@@ -14,6 +14,8 @@ taken from the upsampled distance fields (crisp edges without full-resolution ge
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -45,6 +47,7 @@ INPUT_NAMES = (
     "mouth_box",
     "eye_box",
     "lid_patch",
+    "lines_box",
 )
 OUTPUT_NAMES = ("frames",)
 NEWTON_STEPS = 3
@@ -68,6 +71,13 @@ DRAWN_COVER_REACH = 0.35  # ... and how far its painted-over patch may show (the
 # middle of a mouth opened as far as real talkers open theirs was 0.85-1.0 teeth, theirs 0.42-0.76.
 TEETH_SHOWN, LOWER_TEETH_SHOWN = (0.042, 0.055), 0.018
 TONGUE_RISE = (0.35, 0.5)  # share of the opening the tongue fills from below (photo, cel art)
+# Expression lines, drawn on the skin where the brows rise (forehead lines, AU1/2), lower (the
+# furrows between the brows, AU4) and the nose wrinkles (AU9): how dark at full action, their
+# spacing (interpupillary distances) and how far the forehead's lines arch down to the sides.
+FOREHEAD_DEPTH, FOREHEAD_SPACING, FOREHEAD_ARCH, FOREHEAD_REACH = 0.1, 0.12, 0.12, 0.55
+FURROW_DEPTH, FURROW_APART, FURROW_WIDTH = 0.15, 0.08, 0.035
+NOSE_DEPTH, NOSE_SPACING = 0.09, 0.07
+SKIN_LIKE = 0.14  # RGB distance from the skin colour within which a pixel takes lines (not hair, caps)
 CEL_TEETH_SHARE = 0.3  # of the opening at most: a drawn mouth just opened showed all teeth
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
@@ -132,6 +142,7 @@ class GeneratorModel(nn.Module):
         mouth_box,
         eye_box,
         lid_patch,
+        lines_box,
     ):
         n = motion.shape[0]
         size = texture.shape[-1] // 2  # the texture is the portrait upscaled 2x
@@ -257,6 +268,21 @@ class GeneratorModel(nn.Module):
             [base[:, :3] + mask * (rgba[:, :3] - base[:, :3]), torch.maximum(base[:, 3:], mask)], 1
         )
         region = _composite(region, rgba, mouth_tl, n, rh, rw)
+
+        # --- expression lines on the forehead and between the brows, attached to the skin
+        mid = (eye_c[0] + eye_c[1]) / 2
+        across = eye_c[1] - eye_c[0]
+        up_o = torch.stack([across[:, 1], -across[:, 0]], -1) / across.norm(dim=-1, keepdim=True)
+        centre = mid + up_o * (0.5 * across.norm(dim=-1, keepdim=True))
+        lines_tl, lines_px = _place(centre, lines_box, region_lo, rh, rw)
+        bh, bw = lines_px.shape[1], lines_px.shape[2]
+        base_l = _gather_box(region, lines_tl, n, rh, rw, bh, bw)
+        # the lines are soft: drawn at half resolution, then scaled up
+        src_l = _sample_at(bmap.permute(0, 3, 1, 2), lines_px[:, ::2, ::2], lo, span)
+        shade = _expression_lines(src_l, base_l[:, :3, ::2, ::2], bs, geom, colors[6])
+        shade = F.interpolate(shade, scale_factor=2.0, mode="bilinear", align_corners=False)[:, :, :bh, :bw]
+        lined = (base_l[:, :3] * (1 - shade)).clamp(0, 1)
+        region = _composite(region, torch.cat([lined, base_l[:, 3:]], 1), lines_tl, n, rh, rw)
 
         rad_roll = head[:, 2] * rad
         cr, sr = rad_roll.cos(), rad_roll.sin()
@@ -614,6 +640,50 @@ def _composite(region, rgba, tl, n, rh, rw):
     bh, bw = rgba.shape[2], rgba.shape[3]
     idx = _box_index(tl, n, rh, rw, bh, bw)
     return region.index_put((idx,), _pack(rgba.permute(0, 2, 3, 1).reshape(-1, 4)))
+
+
+def _expression_lines(src, rgb, bs, geom, skin):
+    """How much darker (N, 1, h, w; negative: lighter) each pixel of the lines box is for the face's
+    expression lines,
+    from its source position src (N, 2, h, w) in the portrait: horizontal lines across the forehead
+    as the brows rise (inner brows: the middle; outer: the sides), two short vertical furrows between
+    the brows as they lower, short lines across the nose's bridge as it wrinkles. Lines belong to
+    the skin (they move with it) and only show on skin-coloured pixels; cel art (geom[16]) has none.
+    geom[27:29]: the point between the brows; 29:31: the face's right axis; 31: the interpupillary
+    distance; 32: the brows' tops and 33: the forehead's top, above that point (ipd units)."""
+    rel = src - geom[27:29][None, :, None, None]
+    ax = geom[29:31][None, :, None, None]
+    ipd = geom[31]
+    u = (rel * ax).sum(1, keepdim=True) / ipd
+    v = (rel[:, 0:1] * ax[:, 1:2] - rel[:, 1:2] * ax[:, 0:1]) / ipd  # up from the brows' middle
+    act = lambda name: bs[:, _B[name]][:, None, None, None]  # noqa: E731
+    inner = act("browInnerUp")
+    outer = (act("browOuterUpLeft") + act("browOuterUpRight")) / 2
+    lower = (act("browDownLeft") + act("browDownRight")) / 2
+    sneer = (act("noseSneerLeft") + act("noseSneerRight")) / 2
+    # forehead: soft folds (narrow creases, lit rolls) from just above the brows to short of the
+    # hairline, arching down at the sides
+    above = v - geom[32] + FOREHEAD_ARCH * u * u
+    room = geom[33] - geom[32]
+    top = torch.minimum(0.85 * room, FOREHEAD_REACH * torch.ones_like(room))
+    band = torch.sigmoid((above - 0.08) * 30) * torch.sigmoid((top - above) * 20)
+    side = torch.sigmoid((0.33 - u.abs()) * 20)  # the middle of the forehead (the box's width)
+    fore = FOREHEAD_DEPTH * (0.7 * inner + 0.3 * outer)
+    crease = F.relu(torch.cos(above * (2 * math.pi / FOREHEAD_SPACING))) ** 2  # narrow creases
+    shade = fore * (1.4 * crease - 0.35) * band * side  # (the rolls between them a little lit)
+    # between the brows: two vertical grooves with the muscle's bulge lit between them
+    groove = torch.exp(-(((u.abs() - FURROW_APART) / FURROW_WIDTH) ** 2))
+    bulge = torch.exp(-((u / FURROW_WIDTH) ** 2))
+    reach = torch.sigmoid((v + 0.08) * 30) * torch.sigmoid((0.3 - v) * 25)
+    shade = shade + FURROW_DEPTH * lower * (groove - 0.5 * bulge) * reach
+    # the nose's bridge: soft folds across it below the brows
+    below = -v
+    nose = torch.cos(below * (2 * math.pi / NOSE_SPACING))
+    nose = nose * torch.sigmoid((below - 0.1) * 30) * torch.sigmoid((0.34 - below) * 30)
+    nose = nose * torch.sigmoid((0.15 - u.abs()) * 30)
+    shade = shade + NOSE_DEPTH * sneer * nose
+    like = torch.exp(-((rgb - skin[None, :, None, None]) ** 2).sum(1, keepdim=True) / (2 * SKIN_LIKE**2))
+    return shade.clamp(-0.3, 0.5) * like * (1 - geom[16])
 
 
 def _mouth_layer(

@@ -48,6 +48,9 @@ log = logging.getLogger("facecast")
 
 RIG_VERSION = 1
 EYE_BOX_REACH = 2.6  # eye box height / the lids' largest reach from the corners' line (margin for the lid)
+LINES_BOX = (0.95, 1.05)  # the expression lines' box, interpupillary distances (across, down)
+GLABELLA, FOREHEAD_TOP = 9, 10  # mesh points: between the brows, the forehead's top
+BROW_TOPS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)  # the brows' upper edges
 CELL = 8  # low-resolution warp grid spacing in pixels at 512 (scaled with the output size)
 
 
@@ -198,6 +201,9 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # 19 + e: the eye can blink and look around
             *(lid_rows[e] for e in (0, 1)),  # 21 + e: iris radii above the lid of a shut lid's skin
             *lid_origin.reshape(-1),  # 23 + 2e, 24 + 2e: a drawn eye's lid patch's top-left corner
+            *lines_frame(
+                src, face
+            ),  # 27-33: where the expression lines go (generator_model._expression_lines)
         ],
         np.float32,
     )
@@ -228,6 +234,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         "mouth_box": _box_offsets(1.5 * np.linalg.norm(src[291, :2] - src[61, :2]), 0.5 * face.height),
         # tall enough for a drawn eye's lids too (it is centred on the corners; Sylvie's refitted
         # eyes reach 0.5 eye widths above and below them)
+        "lines_box": _box_offsets(LINES_BOX[0] * face.ipd, LINES_BOX[1] * face.ipd),
         "eye_box": _box_offsets(1.6 * max_eye_w, max(1.1 * max_eye_w, EYE_BOX_REACH * max_reach)),
         "colors": colors.astype(np.float32),
         "lid_patch": lid_patch,
@@ -301,6 +308,22 @@ def _box_border(x0: int, y0: int, x1: int, y1: int, spacing: float) -> np.ndarra
 
 def _tps_kernel(r2: np.ndarray) -> np.ndarray:
     return np.where(r2 > 1e-12, 0.5 * r2 * np.log(np.maximum(r2, 1e-12)), 0.0)
+
+
+def lines_frame(lm: np.ndarray, face: FaceFrame) -> list[float]:
+    """The expression lines' frame in the portrait: the point between the brows (x, y), the face's
+    right axis, the interpupillary distance, and how far above that point the brows' tops and the
+    forehead's top lie (interpupillary distances)."""
+    glabella = lm[GLABELLA, :2]
+    ax = face.right / np.linalg.norm(face.right)
+
+    def up(p: np.ndarray) -> np.ndarray:
+        rel = p - glabella
+        return (rel[..., 0] * ax[1] - rel[..., 1] * ax[0]) / face.ipd
+
+    brows = float(np.mean(up(lm[list(BROW_TOPS), :2])))
+    top = float(up(lm[FOREHEAD_TOP, :2]))
+    return [*glabella, *ax, face.ipd, brows, max(top, brows + 0.3)]
 
 
 def _tps_matrix(ctrl: np.ndarray, nodes: np.ndarray, use: np.ndarray, S: int, reg: float) -> np.ndarray:

@@ -47,6 +47,7 @@ DYNAMIC_AXES = {
     "colors": {},
     "mouth_box": {0: "mouth_h", 1: "mouth_w"},
     "eye_box": {0: "eye_h", 1: "eye_w"},
+    "lines_box": {0: "lines_h", 1: "lines_w"},
     "lid_patch": {2: "patch_h", 3: "patch_w"},
     "frames": {0: "batch", 1: "size", 2: "size_w"},
 }
@@ -86,13 +87,15 @@ def example_inputs(size: int = 64) -> tuple:
         "geom": np.array(
             [30, 32, 40, 10, 2, 2, 8, 8, 0.9, 0.9, 0.95, 0.1, 0.95, 0.1, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0]
             + [1.0, 1.0]  # 21 + e: the shut lid's skin row
-            + [20.0, 20.0, 30.0, 20.0],  # 23 + 2e, 24 + 2e: a drawn eye's lid patch's corner
+            + [20.0, 20.0, 30.0, 20.0]  # 23 + 2e, 24 + 2e: a drawn eye's lid patch's corner
+            + [30.0, 20.0, 1.0, 0.0, 20.0, 0.1, 1.0],  # 27-33: the expression lines' frame
             f32,
         ),
         "colors": rng.random((9, 3), dtype=f32),
         "mouth_box": np.stack(np.meshgrid(np.arange(9) + 0.5, np.arange(7) + 0.5), -1).astype(f32),
         "eye_box": np.stack(np.meshgrid(np.arange(6) + 0.5, np.arange(4) + 0.5), -1).astype(f32),
         "lid_patch": rng.random((2, 4, 6, 8), dtype=f32),
+        "lines_box": np.stack(np.meshgrid(np.arange(10) + 0.5, np.arange(8) + 0.5), -1).astype(f32),
     }
     return tuple(torch.from_numpy(v) for v in arrays.values())
 

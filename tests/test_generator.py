@@ -318,3 +318,68 @@ def test_an_open_mouth_shows_teeth_and_a_dark_inside(avatar):
     (teeth, _), (_, dark) = shares
     assert 0.35 < teeth < 0.8, shares
     assert dark > 0.15, shares
+
+
+def _edge_energy(frame: np.ndarray, box: tuple[float, float, float, float], axis: int) -> float:
+    """Mean absolute grey-level step across the box along `axis` (1: vertical lines, 0: horizontal)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    grey = cv2.cvtColor(np.ascontiguousarray(frame[y0:y1, x0:x1, :3]), cv2.COLOR_RGB2GRAY).astype(float)
+    return float(np.abs(np.diff(grey, axis=axis)).mean())
+
+
+BROW_TOPS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
+
+
+def test_anger_furrows_the_skin_between_the_brows(gen, avatar):
+    """AU4's vertical furrows between the brows, read as edge energy on the rendered frame against
+    the neutral frame of the same talking mouth."""
+    from benchmarks.generator_quality import emotion_vector
+
+    neutral, angry = gen.render(np.stack([emotion_vector(e) for e in ("neutral", "angry")]))
+    lm = avatar.landmarks.astype(np.float64)
+    ipd = float(np.linalg.norm(lm[468, :2] - lm[473, :2]))
+    gx, gy = lm[9, :2]  # between the brows
+    between = (gx - 0.18 * ipd, gy - 0.2 * ipd, gx + 0.18 * ipd, gy + 0.1 * ipd)
+    # without the furrows 1.32 (the brows drawing in); with them about 2
+    assert _edge_energy(angry, between, 1) > 1.6 * _edge_energy(neutral, between, 1)
+
+
+def test_surprise_creases_a_bare_forehead(tmp_path):
+    """AU1+2's horizontal creases. The astronaut's forehead is under her fringe, so it is painted
+    over in her skin colour up to 0.9 interpupillary distances above the brows (a bare forehead)."""
+    from skimage import data
+
+    from benchmarks.generator_quality import emotion_vector
+
+    astronaut_rgb = data.astronaut()
+    first = prepare_avatar(_png_bytes(astronaut_rgb, tmp_path / "a.png"), cache_dir=tmp_path)
+    inv = cv2.invertAffineTransform(first.crop)
+    lm = first.landmarks[:, :2].astype(np.float64) @ inv[:, :2].T + inv[:, 2]
+    ipd = float(np.linalg.norm(lm[468] - lm[473]))
+    up = lm[9] - (lm[468] + lm[473]) / 2
+    up /= np.linalg.norm(up)
+    rows = np.array(sorted(lm[BROW_TOPS] + 0.06 * ipd * up, key=lambda p: p[0]))
+    forehead = np.zeros(astronaut_rgb.shape[:2], np.uint8)
+    cv2.fillPoly(
+        forehead, [np.round(np.concatenate([rows, (rows + 0.9 * ipd * up)[::-1]])).astype(np.int32)], 255
+    )
+    soft = cv2.GaussianBlur(forehead, (0, 0), 3).astype(np.float64)[..., None] / 255
+    cheeks = np.round(lm[[50, 280]]).astype(int)
+    skin = np.median(astronaut_rgb[cheeks[:, 1], cheeks[:, 0]], 0)
+    bare = (astronaut_rgb * (1 - soft) + skin * soft).astype(np.uint8)
+    av = prepare_avatar(_png_bytes(bare, tmp_path / "bare.png"), cache_dir=tmp_path)
+    neutral, surprised = Generator(av).render(np.stack([emotion_vector(e) for e in ("neutral", "surprised")]))
+    lm = av.landmarks.astype(np.float64)
+    ipd = float(np.linalg.norm(lm[468, :2] - lm[473, :2]))
+    gx, brows = lm[9, 0], float(lm[BROW_TOPS, 1].mean())
+    box = (gx - 0.25 * ipd, brows - 0.55 * ipd, gx + 0.25 * ipd, brows - 0.15 * ipd)
+    # grey levels per pixel step: flat at rest (0.01); the rising brows alone stretch it to 0.2
+    assert _edge_energy(neutral, box, 0) < 0.1
+    assert _edge_energy(surprised, box, 0) > 1.0
+
+
+def _png_bytes(rgb: np.ndarray, path) -> bytes:
+    """An RGB picture as PNG bytes (written to `path` too, for looking at after a failure)."""
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    path.write_bytes(buf.tobytes())
+    return buf.tobytes()
