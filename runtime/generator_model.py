@@ -644,11 +644,10 @@ def _composite(region, rgba, tl, n, rh, rw):
 
 def _expression_lines(src, rgb, bs, geom, skin):
     """How much darker (N, 1, h, w; negative: lighter) each pixel of the lines box is for the face's
-    expression lines,
-    from its source position src (N, 2, h, w) in the portrait: horizontal lines across the forehead
-    as the brows rise (inner brows: the middle; outer: the sides), two short vertical furrows between
-    the brows as they lower, short lines across the nose's bridge as it wrinkles. Lines belong to
-    the skin (they move with it) and only show on skin-coloured pixels; cel art (geom[16]) has none.
+    expression lines, from its source position src (N, 2, h, w) in the portrait: creases across the
+    middle of the forehead as the brows rise (the inner brows more than the outer), two furrows
+    between the brows as they lower, folds across the nose's bridge as it wrinkles. They belong to
+    the skin (they move with it) and show only on skin-coloured pixels; cel art (geom[16]) has none.
     geom[27:29]: the point between the brows; 29:31: the face's right axis; 31: the interpupillary
     distance; 32: the brows' tops and 33: the forehead's top, above that point (ipd units)."""
     rel = src - geom[27:29][None, :, None, None]
