@@ -38,6 +38,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facecast.runtime.face_anatomy import BROW_TOPS
+
 FACE_HEIGHT = "brow line to chin"
 DETECT_MAX_SIDE = 400  # the HOG detector runs on a copy this size: faces in portraits are large
 CNN_MAX_SIDE = 256  # the CNN fallback detector's input size (its cost grows with the area)
@@ -234,9 +236,8 @@ def mesh_ear(rgb: np.ndarray) -> tuple[float, float] | None:
     return right, left
 
 
-# mediapipe face-mesh points for the same definitions: brow points (the 68-point 17-26), chin (8),
-# inner-lip pairs (61-67, 62-66, 63-65)
-_MESH_BROWS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)
+# mediapipe face-mesh points for the same definitions: brow points (BROW_TOPS, the 68-point 17-26),
+# chin (8), inner-lip pairs (61-67, 62-66, 63-65)
 _MESH_CHIN = 152
 _MESH_INNER_LIPS = ((82, 87), (13, 14), (312, 317))
 
@@ -249,7 +250,7 @@ def mesh_lip_gap(rgb: np.ndarray) -> float | None:
     if lm is None:
         return None
     p = lm[:, :2].astype(np.float64)
-    face_h = float(np.linalg.norm(p[_MESH_CHIN] - p[list(_MESH_BROWS)].mean(axis=0)))
+    face_h = float(np.linalg.norm(p[_MESH_CHIN] - p[list(BROW_TOPS)].mean(axis=0)))
     gaps = [np.linalg.norm(p[a] - p[b]) for a, b in _MESH_INNER_LIPS]
     return float(np.mean(gaps)) / face_h if face_h else None
 

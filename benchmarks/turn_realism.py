@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from benchmarks import face_measure as fm
+from facecast.runtime.face_anatomy import BROW_TOPS
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "videos"
 GROUPS = {
@@ -34,7 +35,7 @@ GROUPS = {
     "nose tip": (1, 4, 5),
     "nose bridge": (195, 197, 6, 168),
     "nostrils": (98, 327, 2),
-    "brows": (70, 63, 105, 66, 107, 336, 296, 334, 293, 300),
+    "brows": BROW_TOPS,
     "forehead": (10, 338, 297, 332, 284, 109, 67, 103, 54, 21, 162, 127, 251, 389, 356),
     "cheeks": (50, 280, 205, 425, 117, 346),
 }

@@ -22,6 +22,7 @@ from .drawn_eyes import drawn_eyes_shut
 from .drawn_lids import shut_lid_patches
 from .errors import AvatarError
 from .face_anatomy import (
+    BROW_TOPS,
     EYE_L_LO,
     EYE_L_UP,
     EYE_R_LO,
@@ -50,7 +51,6 @@ RIG_VERSION = 1
 EYE_BOX_REACH = 2.6  # eye box height / the lids' largest reach from the corners' line (margin for the lid)
 LINES_BOX = (0.95, 1.05)  # the expression lines' box, interpupillary distances (across, down)
 GLABELLA, FOREHEAD_TOP = 9, 10  # mesh points: between the brows, the forehead's top
-BROW_TOPS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)  # the brows' upper edges
 CELL = 8  # low-resolution warp grid spacing in pixels at 512 (scaled with the output size)
 
 

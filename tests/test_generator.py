@@ -9,6 +9,7 @@ import pytest
 
 from facecast.runtime.avatar import prepare_avatar
 from facecast.runtime.errors import ConfigError
+from facecast.runtime.face_anatomy import BROW_TOPS
 from facecast.runtime.facemotion import FaceMotion, stack_vectors
 from facecast.runtime.generator import Generator, choose_providers
 from facecast.runtime.names import ARKIT_INDEX
@@ -327,9 +328,6 @@ def _edge_energy(frame: np.ndarray, box: tuple[float, float, float, float], axis
     return float(np.abs(np.diff(grey, axis=axis)).mean())
 
 
-BROW_TOPS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
-
-
 def test_anger_furrows_the_skin_between_the_brows(gen, avatar):
     """AU4's vertical furrows between the brows, read as edge energy on the rendered frame against
     the neutral frame of the same talking mouth."""
@@ -358,7 +356,7 @@ def test_surprise_creases_a_bare_forehead(tmp_path):
     ipd = float(np.linalg.norm(lm[468] - lm[473]))
     up = lm[9] - (lm[468] + lm[473]) / 2
     up /= np.linalg.norm(up)
-    rows = np.array(sorted(lm[BROW_TOPS] + 0.06 * ipd * up, key=lambda p: p[0]))
+    rows = np.array(sorted(lm[list(BROW_TOPS)] + 0.06 * ipd * up, key=lambda p: p[0]))
     forehead = np.zeros(astronaut_rgb.shape[:2], np.uint8)
     cv2.fillPoly(
         forehead, [np.round(np.concatenate([rows, (rows + 0.9 * ipd * up)[::-1]])).astype(np.int32)], 255
@@ -371,7 +369,7 @@ def test_surprise_creases_a_bare_forehead(tmp_path):
     neutral, surprised = Generator(av).render(np.stack([emotion_vector(e) for e in ("neutral", "surprised")]))
     lm = av.landmarks.astype(np.float64)
     ipd = float(np.linalg.norm(lm[468, :2] - lm[473, :2]))
-    gx, brows = lm[9, 0], float(lm[BROW_TOPS, 1].mean())
+    gx, brows = lm[9, 0], float(lm[list(BROW_TOPS), 1].mean())
     box = (gx - 0.25 * ipd, brows - 0.55 * ipd, gx + 0.25 * ipd, brows - 0.15 * ipd)
     # grey levels per pixel step: flat at rest (0.01); the rising brows alone stretch it to 0.2
     assert _edge_energy(neutral, box, 0) < 0.1
