@@ -88,25 +88,16 @@ def portrait_colors(
     for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
         m = poly_mask(up + lo[::-1]).reshape(S, S)
         yy, xx = np.mgrid[0:S, 0:S]
+        ew = eye_width(lm, eye)
         # the lid: a band of skin above the upper lid's margin
-        band = np.zeros((S, S), np.uint8)
-        lift = 0.22 * eye_width(lm, eye)
-        top = lm[list(up[2:-2]), :2]
-        poly = np.concatenate([top - [0, 2], (top - [0, 2 + lift])[::-1]])
-        cv2.fillPoly(band, [np.round(poly).astype(np.int32)], 1)
-        if band.sum() >= 8:  # the brighter half: lashes, liner and brow hairs are not lid skin
-            px = f[band.reshape(-1).astype(bool)]
+        px = _above(f, S, lm[list(up[2:-2]), :2], 2, 2 + 0.22 * ew)
+        if len(px) >= 8:  # the brighter half: lashes, liner and brow hairs are not lid skin
             lum = px.mean(1)
             lids.append(np.median(px[lum >= np.median(lum)], 0))
         if wide:  # the drawn lash line above the refitted ring: inside it are white and iris only
-            above = np.zeros((S, S), np.uint8)
-            rim = lm[list(up[1:-1]), :2]
-            poly = np.concatenate([rim + [0, 1], (rim - [0, WIDE_LASH_BAND * eye_width(lm, eye)])[::-1]])
-            cv2.fillPoly(above, [np.round(poly).astype(np.int32)], 1)
-            px = f[above.reshape(-1).astype(bool)]
+            px = _above(f, S, lm[list(up[1:-1]), :2], -1, WIDE_LASH_BAND * ew)
             if len(px) >= 8:
-                lum = px.mean(1)
-                lash.append(np.median(px[lum <= np.percentile(lum, 15)], 0))
+                lash.append(_darkest(px))
         c = lm[468 + 5 * eye, :2]
         m &= (xx + 0.5 - c[0]) ** 2 + (yy + 0.5 - c[1]) ** 2 > (1.1 * iris_radius(lm, eye)) ** 2
         px = f[m.reshape(-1)]
@@ -116,7 +107,7 @@ def portrait_colors(
             # the brighter 40% read it as a grey-violet white (Sylvie); its brightest tenth is white
             sc = np.median(px[lum >= np.percentile(lum, DRAWN_WHITE_PCT if drawn[eye] else 60)], 0)
             if not wide:
-                lash.append(np.median(px[lum <= np.percentile(lum, 15)], 0))
+                lash.append(_darkest(px))
         else:
             sc = np.array([0.85, 0.83, 0.8], np.float32)
         scleras.append(np.clip(sc * 1.05, 0, 1))
@@ -135,6 +126,21 @@ def portrait_colors(
     if any(drawn):
         lid = skin  # a drawn eye's lid is flat skin; the band above it is lash line and hair
     return np.stack([lip, cavity, teeth, tongue, scleras[0], scleras[1], skin, lash_c, lid])
+
+
+def _above(f: np.ndarray, size: int, lid: np.ndarray, near: float, far: float) -> np.ndarray:
+    """The picture's pixels (n, 3) in the band from `near` to `far` pixels above a run of lid
+    points (image rows; `f` is the picture flattened to (size * size, 3))."""
+    band = np.zeros((size, size), np.uint8)
+    poly = np.concatenate([lid - [0, near], (lid - [0, far])[::-1]])
+    cv2.fillPoly(band, [np.round(poly).astype(np.int32)], 1)
+    return f[band.reshape(-1).astype(bool)]
+
+
+def _darkest(px: np.ndarray) -> np.ndarray:
+    """The median colour of the darkest 15% of pixels (n, 3): a lash line's."""
+    lum = px.mean(1)
+    return np.median(px[lum <= np.percentile(lum, 15)], 0)
 
 
 def _teeth(sclera: np.ndarray, skin: np.ndarray) -> np.ndarray:
