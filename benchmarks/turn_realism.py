@@ -62,8 +62,7 @@ def video_frames(path: Path) -> list[dict]:
             except AvatarError:
                 av = None
             if m is not None and av is not None:
-                inv = cv2.invertAffineTransform(av.crop)
-                src = av.landmarks[:, :2].astype(np.float64) @ inv[:, :2].T + inv[:, 2]
+                src = av.source_points()
                 dlib, mesh = np.array([m.yaw, m.pitch, m.roll]), np.array(head_angles(av.landmarks))
                 out.append({"k": k, "png": png, "src": src, "dlib": dlib, "mesh": mesh})
         k += 1

@@ -64,6 +64,11 @@ class Avatar:
     # () bool: eyes drawn wider than the mesh's on a textured face (3D cartoons, wide_eyes.py)
     wide_eyes: np.ndarray
 
+    def source_points(self) -> np.ndarray:
+        """(478, 2) float64: the landmarks in the source picture's pixels (the crop undone)."""
+        back = cv2.invertAffineTransform(self.crop.astype(np.float64))
+        return self.landmarks[:, :2].astype(np.float64) @ back[:, :2].T + back[:, 2]
+
 
 def prepare_avatar(
     source: str | Path | bytes, size: int = 512, cache_dir: str | Path | None = None

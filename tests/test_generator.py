@@ -350,9 +350,7 @@ def test_surprise_creases_a_bare_forehead(tmp_path):
     from benchmarks.generator_quality import emotion_vector
 
     astronaut_rgb = data.astronaut()
-    first = prepare_avatar(_png_bytes(astronaut_rgb, tmp_path / "a.png"), cache_dir=tmp_path)
-    inv = cv2.invertAffineTransform(first.crop)
-    lm = first.landmarks[:, :2].astype(np.float64) @ inv[:, :2].T + inv[:, 2]
+    lm = prepare_avatar(_png_bytes(astronaut_rgb, tmp_path / "a.png"), cache_dir=tmp_path).source_points()
     ipd = float(np.linalg.norm(lm[468] - lm[473]))
     up = lm[9] - (lm[468] + lm[473]) / 2
     up /= np.linalg.norm(up)

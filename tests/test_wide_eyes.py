@@ -26,9 +26,7 @@ WHITE, IRIS, OUTLINE = (238, 236, 232), (60, 90, 140), (50, 30, 25)
 def cartoon_eyes_png(astronaut_png: Path, tmp_path_factory) -> Path:
     """The astronaut with cartoon eyes: each an ellipse 1.24 eye widths across and 0.6 tall (the
     mesh's eye opens about 0.3), white with a blue iris, under a dark drawn lash line."""
-    av = prepare_avatar(astronaut_png)
-    inv = cv2.invertAffineTransform(av.crop)
-    lm = av.landmarks[:, :2] @ inv[:, :2].T + inv[:, 2]
+    lm = prepare_avatar(astronaut_png).source_points()
     img = cv2.cvtColor(cv2.imread(str(astronaut_png)), cv2.COLOR_BGR2RGB)
     for e, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
         U, L = lm[list(up)], lm[list(lo)]
