@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="CPU threads per session's renderer (default 0: automatic; 1 suits many sessions on few cores)",
+        help="CPU threads per session's renderer (default 0: automatic, 1 on the CPU)",
     )
     p.add_argument(
         "--overlay-port", type=int, metavar="PORT", help="also serve the browser overlay page on this port"

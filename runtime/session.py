@@ -392,13 +392,20 @@ class Session:
         self._marker.apply(frames)
 
 
+# A live session renders one to four frames a call, and at that size the CPU graph is bound by its
+# thousands of small nodes, not by arithmetic: one intra-op thread renders a frame as fast as two
+# (13.1 against 13.6 ms on the 2-core dev machine) and leaves the other core to the audio, motion
+# and output stages and to other sessions (`bench_live`: 3 sessions at 40 FPS against 2, one
+# session's live FPS the same). Offline renders (batches of 8) keep the generator's own choice.
+LIVE_RENDER_THREADS = 1
+
+
 def load_generator(source: str | Path | bytes, size: int, cache_dir: Path | None = None, threads: int = 0):
     """Prepare an avatar and build its Generator (slow: call it off the session's worker thread).
-    threads: CPU threads of its renderer, 0 = the generator's own choice (best for one session;
-    with many sessions on few cores, 1 each leaves room for the others)."""
+    threads: CPU threads of its renderer, 0 = automatic (LIVE_RENDER_THREADS)."""
     from .avatar import prepare_avatar
 
     avatar = prepare_avatar(source, size=size, cache_dir=cache_dir)
     from .generator import Generator  # after the portrait is known good: its errors come first
 
-    return Generator(avatar, threads=threads or None)
+    return Generator(avatar, threads=threads or LIVE_RENDER_THREADS)
