@@ -402,8 +402,9 @@ class Session:
         self._marker.apply(frames)
 
 
-# A live session renders one to four frames a call, and at that size the CPU graph is bound by its
-# thousands of small nodes, not by arithmetic: one intra-op thread renders a frame as fast as two
+# A live session renders one to four frames a call, and at that size onnxruntime parallelises only
+# the graph's few large ops (most of the time is elementwise maths on small layer boxes, each op
+# too small to split): one intra-op thread renders a frame as fast as two
 # (13.1 against 13.6 ms on the 2-core dev machine) and leaves the other core to the audio, motion
 # and output stages and to other sessions (`bench_live`: 3 sessions at 40 FPS against 2, one
 # session's live FPS the same). Offline renders (batches of 8) keep the generator's own choice.
