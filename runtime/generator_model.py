@@ -80,7 +80,13 @@ NOSE_DEPTH, NOSE_SPACING = 0.09, 0.07
 SKIN_LIKE = 0.14  # RGB distance from the skin colour within which a pixel takes lines (not hair, caps)
 CEL_TEETH_SHARE = 0.3  # of the opening at most: a drawn mouth just opened showed all teeth
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
-DRAWN_LASH_EXTRA = 0.04  # eye widths added to a drawn eye's closed lash line (0.03 for photos)
+# A photo's closed lash line: width (eye widths, the Gaussian's scale) and darkness (share of the
+# lash colour). Real blinks in the dev videos show the bunched lashes as a dark band 0.14-0.27 eye
+# widths across at half depth, 0.0-0.26 of the lid's brightness at its darkest; 0.03 and 0.7 drew
+# a line half as wide (0.07-0.14), which read as a pencil stroke, and dlib's 68 points kept the eye
+# open on it. At 0.08 and 0.5 the rendered band is 0.14-0.18 wide, 0.10-0.30 deep.
+PHOTO_LASH_W, PHOTO_LASH_SHADE = 0.08, 0.5
+DRAWN_LASH_W, DRAWN_LASH_SHADE = 0.07, 0.7  # a drawn eye's closed stroke, as thick as its lash line
 _B = ARKIT_INDEX
 
 
@@ -429,12 +435,14 @@ class GeneratorModel(nn.Module):
             m_lid = m_lid * (1 + drawn * (patch[:, 3:4] - 1))
             rgb = rgb + m_lid * (lid - rgb)
             # closed, a drawn eye is one bold stroke, as thick as its drawn lash line
-            lash_w = ((0.03 + DRAWN_LASH_EXTRA * drawn) * geom[6 + e]) * scale[:, None, None, None]
+            lash_w = (PHOTO_LASH_W + (DRAWN_LASH_W - PHOTO_LASH_W) * drawn) * geom[6 + e]
+            lash_w = lash_w * scale[:, None, None, None]
             from_line = (d_u - edge - 0.3 * over).abs()
             soft = torch.exp(-((from_line / lash_w) ** 2))  # a photo's lashes
             crisp = torch.sigmoid((lash_w - from_line) / 0.6)  # a drawn stroke: edges a pixel wide
             m_lash = (soft + drawn * (crisp - soft)) * lateral * (cover * 3).clamp(0, 1)
-            rgb = rgb + m_lash * (colors[7][None, :, None, None] * 0.7 - rgb)
+            shade = PHOTO_LASH_SHADE + (DRAWN_LASH_SHADE - PHOTO_LASH_SHADE) * drawn
+            rgb = rgb + m_lash * (colors[7][None, :, None, None] * shade - rgb)
             region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), tl, n, rh, rw)
 
         # --- paste the region into the still background (four slabs around it: plain copies).
