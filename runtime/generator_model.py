@@ -81,10 +81,11 @@ SKIN_LIKE = 0.14  # RGB distance from the skin colour within which a pixel takes
 CEL_TEETH_SHARE = 0.3  # of the opening at most: a drawn mouth just opened showed all teeth
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 # A photo's closed lash line: width (eye widths, the Gaussian's scale) and darkness (share of the
-# lash colour). Real blinks in the dev videos show the bunched lashes as a dark band 0.14-0.27 eye
-# widths across at half depth, 0.0-0.26 of the lid's brightness at its darkest; 0.03 and 0.7 drew
-# a line half as wide (0.07-0.14), which read as a pencil stroke, and dlib's 68 points kept the eye
-# open on it. At 0.08 and 0.5 the rendered band is 0.14-0.18 wide, 0.10-0.30 deep.
+# lash colour). Real blinks in the dev videos show the bunched lashes as a dark band 0.12-0.28 eye
+# widths across at half depth (medians 0.25 and 0.18 for the two speakers who blink), 0.00-0.38 of
+# the lid's brightness at its darkest (benchmarks/shut_eye_band.py); 0.03 and 0.7 drew a line about
+# half as wide, which read as a pencil stroke, and dlib's 68 points kept the eye open on it. At
+# 0.08 and 0.5 the rendered band is 0.09-0.22 wide (median 0.16) on the nine portraits.
 PHOTO_LASH_W, PHOTO_LASH_SHADE = 0.08, 0.5
 DRAWN_LASH_W, DRAWN_LASH_SHADE = 0.07, 0.7  # a drawn eye's closed stroke, as thick as its lash line
 _B = ARKIT_INDEX

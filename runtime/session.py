@@ -285,7 +285,7 @@ class Session:
         if resuming:
             # Speech after silence: the silent frames the look-ahead held back (about three, already
             # late by the idle grace) are skipped, not drawn, so the first frame of the speech is
-            # the first one rendered (bench_live's first_frame_ms: 85 -> 45 ms on the dev machine).
+            # the first one rendered (bench_live's first_frame_ms: 86 -> 49 ms on the dev machine).
             drop_before = max(drop_before, start / SAMPLE_RATE)
         yield from self._run(audio, start, drop_before=drop_before)
 
