@@ -29,8 +29,13 @@ COLOR_SLOTS = ("lip", "cavity", "teeth", "tongue", "sclera_r", "sclera_l", "skin
 # light, so they stay in the portrait's palette (a painting's varnish, a warm print). The eye whites
 # were the first source, but small eyes, glasses or a squint put lid skin in that sample (Grace
 # Hopper's teeth came out salmon like gums), and a neutral grey beside strongly tinted skin reads
-# as blue. TEETH_TINT is the share of the skin's tint they keep.
-TEETH_TINT, TEETH_MAX_LUM = 0.35, 0.95
+# as blue. TEETH_TINT is the share of the skin's tint they keep. TEETH_LIGHT: how much brighter
+# than the skin (or the eye whites) they are. Real talkers' teeth (the brightest 15% inside the
+# lips, dev videos) are 1.41 and 1.46 times their cheeks' Lab lightness; taken only as bright as
+# the skin, the same two speakers' rendered teeth read 1.17 and 1.06, grey beside warm skin. At
+# 1.25 they read 1.38 and 1.32 (at 1.4, 1.45 and 1.45, but dlib then read the grimace's jaw sweep
+# at r 0.82).
+TEETH_TINT, TEETH_MAX_LUM, TEETH_LIGHT = 0.35, 0.95, 1.25
 # Cel art draws an open mouth as a deep red fill with a pink tongue; as multiples of the skin
 # colour they keep a drawing's palette (pale skin gives maroon and coral, darker skin darker ones).
 CEL_CAVITY = np.array([0.5, 0.2, 0.22], np.float32)
@@ -144,8 +149,9 @@ def _darkest(px: np.ndarray) -> np.ndarray:
 
 
 def _teeth(sclera: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """Teeth colour: the skin's tint at TEETH_TINT, at the brighter of the eye whites and the skin."""
-    light = min(TEETH_MAX_LUM, max(float(sclera.mean()), float(skin.mean())))
+    """Teeth colour: the skin's tint at TEETH_TINT, TEETH_LIGHT times as bright as the brighter of
+    the eye whites and the skin (at most TEETH_MAX_LUM)."""
+    light = min(TEETH_MAX_LUM, TEETH_LIGHT * max(float(sclera.mean()), float(skin.mean())))
     return np.clip(light + TEETH_TINT * (skin - skin.mean()), 0.0, 1.0).astype(np.float32)
 
 
