@@ -22,8 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.generator_quality import EMOTION_SIGNS, emotion_check, emotion_frames, portrait_paths
 from facecast.runtime.names import EMOTIONS
+
+from .generator_quality import EMOTION_SIGNS, emotion_check, emotion_frames, portrait_paths
 
 # the classifier's output order (FER-2013's labels), in facecast's emotion names
 FER_LABELS = ("angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral")

@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.face_measure import expression_features, identity_distance, measure_frame, mesh_ear
-from benchmarks.motion_stats import BLINK_CLOSE
 from facecast.runtime.facemotion import GAZE_OFFSET, HEAD_INDEX, MOTION_VECTOR_SIZE
 from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS
+
+from .face_measure import expression_features, identity_distance, measure_frame, mesh_ear
+from .motion_stats import BLINK_CLOSE
 
 EVAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "portraits"
 JAW_SWEEP = np.linspace(0.0, 1.0, 8)

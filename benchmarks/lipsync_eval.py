@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,15 +32,13 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from facecast.runtime.audio_features import features_of
+from facecast.runtime.lip_phones import BILABIAL, OPEN_VOWELS, ROUNDED, SILENCE, SPREAD, base, openness_of
+from facecast.runtime.lips import loudness_jaw
+from facecast.runtime.motion_engine import motion_from_audio
 
-from benchmarks import read_speech  # noqa: E402
-from benchmarks.motion_render_stats import RANGES, in_range  # noqa: E402
-from facecast.runtime.audio_features import features_of  # noqa: E402
-from facecast.runtime.lip_phones import BILABIAL, OPEN_VOWELS, ROUNDED, SILENCE, SPREAD, base, openness_of  # noqa: E402
-from facecast.runtime.lips import loudness_jaw  # noqa: E402
-from facecast.runtime.motion_engine import motion_from_audio  # noqa: E402
+from . import read_speech
+from .motion_render_stats import RANGES, in_range
 
 EVAL_DEV = Path("/work/shared/eval-dev")
 EVAL_SEED = 12345  # training used seeds 1 (festival) and 1 (espeak)
@@ -158,8 +155,9 @@ def aligned_scores(n: int, read_n: int = READ_N) -> dict:
 
 def real_scores() -> dict:
     """Lip-gap correlation and motion statistics of the eval-dev real videos."""
-    from benchmarks.motion_stats import measure_video, motion_statistics
     from facecast.runtime.audio_io import load_audio
+
+    from .motion_stats import measure_video, motion_statistics
 
     videos = sorted((EVAL_DEV / "videos").glob("*.mp4"))
     if not videos:
@@ -201,8 +199,8 @@ def real_scores() -> dict:
 
 def _mesh_lip_gaps(video: Path) -> list[float]:
     """The speaker's inner-lip gap on every frame, read by mediapipe (NaN where no face)."""
-    from benchmarks.face_measure import mesh_lip_gap
-    from benchmarks.motion_stats import read_video
+    from .face_measure import mesh_lip_gap
+    from .motion_stats import read_video
 
     frames, _ = read_video(video)
     gaps = (mesh_lip_gap(rgb) for rgb in frames)
@@ -233,8 +231,9 @@ def rendered_scores(all_pairs: bool = False, limit: int | None = None) -> dict:
     """Our motion rendered on eval-dev portraits with eval-dev audio clips, then measured like the
     real videos. By default each portrait once, the clips in turn (every clip is used); all_pairs
     renders the full grid (slow on a CPU)."""
-    from benchmarks.motion_stats import measure_video, motion_statistics
     from facecast.runtime.render import RenderOptions, render
+
+    from .motion_stats import measure_video, motion_statistics
 
     portraits = sorted((EVAL_DEV / "portraits").glob("*"))
     clips = sorted((EVAL_DEV / "audio").glob("*.wav"))

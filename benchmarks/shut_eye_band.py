@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks import face_measure as fm
-from benchmarks.generator_quality import motion, portrait_paths
+from . import face_measure as fm
+from .generator_quality import motion, portrait_paths
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "videos"
 CLOSED_SHARE = 0.35  # of the clip's median eye ratio: a frame this closed is a shut eye

@@ -19,8 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.generator_quality import motion, portrait_paths
 from facecast.runtime.face_anatomy import LIPS_LI, LIPS_UI
+
+from .generator_quality import motion, portrait_paths
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "videos"
 OPEN_GAP = 0.06  # of the face's height: a mouth open this far shows its teeth

@@ -20,8 +20,8 @@ import argparse
 
 import numpy as np
 
-from benchmarks import face_measure as fm
-from benchmarks.generator_quality import motion
+from . import face_measure as fm
+from .generator_quality import motion
 
 NAMES = {
     17: "brow, outer (viewer's left)",

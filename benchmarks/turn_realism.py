@@ -25,8 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks import face_measure as fm
 from facecast.runtime.face_anatomy import BROW_TOPS
+
+from . import face_measure as fm
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "videos"
 GROUPS = {
