@@ -1,4 +1,5 @@
-"""`facecast render IMAGE AUDIO -o OUT.mp4`."""
+"""`facecast render IMAGE AUDIO -o OUT.mp4`, or several audio files into a folder
+(`facecast render IMAGE a.wav b.wav -o clips/`: one portrait prepared once, each line its MP4)."""
 
 from __future__ import annotations
 
@@ -82,22 +83,33 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", type=Path, help="portrait: photo, painting or cartoon (JPEG, PNG, WebP)")
-    p.add_argument("audio", type=Path, help="speech or singing: WAV, FLAC, MP3, M4A, ...")
+    p.add_argument(
+        "audio",
+        type=Path,
+        nargs="+",
+        help="speech or singing: WAV, FLAC, MP3, M4A, ...; several files render into the folder -o names",
+    )
     add_render_arguments(p)
 
 
-def run_render(image: Path, audio: Path, args: argparse.Namespace) -> int:
+def run_render(
+    image: Path,
+    audio: Path,
+    args: argparse.Namespace,
+    out: Path | None = None,
+    motion_out: Path | None = None,
+) -> int:
     from tqdm import tqdm
 
     from .runtime.render import RenderOptions, render
 
-    out = args.output or Path(Path(audio).stem + ".mp4")
+    out = out or args.output or Path(Path(audio).stem + ".mp4")
     options = RenderOptions(
         size=args.size,
         fps=args.fps,
         controls=controls_from_args(args),
         background=args.background,
-        motion_out=args.motion_out,
+        motion_out=motion_out or args.motion_out,
         label=args.label,
         force=args.force,
         voice_gate=args.voice_gate,
@@ -118,5 +130,52 @@ def run_render(image: Path, audio: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def batch_outputs(audios: list[Path], args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
+    """(video, motion file or None) for each audio file of a batch: -o and --motion-out name
+    folders, each file is named after its audio. Refused before anything is written: outputs that
+    would collide or exist already (without --force), -o naming a file."""
+    from .runtime.video_writer import SUPPORTED_SUFFIXES, matte_path
+
+    folder = args.output or Path(".")
+    for d in (folder, args.motion_out):
+        if d is not None and (d.suffix.lower() in SUPPORTED_SUFFIXES + (".jsonl", ".json") or d.is_file()):
+            raise ConfigError(f"with several audio files, -o and --motion-out name folders, not a file ({d})")
+    stems: dict[str, Path] = {}
+    for a in audios:
+        if a.stem in stems:
+            raise ConfigError(f"{stems[a.stem]} and {a} would both render to {a.stem}.mp4: rename one")
+        stems[a.stem] = a
+    pairs = [
+        (folder / f"{a.stem}.mp4", args.motion_out / f"{a.stem}.jsonl" if args.motion_out else None)
+        for a in audios
+    ]
+    matte = args.background == "transparent"
+    written = [p for v, m in pairs for p in (v, matte_path(v) if matte else None, m) if p is not None]
+    existing = [str(p) for p in written if p.exists()]
+    if existing and not args.force:
+        raise ConfigError(f"{', '.join(existing)} already exist(s); choose another folder or pass --force")
+    return pairs
+
+
 def run(args: argparse.Namespace) -> int:
-    return run_render(args.image, args.audio, args)
+    if len(args.audio) == 1:
+        return run_render(args.image, args.audio[0], args)
+    import sys
+
+    from .runtime.errors import AudioError
+
+    pairs = batch_outputs(args.audio, args)
+    for d in {v.parent for v, _ in pairs} | {m.parent for _, m in pairs if m is not None}:
+        d.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for audio, (video, motion) in zip(args.audio, pairs):
+        try:
+            run_render(args.image, audio, args, out=video, motion_out=motion)
+        except AudioError as exc:  # this line is bad; the others still render
+            named = str(exc) if audio.name in str(exc) else f"{audio}: {exc}"
+            print(f"facecast render: error: {named}", file=sys.stderr)
+            failed += 1
+    if failed:
+        print(f"facecast render: {failed} of {len(pairs)} audio files failed", file=sys.stderr)
+        return 2
+    return 0

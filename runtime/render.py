@@ -43,8 +43,12 @@ class RenderOptions:
     session_id: int | None = None  # watermark identifier; random when None
 
     def __post_init__(self) -> None:
-        if not 128 <= self.size <= 1024:
-            raise ConfigError(f"--size must be between 128 and 1024 pixels, got {self.size}")
+        from .avatar import SIZE_RANGE  # the avatar's limits are the frame's
+
+        if not SIZE_RANGE[0] <= self.size <= SIZE_RANGE[1]:
+            raise ConfigError(
+                f"--size must be between {SIZE_RANGE[0]} and {SIZE_RANGE[1]} pixels, got {self.size}"
+            )
         if not 1 <= self.fps <= 120:
             raise ConfigError(f"--fps must be between 1 and 120, got {self.fps}")
         if self.background not in ("keep", "transparent"):
@@ -64,6 +68,21 @@ class RenderResult:
     @property
     def realtime_factor(self) -> float:
         return self.duration_s / self.seconds if self.seconds > 0 else math.inf
+
+
+_last_generator: list = []  # [(avatar key, Generator)]: the last portrait's, for renders in a row
+
+
+def _generator_for(avatar):
+    """The avatar's Generator, kept for the next render of the same portrait (its onnxruntime
+    session takes about 0.4 s to build: `facecast render` of several audio files pays it once)."""
+    from .generator import Generator
+
+    if _last_generator and _last_generator[0][0] == avatar.key:
+        return _last_generator[0][1]
+    generator = Generator(avatar)
+    _last_generator[:] = [(avatar.key, generator)]
+    return generator
 
 
 def _check_outputs(paths: list[Path], force: bool) -> None:
@@ -105,7 +124,6 @@ def render(
 ) -> RenderResult:
     """Render `image` speaking `audio_path` into `out` (.mp4, .webm or .mov)."""
     from .avatar import prepare_avatar
-    from .generator import Generator
     from .watermark import Watermarker, draw_label, synthetic_metadata
 
     t0 = time.perf_counter()
@@ -122,7 +140,7 @@ def render(
     duration = len(audio) / SAMPLE_RATE
     n_frames = max(1, math.ceil(duration * options.fps - 1e-6))
     avatar = prepare_avatar(image, size=options.size)
-    generator = Generator(avatar)
+    generator = _generator_for(avatar)
     session_id = options.session_id if options.session_id is not None else secrets.randbits(31)
     marker = Watermarker(session_id, options.size)
     log.info(

@@ -145,3 +145,52 @@ def test_demo_runs_with_no_arguments(tmp_path):
         timeout=600,
     )
     assert second.returncode == 0 and "facecast-demo-2.mp4" in second.stdout  # the first one is kept
+
+
+def test_several_audio_files_render_into_a_folder(tmp_path, astronaut_png, speech_wav):
+    """NPC lines: one portrait, several audio files, one MP4 (and motion file) each, named after
+    its audio; a bad file is reported by name and the others still render."""
+    import wave
+
+    audio = load_audio(speech_wav)
+    short = tmp_path / "short.wav"
+    with wave.open(str(short), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes((np.clip(audio[:SAMPLE_RATE], -1, 1) * 32767).astype("<i2").tobytes())
+    bad = tmp_path / "broken.mp3"
+    bad.write_text("not audio")
+    out, motion = tmp_path / "lines", tmp_path / "curves"
+    proc = _run(
+        "render", astronaut_png, speech_wav, bad, short, "-o", out, "--motion-out", motion,
+        "--size", 256, "--quiet", check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "broken.mp3" in proc.stderr and "1 of 3 audio files failed" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["short.mp4", "speech.mp4"]
+    for name, seconds in (("speech", len(audio) / SAMPLE_RATE), ("short", 1.0)):
+        meta, frames = _frames(out / f"{name}.mp4")
+        assert abs(len(frames) / meta["fps"] - seconds) <= 1 / meta["fps"] + 1e-6
+        assert len((motion / f"{name}.jsonl").read_text().splitlines()) == len(frames)
+
+
+def test_a_batch_is_refused_before_anything_is_written(tmp_path, astronaut_png, speech_wav):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    twin = other / speech_wav.name
+    twin.write_bytes(speech_wav.read_bytes())
+    proc = _run("render", astronaut_png, speech_wav, twin, "-o", tmp_path / "out", check=False)
+    assert proc.returncode == 2 and "rename one" in proc.stderr
+    proc = _run("render", astronaut_png, speech_wav, twin, "-o", tmp_path / "one.mp4", check=False)
+    assert proc.returncode == 2 and "name folders" in proc.stderr
+    kept = tmp_path / "out2"
+    kept.mkdir()
+    (kept / "speech.mp4").write_bytes(b"user's file")
+    short = tmp_path / "short.wav"
+    short.write_bytes(speech_wav.read_bytes())
+    proc = _run("render", astronaut_png, speech_wav, short, "-o", kept, check=False)
+    assert proc.returncode == 2 and "already exist" in proc.stderr and "--force" in proc.stderr
+    assert sorted(p.name for p in kept.iterdir()) == ["speech.mp4"]
+    assert (kept / "speech.mp4").read_bytes() == b"user's file"
+    assert not (tmp_path / "out").exists()
