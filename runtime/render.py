@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,18 +71,20 @@ class RenderResult:
         return self.duration_s / self.seconds if self.seconds > 0 else math.inf
 
 
-_last_generator: list = []  # [(avatar key, Generator)]: the last portrait's, for renders in a row
+_last_generator = threading.local()  # per thread: (avatar key, Generator) of its last render
 
 
 def _generator_for(avatar):
-    """The avatar's Generator, kept for the next render of the same portrait (its onnxruntime
-    session takes about 0.4 s to build: `facecast render` of several audio files pays it once)."""
+    """The avatar's Generator, kept for the thread's next render of the same portrait (its
+    onnxruntime session takes about 0.4 s to build: `facecast render` of several audio files pays
+    it once). Per thread, so renders on several threads never share a CUDA graph capture."""
     from .generator import Generator
 
-    if _last_generator and _last_generator[0][0] == avatar.key:
-        return _last_generator[0][1]
+    last = getattr(_last_generator, "entry", None)
+    if last is not None and last[0] == avatar.key:
+        return last[1]
     generator = Generator(avatar)
-    _last_generator[:] = [(avatar.key, generator)]
+    _last_generator.entry = (avatar.key, generator)
     return generator
 
 
