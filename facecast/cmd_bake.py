@@ -1,4 +1,5 @@
-"""`facecast bake AUDIO -o OUT.json|OUT.csv`: FaceMotion curves for game engines.
+"""`facecast bake AUDIO -o OUT.json|OUT.csv`: FaceMotion curves for game engines; several audio
+files (NPC lines) bake into the folder -o names, one file each named after its audio.
 
 The audio streams through the motion engine in slices and frames stream into the file, so hours
 of audio bake in constant memory. Format: docs/bake-format.md.
@@ -19,8 +20,19 @@ SLICE_SECONDS = 5.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("audio", type=Path, help="speech or singing: WAV, FLAC, MP3, M4A, ...")
-    p.add_argument("-o", "--output", type=Path, required=True, help="OUT.json or OUT.csv")
+    p.add_argument(
+        "audio", type=Path, nargs="+", help="speech or singing: WAV, FLAC, MP3, M4A, ...; several: see -o"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="OUT.json or OUT.csv; with several audio files a folder",
+    )
+    p.add_argument(
+        "--format", choices=("json", "csv"), default="json", help="with several audio files: their format"
+    )
     p.add_argument("--fps", type=float, default=60.0, help="frames per second of the curves (default 60)")
     add_control_arguments(p)
     # off by default: a bake is about speed (the gate costs some 15 times the rest of the engine) and game
@@ -31,25 +43,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .runtime.bake_format import format_for
+
+    if not 1.0 <= args.fps <= 1000.0:
+        raise ConfigError(f"--fps must be between 1 and 1000, got {args.fps}")
+    if len(args.audio) == 1:
+        out = Path(args.output)
+        format_for(out)
+        if out.exists() and not args.force:
+            raise ConfigError(f"{out} already exists; pass --force to overwrite it")
+        return bake(args.audio[0], out, args)
+    from .batch import make_folders, named_after, refuse_existing, run_each
+
+    outs = named_after(args.audio, Path(args.output), f".{args.format}")
+    refuse_existing(outs, args.force)
+    make_folders(outs)
+    return run_each("bake", args.audio, lambda i: bake(args.audio[i], outs[i], args))
+
+
+def bake(audio: Path, out: Path, args: argparse.Namespace) -> int:
+    """One audio file's curves into `out` (checked by the caller)."""
     from tqdm import tqdm
 
     from .runtime.audio_io import SAMPLE_RATE, stream_audio
-    from .runtime.bake_format import format_for, write_bake
+    from .runtime.bake_format import write_bake
     from .runtime.motion_engine import LOOK_AHEAD_MS, stream_motion
 
-    out = Path(args.output)
-    format_for(out)
-    if out.exists() and not args.force:
-        raise ConfigError(f"{out} already exists; pass --force to overwrite it")
-    if not 1.0 <= args.fps <= 1000.0:
-        raise ConfigError(f"--fps must be between 1 and 1000, got {args.fps}")
     controls = controls_from_args(args)
     t0 = time.perf_counter()
     seconds = [0.0]
     with tqdm(unit="s audio", disable=args.quiet, desc="bake", delay=2.0) as bar:
 
         def blocks():
-            for block in stream_audio(Path(args.audio), SAMPLE_RATE, SLICE_SECONDS):
+            for block in stream_audio(Path(audio), SAMPLE_RATE, SLICE_SECONDS):
                 seconds[0] += block.size / SAMPLE_RATE
                 bar.update(round(block.size / SAMPLE_RATE, 2))
                 yield block
@@ -58,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             blocks(), fps=args.fps, controls=controls, sample_rate=SAMPLE_RATE, voice_gate=args.voice_gate
         )
         meta = {
-            "source": Path(args.audio).name,
+            "source": Path(audio).name,
             "controls": controls.to_dict(),
             "voice_gate": args.voice_gate,
             "look_ahead_ms": LOOK_AHEAD_MS,

@@ -130,52 +130,20 @@ def run_render(
     return 0
 
 
-def batch_outputs(audios: list[Path], args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
-    """(video, motion file or None) for each audio file of a batch: -o and --motion-out name
-    folders, each file is named after its audio. Refused before anything is written: outputs that
-    would collide or exist already (without --force), -o naming a file."""
-    from .runtime.video_writer import SUPPORTED_SUFFIXES, matte_path
-
-    folder = args.output or Path(".")
-    for d in (folder, args.motion_out):
-        if d is not None and (d.suffix.lower() in SUPPORTED_SUFFIXES + (".jsonl", ".json") or d.is_file()):
-            raise ConfigError(f"with several audio files, -o and --motion-out name folders, not a file ({d})")
-    stems: dict[str, Path] = {}
-    for a in audios:
-        if a.stem in stems:
-            raise ConfigError(f"{stems[a.stem]} and {a} would both render to {a.stem}.mp4: rename one")
-        stems[a.stem] = a
-    pairs = [
-        (folder / f"{a.stem}.mp4", args.motion_out / f"{a.stem}.jsonl" if args.motion_out else None)
-        for a in audios
-    ]
-    matte = args.background == "transparent"
-    written = [p for v, m in pairs for p in (v, matte_path(v) if matte else None, m) if p is not None]
-    existing = [str(p) for p in written if p.exists()]
-    if existing and not args.force:
-        raise ConfigError(f"{', '.join(existing)} already exist(s); choose another folder or pass --force")
-    return pairs
-
-
 def run(args: argparse.Namespace) -> int:
     if len(args.audio) == 1:
         return run_render(args.image, args.audio[0], args)
-    import sys
+    from .batch import make_folders, named_after, refuse_existing, run_each
+    from .runtime.video_writer import matte_path
 
-    from .runtime.errors import AudioError
-
-    pairs = batch_outputs(args.audio, args)
-    for d in {v.parent for v, _ in pairs} | {m.parent for _, m in pairs if m is not None}:
-        d.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for audio, (video, motion) in zip(args.audio, pairs):
-        try:
-            run_render(args.image, audio, args, out=video, motion_out=motion)
-        except AudioError as exc:  # this line is bad; the others still render
-            named = str(exc) if audio.name in str(exc) else f"{audio}: {exc}"
-            print(f"facecast render: error: {named}", file=sys.stderr)
-            failed += 1
-    if failed:
-        print(f"facecast render: {failed} of {len(pairs)} audio files failed", file=sys.stderr)
-        return 2
-    return 0
+    videos = named_after(args.audio, args.output or Path("."), ".mp4")
+    motions = named_after(args.audio, args.motion_out, ".jsonl") if args.motion_out else [None] * len(videos)
+    mattes = [matte_path(v) for v in videos] if args.background == "transparent" else []
+    written = videos + mattes + [m for m in motions if m is not None]
+    refuse_existing(written, args.force)
+    make_folders(written)
+    return run_each(
+        "render",
+        args.audio,
+        lambda i: run_render(args.image, args.audio[i], args, out=videos[i], motion_out=motions[i]),
+    )

@@ -81,3 +81,32 @@ def test_bake_refuses_to_overwrite_and_rejects_bad_arguments(speech_wav, tmp_pat
     assert main(["bake", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "z.json")]) == 2
     assert "not found" in capsys.readouterr().err
     assert not (tmp_path / "y.json").exists() and not (tmp_path / "z.json").exists()
+
+
+def test_several_audio_files_bake_into_a_folder(speech_wav, tmp_path, capsys):
+    """NPC lines: one curve file each, named after its audio, the same as baking each alone; a
+    file that is not audio is reported by name and the others still bake; outputs that exist or
+    would collide, and audio that is not there, are refused before anything is written."""
+    second = tmp_path / "second.wav"
+    second.write_bytes(speech_wav.read_bytes())
+    bad = tmp_path / "noise.mp3"
+    bad.write_text("not audio")
+    folder = tmp_path / "curves"
+    args = ["bake", str(speech_wav), str(bad), str(second), "-o", str(folder), "--format", "csv", "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "noise.mp3" in err and "1 of 3 audio files failed" in err
+    assert sorted(p.name for p in folder.iterdir()) == ["second.csv", "speech.csv"]
+    alone = tmp_path / "alone.csv"
+    assert main(["bake", str(speech_wav), "-o", str(alone), "--quiet"]) == 0
+    a, b = read_bake(alone)[1], read_bake(folder / "speech.csv")[1]
+    assert len(a) == len(b) and np.allclose(
+        [f.to_vector() for f in a], [f.to_vector() for f in b], atol=1e-4
+    ), "a batch bakes each file as baking it alone does"
+    assert main(["bake", str(speech_wav), str(second), "-o", str(folder), "--format", "csv", "--quiet"]) == 2
+    assert "already exist" in capsys.readouterr().err
+    assert (
+        main(["bake", str(speech_wav), str(tmp_path / "gone.wav"), "-o", str(tmp_path / "new"), "--quiet"])
+        == 2
+    )
+    assert "not found" in capsys.readouterr().err and not (tmp_path / "new").exists()
