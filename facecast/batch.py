@@ -18,9 +18,7 @@ def named_after(audios: list[Path], folder: Path, ext: str) -> list[Path]:
     if missing:
         raise ConfigError(f"audio file(s) not found: {', '.join(missing)}")
     if folder.suffix or folder.is_file():
-        raise ConfigError(
-            f"with several audio files, -o and --motion-out name folders, not a file ({folder})"
-        )
+        raise ConfigError(f"with several audio files the outputs go in a folder: {folder} is a file name")
     seen: dict[str, Path] = {}
     for a in audios:
         if a.stem in seen:

@@ -183,7 +183,7 @@ def test_a_batch_is_refused_before_anything_is_written(tmp_path, astronaut_png, 
     proc = _run("render", astronaut_png, speech_wav, twin, "-o", tmp_path / "out", check=False)
     assert proc.returncode == 2 and "rename one" in proc.stderr
     proc = _run("render", astronaut_png, speech_wav, twin, "-o", tmp_path / "one.mp4", check=False)
-    assert proc.returncode == 2 and "name folders" in proc.stderr
+    assert proc.returncode == 2 and "go in a folder" in proc.stderr
     kept = tmp_path / "out2"
     kept.mkdir()
     (kept / "speech.mp4").write_bytes(b"user's file")
