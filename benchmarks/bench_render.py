@@ -1,6 +1,7 @@
 """render_realtime_factor: seconds of audio rendered per second of wall time, MP4 encoding included,
-for 10 s of the built-in speech on the built-in portrait (the avatar cache is warmed first, so the
-figure is the steady cost of a render, not of the one-off portrait preparation)."""
+for 10 s of the built-in speech on the built-in portrait (the avatar cache is warmed first, and the
+process keeps the portrait's generator from the warm-up render, so the figure is the steady cost of
+a render, not of the one-off portrait preparation and onnxruntime session)."""
 
 from __future__ import annotations
 
