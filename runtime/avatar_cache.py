@@ -31,6 +31,13 @@ def cache_dir(explicit: str | Path | None = None) -> Path:
     return Path.home() / ".cache" / "facecast" / "avatars"
 
 
+def model_cache_dir() -> Path:
+    """Where derived model files go (generator.cpu_model_bytes): $FACECAST_CACHE_DIR/models, else
+    ~/.cache/facecast/models."""
+    env = os.environ.get("FACECAST_CACHE_DIR")
+    return Path(env) / "models" if env else Path.home() / ".cache" / "facecast" / "models"
+
+
 def cache_key(data: bytes, version: int, size: int) -> str:
     """Content key: the same bytes under another name hit the cache; one changed byte misses."""
     digest = hashlib.sha256(data).hexdigest()

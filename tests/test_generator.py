@@ -402,3 +402,31 @@ def test_open_mouth_shows_teeth_brighter_than_the_skin(portrait, gen, grace_hopp
         cheeks = np.median([lightness[int(lm[i, 1]), int(lm[i, 0])] for i in (50, 280, 205, 425)])
         ratios.append(teeth / cheeks)
     assert np.median(ratios) > 1.1, ratios
+
+
+def test_the_cached_optimised_graph_renders_the_same_frames(avatar, gen):
+    """On the CPU the generator loads onnxruntime's pre-optimised copy of the graph from the cache
+    folder (its optimisation is most of a session's start); the frames are the packaged graph's,
+    and a damaged copy is replaced, never an error."""
+    import onnxruntime as ort
+
+    from facecast.runtime.avatar_cache import model_cache_dir
+    from facecast.runtime.generator import model_bytes
+
+    cached = list(model_cache_dir().glob("generator-*.onnx"))
+    assert len(cached) == 1 and cached[0].read_bytes() != model_bytes()
+    motions = np.stack(
+        [_motion(), _motion(yaw=15, pitch=-8), _motion(roll=10, scale=1.2)]
+        + [FaceMotion().to_vector() for _ in range(1)]
+    )
+    motions[3, ARKIT_INDEX["jawOpen"]] = 0.6
+    motions[3, ARKIT_INDEX["eyeBlinkLeft"]] = 1.0
+    packaged = Generator(avatar)
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    packaged._session = ort.InferenceSession(model_bytes(), opts, providers=["CPUExecutionProvider"])
+    assert np.array_equal(gen.render(motions), packaged.render(motions))
+
+    cached[0].write_bytes(b"damaged")
+    assert np.array_equal(Generator(avatar).render(motions[:1]), gen.render(motions[:1]))
+    assert not cached[0].exists() or cached[0].read_bytes() != b"damaged"
