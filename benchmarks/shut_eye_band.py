@@ -18,11 +18,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from . import face_measure as fm
 from .generator_quality import motion, portrait_paths
+from .motion_stats import read_video
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "videos"
 CLOSED_SHARE = 0.35  # of the clip's median eye ratio: a frame this closed is a shut eye
@@ -59,13 +59,7 @@ def real_bands(video: Path) -> list[tuple[int, float, float]]:
     """(frame, width, depth) for both eyes of each closed frame of a clip."""
     from facecast.runtime.face_landmarks import face_mesh
 
-    cap = cv2.VideoCapture(str(video))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(np.ascontiguousarray(f[..., ::-1]))
+    frames = [np.ascontiguousarray(f) for f in read_video(video)[0]]
     ears = np.array([np.mean(e) if (e := fm.mesh_ear(f)) else np.nan for f in frames])
     closed = np.nonzero(ears < CLOSED_SHARE * np.nanmedian(ears))[0]
     out = []

@@ -22,6 +22,7 @@ import numpy as np
 from facecast.runtime.face_anatomy import LIPS_LI, LIPS_UI
 
 from .generator_quality import motion, portrait_paths
+from .motion_stats import read_video
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "videos"
 OPEN_GAP = 0.06  # of the face's height: a mouth open this far shows its teeth
@@ -56,13 +57,9 @@ def _row(name: str, rows: list) -> str:
 def real_rows(video: Path) -> list:
     from facecast.runtime.face_landmarks import face_mesh
 
-    cap = cv2.VideoCapture(str(video))
     rows = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        rgb = np.ascontiguousarray(f[..., ::-1])
+    for f in read_video(video)[0]:
+        rgb = np.ascontiguousarray(f)
         mesh = face_mesh(rgb)
         r = mouth_light(rgb, mesh) if mesh is not None else None
         if r is not None and r[0] > OPEN_GAP:

@@ -28,6 +28,7 @@ import numpy as np
 from facecast.runtime.face_anatomy import BROW_TOPS
 
 from . import face_measure as fm
+from .motion_stats import read_video
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "videos"
 GROUPS = {
@@ -49,15 +50,11 @@ def video_frames(path: Path) -> list[dict]:
     from facecast.runtime.errors import AvatarError
     from facecast.runtime.face_landmarks import head_angles
 
-    cap = cv2.VideoCapture(str(path))
-    out, k = [], 0
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
+    out = []
+    for k, rgb in enumerate(read_video(path)[0]):
         if k % STEP == 0:
-            png = cv2.imencode(".png", bgr)[1].tobytes()
-            m = fm.measure_frame(np.ascontiguousarray(bgr[..., ::-1]))
+            png = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
+            m = fm.measure_frame(np.ascontiguousarray(rgb))
             try:
                 av = prepare_avatar(png)
             except AvatarError:
@@ -66,7 +63,6 @@ def video_frames(path: Path) -> list[dict]:
                 src = av.source_points()
                 dlib, mesh = np.array([m.yaw, m.pitch, m.roll]), np.array(head_angles(av.landmarks))
                 out.append({"k": k, "png": png, "src": src, "dlib": dlib, "mesh": mesh})
-        k += 1
     return out
 
 
