@@ -27,13 +27,6 @@ def named_after(audios: list[Path], folder: Path, ext: str) -> list[Path]:
     return [folder / f"{a.stem}{ext}" for a in audios]
 
 
-def refuse_existing(paths: list[Path], force: bool) -> None:
-    """Nothing the user has is overwritten without --force: refuse the whole batch up front."""
-    existing = [str(p) for p in paths if p.exists()]
-    if existing and not force:
-        raise ConfigError(f"{', '.join(existing)} already exist(s); choose another folder or pass --force")
-
-
 def make_folders(paths: list[Path]) -> None:
     for d in {p.parent for p in paths}:
         d.mkdir(parents=True, exist_ok=True)

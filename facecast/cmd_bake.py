@@ -44,19 +44,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .runtime.bake_format import format_for
+    from .runtime.render import check_outputs
 
     if not 1.0 <= args.fps <= 1000.0:
         raise ConfigError(f"--fps must be between 1 and 1000, got {args.fps}")
     if len(args.audio) == 1:
         out = Path(args.output)
         format_for(out)
-        if out.exists() and not args.force:
-            raise ConfigError(f"{out} already exists; pass --force to overwrite it")
+        check_outputs([out], args.force)
         return bake(args.audio[0], out, args)
-    from .batch import make_folders, named_after, refuse_existing, run_each
+    from .batch import make_folders, named_after, run_each
 
     outs = named_after(args.audio, Path(args.output), f".{args.format}")
-    refuse_existing(outs, args.force)
+    check_outputs(outs, args.force)
     make_folders(outs)
     return run_each("bake", args.audio, lambda i: bake(args.audio[i], outs[i], args))
 

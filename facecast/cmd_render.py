@@ -133,14 +133,15 @@ def run_render(
 def run(args: argparse.Namespace) -> int:
     if len(args.audio) == 1:
         return run_render(args.image, args.audio[0], args)
-    from .batch import make_folders, named_after, refuse_existing, run_each
+    from .batch import make_folders, named_after, run_each
+    from .runtime.render import check_outputs
     from .runtime.video_writer import matte_path
 
     videos = named_after(args.audio, args.output or Path("."), ".mp4")
     motions = named_after(args.audio, args.motion_out, ".jsonl") if args.motion_out else [None] * len(videos)
     mattes = [matte_path(v) for v in videos] if args.background == "transparent" else []
     written = videos + mattes + [m for m in motions if m is not None]
-    refuse_existing(written, args.force)
+    check_outputs(written, args.force)
     make_folders(written)
     return run_each(
         "render",

@@ -88,10 +88,18 @@ def _generator_for(avatar):
     return generator
 
 
-def _check_outputs(paths: list[Path], force: bool) -> None:
-    for p in paths:
-        if p.exists() and not force:
-            raise ConfigError(f"{p} already exists; choose another name or pass --force to overwrite it")
+def check_outputs(paths: list[Path], force: bool) -> None:
+    """Nothing the user has is overwritten without --force: refused before anything is written,
+    naming every output that exists (render, bake, and their batches)."""
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not force:
+        if len(existing) == 1:
+            raise ConfigError(
+                f"{existing[0]} already exists; choose another name or pass --force to overwrite it"
+            )
+        raise ConfigError(
+            f"{', '.join(existing)} already exist; choose other names or pass --force to overwrite them"
+        )
 
 
 def motion_chunks(
@@ -137,7 +145,7 @@ def render(
     outputs = [out] + ([matte_path(out)] if transparent and out.suffix.lower() == ".mp4" else [])
     if options.motion_out is not None:
         outputs.append(Path(options.motion_out))
-    _check_outputs(outputs, options.force)
+    check_outputs(outputs, options.force)
 
     audio = load_audio(audio_path)
     duration = len(audio) / SAMPLE_RATE
