@@ -28,7 +28,7 @@ from . import face_landmarks as fl
 from .drawn_eyes import is_cel_shaded, refit_drawn_eyes
 from .drawn_mouth import refit_drawn_mouth
 from .errors import AvatarError, ConfigError
-from .wide_eyes import is_wide_eyed, refit_wide_eyes
+from .wide_eyes import refit_wide_eyes
 
 log = logging.getLogger("facecast")
 
@@ -197,9 +197,11 @@ def _prepare(rgb: np.ndarray, alpha: np.ndarray | None, size: int, name: str) ->
     cel = is_cel_shaded(image, lm)
     if cel:  # anime: mediapipe's human-proportioned mesh is moved onto the drawn eyes and mouth
         lm = refit_drawn_mouth(image, refit_drawn_eyes(image, lm))
-    wide = not cel and is_wide_eyed(image, lm)
-    if wide:  # a 3D cartoon's large eyes: the mesh's ring moved onto the drawn opening
-        lm = refit_wide_eyes(image, lm)
+    # a 3D cartoon's large eyes: the mesh's ring moved onto the drawn opening
+    wide_lm = None if cel else refit_wide_eyes(image, lm)
+    wide = wide_lm is not None
+    if wide:
+        lm = wide_lm
     alpha_crop = None
     if alpha is not None:
         alpha_crop = cv2.warpAffine(

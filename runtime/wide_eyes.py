@@ -81,27 +81,29 @@ def _band_white(lit: np.ndarray, lm: np.ndarray, eye: int) -> float:
     return float(np.mean(hits))
 
 
-def is_wide_eyed(image: np.ndarray, lm: np.ndarray) -> bool:
+def _wider(lit: np.ndarray, lm: np.ndarray, regions: list) -> bool:
     """Whether both eyes are drawn wider than the mesh's (module docstring)."""
-    lit, _ = _white(image, lm)
-    for eye in (0, 1):
-        ring, under, near = _eye_regions(lm, eye, image.shape[0])
+    for eye, (ring, under, near) in enumerate(regions):
         past = float((lit & near & under & ~ring).sum()) / max(int(ring.sum()), 1)
         if past < PAST_WHITE or _band_white(lit, lm, eye) < BAND_WHITE:
             return False
     return True
 
 
-def refit_wide_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
+def refit_wide_eyes(image: np.ndarray, lm: np.ndarray) -> np.ndarray | None:
     """Landmarks with each eye's ring moved onto the opening of white and iris under the mesh's
-    upper lid (for faces that pass is_wide_eyed); the irises are the mesh's."""
+    upper lid, or None where the eyes are not drawn wider than the mesh's (the gate and the refit
+    share the eye-white masks and the eye regions); the irises are the mesh's."""
     S = image.shape[0]
-    _, white = _white(image, lm)
+    lit, white = _white(image, lm)
+    regions = [_eye_regions(lm, eye, S) for eye in (0, 1)]
+    if not _wider(lit, lm, regions):
+        return None
     face = FaceFrame.from_landmarks(lm)
     axes = np.stack([face.right, face.down])
     out = lm.copy()
     for eye, (up, lo) in enumerate(((EYE_R_UP, EYE_R_LO), (EYE_L_UP, EYE_L_LO))):
-        ring, under, near = _eye_regions(lm, eye, S)
+        ring, under, near = regions[eye]
         ew = eye_width(lm, eye)
         c = lm[468 + 5 * eye, :2]
         iris = np.zeros((S, S), np.uint8)
