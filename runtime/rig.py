@@ -201,9 +201,8 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
             *(0.0 if shut[e] else 1.0 for e in (0, 1)),  # 19 + e: the eye can blink and look around
             *(lid_rows[e] for e in (0, 1)),  # 21 + e: iris radii above the lid of a shut lid's skin
             *lid_origin.reshape(-1),  # 23 + 2e, 24 + 2e: a drawn eye's lid patch's top-left corner
-            *lines_frame(
-                src, face
-            ),  # 27-33: where the expression lines go (generator_model._expression_lines)
+            # 27-33: where the expression lines go (generator_model._expression_lines)
+            *lines_frame(src, face),
         ],
         np.float32,
     )
