@@ -385,7 +385,7 @@ def _png_bytes(rgb: np.ndarray, path) -> bytes:
 def test_open_mouth_shows_teeth_brighter_than_the_skin(portrait, gen, grace_hopper_jpg):
     """Real talkers' teeth (the brightest 15% inside the lips) are 1.4-1.5 times as light as their
     cheeks (dev videos); teeth only as light as the skin read grey (1.0 here before)."""
-    from facecast.runtime.face_anatomy import LIPS_LI, LIPS_UI
+    from benchmarks.teeth_light import mouth_light
     from facecast.runtime.face_landmarks import face_mesh
 
     g = gen if portrait == "astronaut" else Generator(prepare_avatar(grace_hopper_jpg))
@@ -394,13 +394,7 @@ def test_open_mouth_shows_teeth_brighter_than_the_skin(portrait, gen, grace_hopp
         v = _motion()
         v[ARKIT_INDEX["jawOpen"]] = jaw
         rgb = np.ascontiguousarray(g.render(v[None])[0, ..., :3])
-        lm = face_mesh(rgb)
-        inner = np.concatenate([lm[list(LIPS_UI), :2], lm[list(LIPS_LI), :2][::-1]])
-        lightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
-        inside = lightness[_polygon_mask(rgb.shape, inner)]
-        teeth = inside[inside >= np.percentile(inside, 85)].mean()
-        cheeks = np.median([lightness[int(lm[i, 1]), int(lm[i, 0])] for i in (50, 280, 205, 425)])
-        ratios.append(teeth / cheeks)
+        ratios.append(mouth_light(rgb, face_mesh(rgb))[1])  # teeth / cheek lightness
     assert np.median(ratios) > 1.1, ratios
 
 
