@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from .audio_io import to_mono_float
 from .errors import AudioError
@@ -69,44 +68,6 @@ def check_audio(audio: np.ndarray) -> np.ndarray:
     if a.dtype not in (np.int16, np.int32, np.float32, np.float64):
         a = a.astype(np.float32) if np.issubdtype(a.dtype, np.floating) else a.astype(np.int32)
     return to_mono_float(a)
-
-
-class StreamingResampler:
-    """Any input rate to 16 kHz: causal anti-alias low-pass (state carried) plus linear
-    interpolation on an exact integer grid, so chunking never changes the output."""
-
-    def __init__(self, src_rate: int) -> None:
-        if not isinstance(src_rate, (int, np.integer)) or not 4000 <= src_rate <= 384000:
-            raise AudioError(f"sample rate must be an integer between 4000 and 384000 Hz, got {src_rate!r}")
-        self.src = int(src_rate)
-        self.sos = butter(8, 7600.0 / (self.src / 2.0), output="sos") if self.src > RATE else None
-        self.reset()
-
-    def reset(self) -> None:
-        self.zi = None if self.sos is None else sosfilt_zi(self.sos) * 0.0
-        self.n_in = 0  # input samples consumed
-        self.n_out = 0  # output samples produced
-        self.last = 0.0  # input sample n_in - 1
-
-    def push(self, x: np.ndarray) -> np.ndarray:
-        if self.src == RATE:
-            return x.astype(np.float32, copy=False)
-        if x.size == 0:
-            return np.zeros(0, np.float32)
-        if self.sos is not None:
-            x, self.zi = sosfilt(self.sos, x.astype(np.float64), zi=self.zi)
-        ext = np.concatenate([[self.last], x.astype(np.float64)])  # ext[j] = input sample n_in - 1 + j
-        end = self.n_in + x.size  # input samples known: 0 .. end-1
-        # output sample k sits at input position k * src / RATE; needs input floor(pos)+1 <= end-1
-        k_stop = ((end - 1) * RATE) // self.src + 1
-        k = np.arange(self.n_out, max(k_stop, self.n_out))
-        num = k * self.src
-        i0 = num // RATE
-        frac = (num - i0 * RATE) / RATE
-        j0 = i0 - (self.n_in - 1)
-        y = ext[j0] * (1.0 - frac) + ext[np.minimum(j0 + 1, ext.size - 1)] * frac
-        self.n_in, self.n_out, self.last = end, self.n_out + k.size, float(x[-1])
-        return y.astype(np.float32)
 
 
 @dataclass

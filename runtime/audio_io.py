@@ -22,7 +22,6 @@ __all__ = [
     "load_audio",
     "stream_audio",
     "to_mono_float",
-    "resample",
     "ffmpeg_exe",
 ]
 
@@ -96,17 +95,3 @@ def to_mono_float(samples: np.ndarray, channels: int = 1) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise AudioError("audio contains NaN or infinite samples")
     return np.clip(a, -1.0, 1.0)
-
-
-def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Polyphase resampling (exact for integer rate ratios such as 48000 -> 16000)."""
-    if src_rate <= 0:
-        raise AudioError(f"sample rate must be positive, got {src_rate}")
-    if src_rate == dst_rate:
-        return audio.astype(np.float32, copy=False)
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(src_rate, dst_rate)
-    return resample_poly(audio, dst_rate // g, src_rate // g).astype(np.float32)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio_io import SAMPLE_RATE, load_audio, resample
+from .audio_io import SAMPLE_RATE, load_audio
 from .errors import AudioError
+from .resample import Resampler
 
 log = logging.getLogger("facecast")
 
@@ -153,6 +154,7 @@ def mic_chunks(device: str | int | None = None, chunk_ms: int = 20) -> Iterator[
         raise AudioError(f"cannot open the microphone {info.get('name', index)!r}: {exc}") from None
     log.info("microphone: %s at %d Hz", info.get("name", "default"), rate)
     pending = np.zeros(0, np.float32)
+    resampler = Resampler(rate)  # one for the whole capture: its filter runs across block edges
     started = False
     with stream:
         while True:
@@ -166,8 +168,7 @@ def mic_chunks(device: str | int | None = None, chunk_ms: int = 20) -> Iterator[
                     ) from None
                 raise AudioError("the microphone stopped delivering audio (unplugged?)") from None
             started = True
-            if rate != SAMPLE_RATE:
-                data = resample(data, rate, SAMPLE_RATE)
+            data = resampler.push(data)
             pending = np.concatenate([pending, data.astype(np.float32)])
             while pending.size >= n:
                 yield pending[:n]

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
-TICK_RATE = 100.0
+from .iir import TICK_RATE, lfilter, one_pole
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,7 @@ class BlinkGaze:
     def __init__(self, seed: int, options: BlinkGazeOptions | None = None) -> None:
         self.o = options or BlinkGazeOptions()
         self.profile = _blink_profile(self.o)
-        a = float(np.exp(-1.0 / (self.o.eye_tau_s * TICK_RATE)))
-        self.b_eye, self.a_eye = np.array([1.0 - a]), np.array([1.0, -a])
+        self.b_eye, self.a_eye = one_pole(self.o.eye_tau_s)
         self.reseed(seed)
         self.reset_state()
 

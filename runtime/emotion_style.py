@@ -8,11 +8,10 @@ style are the weight-blend of the per-emotion tables below.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
+from .iir import lfilter, one_pole
 from .names import ARKIT_INDEX, ARKIT_NAMES, EMOTIONS
 
-TICK_RATE = 100.0
 SMOOTH_S = 0.35
 
 _SHAPES: dict[str, dict[str, float]] = {
@@ -114,8 +113,7 @@ STYLE_MATRIX = np.array([_STYLES[e] for e in EMOTIONS], np.float64)
 
 class EmotionMixer:
     def __init__(self) -> None:
-        a = float(np.exp(-1.0 / (SMOOTH_S * TICK_RATE)))
-        self.b, self.a = np.array([1.0 - a]), np.array([1.0, -a])
+        self.b, self.a = one_pole(SMOOTH_S)
         self.reset(None)
 
     def reset(self, start: np.ndarray | None) -> None:

@@ -1,7 +1,7 @@
 """Head motion from prosody: smooth stochastic drift plus nods on stressed syllables.
 
 Runs at the engine's tick rate (100 Hz) on whole blocks of ticks. Every filter is linear with its
-state carried across blocks (scipy lfilter zi) and the noise comes from a seeded generator that
+state carried across blocks (lfilter zi) and the noise comes from a seeded generator that
 is drawn in tick order, so the output does not depend on how the audio was chunked.
 
 Components (degrees): a slow drift (seconds; the head wanders between phrases), a livelier
@@ -16,26 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
-TICK_RATE = 100.0
+from .iir import TICK_RATE, critically_damped, lfilter, one_pole
 
 
-def _damped(tau_s: float) -> tuple[np.ndarray, np.ndarray]:
+def _unit_gain(tau_s: float) -> float:
+    """1 / std of the critically damped filter's response to unit white noise. Its impulse response
+    is (1 - a)^2 (n + 1) a^n; summed in closed form over the 4001 ticks the gain always covered."""
     a = float(np.exp(-1.0 / (tau_s * TICK_RATE)))
-    b1, a1 = np.array([1.0 - a]), np.array([1.0, -a])
-    return np.convolve(b1, b1), np.convolve(a1, a1)
-
-
-def _unit_gain(b: np.ndarray, a: np.ndarray) -> float:
-    """1 / std of the filter's response to unit white noise."""
-    h = lfilter(b, a, np.r_[1.0, np.zeros(4000)])
+    n = np.arange(4001)
+    h = (1.0 - a) ** 2 * (n + 1) * a**n
     return float(1.0 / np.sqrt(np.sum(h**2)))
-
-
-def _one_pole(tau_s: float) -> tuple[np.ndarray, np.ndarray]:
-    a = float(np.exp(-1.0 / (tau_s * TICK_RATE)))
-    return np.array([1.0 - a]), np.array([1.0, -a])
 
 
 @dataclass(frozen=True)
@@ -61,14 +52,14 @@ class HeadMotion:
     def __init__(self, seed: int, options: HeadOptions | None = None) -> None:
         self.o = options or HeadOptions()
         self.reseed(seed)
-        self.b_slow, self.a_slow = _damped(self.o.slow_tau)
-        self.b_fast, self.a_fast = _damped(self.o.fast_tau)
-        self.g_slow = _unit_gain(self.b_slow, self.a_slow)
-        self.g_fast = _unit_gain(self.b_fast, self.a_fast)
-        self.b_act, self.a_act = _one_pole(0.35)
-        self.b_env_f, self.a_env_f = _one_pole(0.03)
-        self.b_env_s, self.a_env_s = _one_pole(0.5)
-        self.b_nod, self.a_nod = _damped(0.07)
+        self.b_slow, self.a_slow = critically_damped(self.o.slow_tau)
+        self.b_fast, self.a_fast = critically_damped(self.o.fast_tau)
+        self.g_slow = _unit_gain(self.o.slow_tau)
+        self.g_fast = _unit_gain(self.o.fast_tau)
+        self.b_act, self.a_act = one_pole(0.35)
+        self.b_env_f, self.a_env_f = one_pole(0.03)
+        self.b_env_s, self.a_env_s = one_pole(0.5)
+        self.b_nod, self.a_nod = critically_damped(0.07)
         self.g_nod = 1.0 / float(np.sum(lfilter(self.b_nod, self.a_nod, np.r_[1.0, np.zeros(400)])) or 1.0)
         self.reset_state()
 

@@ -13,9 +13,9 @@ import logging
 from importlib import resources
 
 import numpy as np
-from scipy.signal import lfilter, lfilter_zi
 
 from .audio_features import N_FEATURES
+from .iir import critically_damped, lfilter, lfilter_zi
 from .names import ARKIT_INDEX, VISEME_INDEX, VISEME_NAMES
 
 log = logging.getLogger("facecast")
@@ -109,14 +109,6 @@ VISEME_TABLE = np.zeros((len(VISEME_NAMES), len(MOUTH_SHAPES)), np.float32)
 for _v, _shapes in _VISEME_SHAPES.items():
     for _n, _x in _shapes.items():
         VISEME_TABLE[VISEME_INDEX[_v], MOUTH_SHAPES.index(_n)] = _x
-
-
-def critically_damped(tau_s: float, rate: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
-    """Two cascaded one-pole low-passes with time constant tau: a smooth, overshoot-free follower."""
-    a = float(np.exp(-1.0 / (tau_s * rate)))
-    b1 = np.array([1.0 - a])
-    a1 = np.array([1.0, -a])
-    return np.convolve(b1, b1), np.convolve(a1, a1)
 
 
 _COART_B, _COART_A = critically_damped(0.012)

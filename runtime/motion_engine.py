@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-from scipy.signal import lfilter, lfilter_zi
 
-from .audio_features import HOP, N_FEATURES, RATE, FeatureStream, StreamingResampler, check_audio
+from .audio_features import N_FEATURES, FeatureStream, check_audio
 from .blink_gaze import BlinkGaze
 from .controls import Controls
 from .emotion_style import EmotionMixer
 from .errors import ConfigError
 from .facemotion import Emotion, FaceMotion, Gaze, HeadPose
 from .head_motion import HeadMotion
+from .iir import TICK_RATE, critically_damped, lfilter, lfilter_zi
 from .lips import (
     CONTEXT,
     CONTEXT_PAST,
@@ -33,13 +33,12 @@ from .lips import (
     LipState,
     bilabial_seal,
     context_windows,
-    critically_damped,
     lip_model,
 )
 from .names import ARKIT_INDEX, ARKIT_NAMES, EMOTIONS, VISEME_NAMES
+from .resample import Resampler
 from .voice_gate import VoiceGate
 
-TICK_RATE = RATE / HOP  # 100 ticks a second, one per feature frame
 LOOK_AHEAD_MS = LOOK_AHEAD * 1000.0 / TICK_RATE + 12.5 + 1000.0 / TICK_RATE
 CONTROL_SMOOTH_S = 0.3
 
@@ -82,7 +81,7 @@ class MotionEngine:
             raise ConfigError(f"fps must be a number between 1 and 1000, got {fps!r}")
         self.fps = float(fps)
         self.sample_rate = sample_rate
-        self.resampler = StreamingResampler(sample_rate)
+        self.resampler = Resampler(sample_rate)
         self.features = FeatureStream()
         self.model = lip_model()
         self.voice = VoiceGate() if voice_gate else None
@@ -146,9 +145,11 @@ class MotionEngine:
         """End of stream: the remaining frames, up to the end of the audio."""
         if self.finished:
             return []
+        tail = self.resampler.flush()  # the last ~1 ms the resampler's filter held back
         if self.voice is not None:
+            self.voice.push(tail)
             self.voice.finish()
-        feats = self.features.push(np.zeros(0, np.float32), final=True)
+        feats = self.features.push(tail, final=True)
         self._advance(feats, final=True)
         self.finished = True
         return self._emit(final=True)

@@ -25,8 +25,9 @@ import numpy as np
 
 from .audio_io import SAMPLE_RATE, to_mono_float
 from .controls import Controls
-from .errors import AudioError, ConfigError, FacecastError
+from .errors import ConfigError, FacecastError
 from .facemotion import FaceMotion, stack_vectors
+from .resample import Resampler, check_rate
 
 log = logging.getLogger("facecast")
 
@@ -60,41 +61,6 @@ class SessionOptions:
             raise ConfigError(f"fps must be between 1 and 120, got {self.fps}")
         if self.background not in ("keep", "transparent"):
             raise ConfigError(f"background must be 'keep' or 'transparent', got {self.background!r}")
-
-
-class StreamResampler:
-    """Any rate -> 16 kHz, chunk by chunk, without clicks at chunk edges: a low-pass with carried
-    filter state, then linear interpolation with a carried phase."""
-
-    def __init__(self, src_rate: int, dst_rate: int = SAMPLE_RATE):
-        from scipy.signal import butter, sosfilt_zi
-
-        self.src, self.dst = src_rate, dst_rate
-        self.step = src_rate / dst_rate
-        self.pos = 0.0  # position of the next output sample, in input samples from `prev`
-        self.prev = np.zeros(0, np.float32)
-        self.sos = None
-        if src_rate > dst_rate:
-            self.sos = butter(8, 0.45 * dst_rate, fs=src_rate, output="sos")
-            self.zi = sosfilt_zi(self.sos) * 0.0
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        if self.src == self.dst:
-            return x.astype(np.float32, copy=False)
-        if self.sos is not None:
-            from scipy.signal import sosfilt
-
-            x, self.zi = sosfilt(self.sos, x, zi=self.zi)
-        buf = np.concatenate([self.prev, x.astype(np.float32)])
-        n_out = max(0, int(np.floor((len(buf) - 1 - self.pos) / self.step)) + 1) if len(buf) > 1 else 0
-        idx = self.pos + self.step * np.arange(n_out)
-        out = np.interp(idx, np.arange(len(buf)), buf).astype(np.float32)
-        self.pos += self.step * n_out
-        keep = int(np.floor(self.pos))
-        keep = min(keep, len(buf) - 1) if len(buf) else 0
-        self.prev = buf[keep:]
-        self.pos -= keep
-        return out
 
 
 class AudioQueue:
@@ -159,7 +125,7 @@ class Session:
         self._generator = None
         self._render_cost = 0.0  # seconds per frame, smoothed
         self._marker = None  # the invisible synthetic-media watermark, made for the frame size in use
-        self._resamplers: dict[tuple[int, str], StreamResampler] = {}
+        self._resamplers: dict[tuple[int, str], Resampler] = {}
         self.frames = 0
         self.poses = 0
         self.dropped = 0
@@ -304,14 +270,12 @@ class Session:
     # -- internals -----------------------------------------------------------------------------
 
     def _to_16k(self, samples: np.ndarray, sample_rate: int, channels: int, key: str) -> np.ndarray:
-        if not isinstance(sample_rate, (int, np.integer)) or not 4000 <= sample_rate <= 384000:
-            raise AudioError(f"sample rate must be an integer 4000..384000 Hz, got {sample_rate!r}")
+        rk = (check_rate(sample_rate), key)
         mono = to_mono_float(samples, channels)
-        rk = (int(sample_rate), key)
         if rk not in self._resamplers:
             self._resamplers = {k: v for k, v in self._resamplers.items() if k[1] != key}
-            self._resamplers[rk] = StreamResampler(int(sample_rate))
-        return self._resamplers[rk](mono)
+            self._resamplers[rk] = Resampler(rk[0])
+        return self._resamplers[rk].push(mono)
 
     def _apply_pending(self) -> None:
         with self._lock:

@@ -103,7 +103,7 @@ class Espeak:
 
     def say(self, text: str, voice: str, speed: int = 160) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(audio float32 16 kHz, phone end times, phones)."""
-        from facecast.runtime.audio_io import resample
+        from facecast.runtime.resample import resample
 
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise ValueError(f"espeak-ng has no voice {voice!r}")

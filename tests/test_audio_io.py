@@ -3,7 +3,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from facecast.runtime.audio_io import SAMPLE_RATE, AudioError, ffmpeg_exe, load_audio, resample, to_mono_float
+from facecast.runtime.audio_io import SAMPLE_RATE, AudioError, ffmpeg_exe, load_audio, to_mono_float
+from facecast.runtime.resample import resample
 
 
 @pytest.mark.parametrize(

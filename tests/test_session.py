@@ -1,4 +1,4 @@
-"""runtime/session.py: the streaming resampler, the bounded audio queue, and a Session's audio clock
+"""runtime/session.py: the bounded audio queue, and a Session's audio clock
 (real motion engine; the wall clock is a controllable function so pacing can be checked exactly)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from facecast.runtime.audio_io import SAMPLE_RATE, load_audio
-from facecast.runtime.session import AudioQueue, Session, SessionBusy, SessionOptions, StreamResampler
+from facecast.runtime.session import AudioQueue, Session, SessionBusy, SessionOptions
 
 
 class ManualClock:
@@ -16,29 +16,6 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
-def test_resampling_in_chunks_equals_resampling_at_once(rate):
-    x = np.random.default_rng(0).standard_normal(rate).astype(np.float32) * 0.1
-    whole = StreamResampler(rate)(x)
-    chunked_r = StreamResampler(rate)
-    chunked = np.concatenate([chunked_r(x[i : i + 441]) for i in range(0, len(x), 441)])
-    n = min(len(whole), len(chunked))
-    assert abs(len(whole) - SAMPLE_RATE) <= 2 and abs(len(chunked) - len(whole)) <= 1
-    assert np.allclose(whole[:n], chunked[:n], atol=1e-5)
-
-
-def test_resampling_keeps_a_tone_and_removes_what_16k_cannot_hold():
-    t = np.arange(48000) / 48000
-    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
-    alias = np.sin(2 * np.pi * 12000 * t).astype(np.float32)  # above 8 kHz: must not fold down
-    r = StreamResampler(48000)
-    out_tone = np.concatenate([r(tone[i : i + 960]) for i in range(0, 48000, 960)])
-    out_alias = StreamResampler(48000)(alias)
-    spectrum = np.abs(np.fft.rfft(out_tone[2000:14000]))
-    assert abs(np.argmax(spectrum) * SAMPLE_RATE / 12000 - 440) < 3
-    assert np.std(out_alias[2000:]) < 0.02 < np.std(out_tone[2000:])
 
 
 def test_audio_queue_is_bounded():
