@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import statistics
+import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -69,6 +72,57 @@ class AudioPlayer:
     def close(self) -> None:
         self.stream.stop()
         self.stream.close()
+
+
+class AudioFeed:
+    """Reads the live source on its own thread and hands each chunk to the player at once, so the
+    speech plays on without gaps while a slow machine renders; the render loop takes whatever has
+    arrived since it last looked, and drops the frames it is too late for."""
+
+    _END = object()
+
+    def __init__(self, source: Iterator[np.ndarray], player: AudioPlayer | None) -> None:
+        self.chunks: queue.Queue = queue.Queue()
+        self.start: float | None = None  # wall clock of the first chunk: the audio clock's zero
+        self._source, self._player = source, player
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._pump, name="facecast-audio-feed", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for chunk in self._source:
+                if self._stop.is_set():
+                    break
+                if self.start is None:
+                    self.start = time.monotonic()
+                if self._player is not None:
+                    self._player.write(chunk)
+                self.chunks.put(chunk)
+        except BaseException as exc:  # a microphone that fails: raised again in the render loop
+            self.chunks.put(exc)
+        self.chunks.put(self._END)
+
+    def take(self) -> np.ndarray | None:
+        """Everything that arrived (waiting for the next chunk if nothing has); None at the end."""
+        items = [self.chunks.get()]
+        while True:
+            try:
+                items.append(self.chunks.get_nowait())
+            except queue.Empty:
+                break
+        for item in items:
+            if isinstance(item, BaseException):
+                raise item
+        audio = [c for c in items if c is not self._END]
+        if not audio:
+            return None
+        if items[-1] is self._END:
+            self.chunks.put(self._END)  # the next take() ends
+        return np.concatenate(audio)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class Window:
@@ -142,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             if player
             else f"not played back; the picture follows the microphone by about {delay_ms:.0f} ms",
         )
-        return _loop(args, session, source, camera, window, overlay, player)
+        return _loop(args, session, AudioFeed(source, player), camera, window, overlay, delay_ms / 1000.0)
     finally:
         for out in (player, camera, window, overlay):
             if out is not None:
@@ -174,19 +228,18 @@ def _open_outputs(args, size: int, fps: float) -> dict:
     return outputs
 
 
-def _loop(args, session: Session, source, camera, window, overlay, player) -> int:
-    start = None
+def _loop(args, session: Session, feed: AudioFeed, camera, window, overlay, delay_s: float) -> int:
     behind: deque[float] = deque(maxlen=200)  # wall time a frame shows minus when its audio arrived
     seq = 0
     last_report = time.monotonic()
     try:
-        for chunk in source:
+        while (chunk := feed.take()) is not None:
             now = time.monotonic()
-            if start is None:
-                start = now  # the audio clock's zero on the wall clock
-            if player is not None:
-                player.write(chunk)
-            for motion, frame in session.push_audio(chunk, SAMPLE_RATE):
+            start = feed.start
+            # a frame shown later than its sound plays (delay_s) plus the session's stale margin is
+            # not drawn: on a machine slower than the frame rate the picture skips, never drifts
+            late = now - start - delay_s - session.options.stale_s
+            for motion, frame in session.push_audio(chunk, SAMPLE_RATE, drop_before=late):
                 if frame is None:
                     continue
                 if camera is not None:
@@ -208,10 +261,13 @@ def _loop(args, session: Session, source, camera, window, overlay, player) -> in
                 break
     except KeyboardInterrupt:
         pass
+    finally:
+        feed.stop()
     if behind:
         log.info(
-            "live: %d frames; picture %.0f ms behind the audio (median)",
+            "live: %d frames, %d skipped to keep up; picture %.0f ms behind the audio (median)",
             seq,
+            session.dropped,
             1000 * statistics.median(behind),
         )
     return 0

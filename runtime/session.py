@@ -206,13 +206,17 @@ class Session:
 
     # -- worker-thread calls -------------------------------------------------------------------
 
-    def push_audio(self, samples: np.ndarray, sample_rate: int, channels: int = 1) -> list[Output]:
-        """Feed audio now and return every (FaceMotion, frame or None) it completes (no pacing)."""
+    def push_audio(
+        self, samples: np.ndarray, sample_rate: int, channels: int = 1, drop_before: float | None = None
+    ) -> list[Output]:
+        """Feed audio now and return every (FaceMotion, frame or None) it completes (no pacing).
+        drop_before (seconds of the audio clock): a live caller that has fallen behind gets frames
+        before it as poses only (and only the newest that fit RENDER_BUDGET_S are drawn)."""
         audio = self._to_16k(samples, sample_rate, channels, key="push")
         with self._lock:
             start = self._fed
             self._fed += len(audio)
-        return list(self._run(audio, start, drop_before=None))
+        return list(self._run(audio, start, drop_before=drop_before))
 
     def flush(self) -> list[Output]:
         """End of stream: the frames the motion engine held back for its look-ahead."""

@@ -154,6 +154,21 @@ def _screenshot(display: str, path: Path) -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
+def _wait_for_log(proc: subprocess.Popen, text: str, timeout_s: float = 120.0) -> str:
+    """Read the process's log until a line holds `text` (preparing the portrait takes 2-5 s, more
+    on a slow or busy machine, so a fixed sleep would screenshot an empty window); the lines read."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break  # the process ended first; its return code tells why
+        lines.append(line)
+        if text in line:
+            break
+    return "".join(lines)
+
+
 def test_window_shows_the_face_while_the_speech_plays_through_the_speakers(
     audio_cable, display, astronaut_png, silence_then_speech, tmp_path
 ):
@@ -176,9 +191,11 @@ def test_window_shows_the_face_while_the_speech_plays_through_the_speakers(
         proc = _live(
             str(astronaut_png), "--audio", str(silence_then_speech), "--window", "--duration", "6", env=env
         )
-        time.sleep(4.0)  # the avatar is prepared and the speech is playing
+        started = _wait_for_log(proc, "live: file")  # the portrait is ready and the speech begins
+        time.sleep(1.5)  # into the speech
         shot = _screenshot(display, tmp_path / "screen.png")
         out, err = proc.communicate(timeout=60)
+        err = started + err
     finally:
         recorder.terminate()
         recorder.wait(10)
