@@ -31,11 +31,15 @@ def cache_dir(explicit: str | Path | None = None) -> Path:
     return Path.home() / ".cache" / "facecast" / "avatars"
 
 
-def model_cache_dir() -> Path:
-    """Where derived model files go (generator.cpu_model_bytes): $FACECAST_CACHE_DIR/models, else
-    ~/.cache/facecast/models."""
+def derived_cache_dir(kind: str) -> Path:
+    """Where files derived from the package go ("models": generator.cpu_model_bytes; "rigs":
+    rig_cache.py): $FACECAST_CACHE_DIR/KIND, else ~/.cache/facecast/KIND."""
     env = os.environ.get("FACECAST_CACHE_DIR")
-    return Path(env) / "models" if env else Path.home() / ".cache" / "facecast" / "models"
+    return Path(env) / kind if env else Path.home() / ".cache" / "facecast" / kind
+
+
+def model_cache_dir() -> Path:
+    return derived_cache_dir("models")
 
 
 def cache_key(data: bytes, version: int, size: int) -> str:
@@ -81,20 +85,26 @@ def load(directory: Path, key: str, size: int) -> dict[str, np.ndarray] | None:
 
 def store(directory: Path, key: str, arrays: dict[str, np.ndarray]) -> Path | None:
     """Write atomically. A cache that cannot be written is logged, not fatal: preparing still works."""
-    path = directory / f"{key}.npz"
+    fields = {name: arrays[name] for name in ARRAY_FIELDS}
+    return write_npz(directory / f"{key}.npz", {"key": np.array(key), **fields}, "avatar cache")
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray], what: str) -> Path | None:
+    """Write arrays to path.npz through a temporary file moved into place, so a reader sees the old
+    file, nothing, or the whole new one. On failure log it (naming `what`) and return None."""
     tmp_name = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=directory)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, key=np.array(key), **{name: arrays[name] for name in ARRAY_FIELDS})
+            np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_name, path)
         tmp_name = None
         return path
     except OSError as exc:
-        log.warning("could not write the avatar cache in %s (%s); continuing without it", directory, exc)
+        log.warning("could not write the %s in %s (%s); continuing without it", what, path.parent, exc)
         return None
     finally:
         if tmp_name is not None:

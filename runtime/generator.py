@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import rig_cache
 from .errors import ConfigError
 from .facemotion import MOTION_VECTOR_SIZE, FaceMotion
 from .head_zoom import face_centre, split_zoom, zoom_frames
-from .rig import build_rig
+from .rig import TEXTURE_FIELDS, build_rig, textures
 from .rig_depth import ease_shifts, ease_turns
 
 log = logging.getLogger("facecast")
@@ -45,19 +46,31 @@ _rigs_lock = threading.Lock()
 
 
 def rig_for(avatar) -> dict[str, np.ndarray]:
-    """The avatar's rig tensors, built once per process for the last few avatars: building them
-    (the spline system, the depth shaping) takes 0.3-0.6 s, every session on the same portrait
-    would otherwise pay it again. The arrays are only read (onnxruntime feeds)."""
+    """The avatar's rig tensors, kept in memory for the last few avatars and on disk beside the
+    avatar cache (rig_cache.py): building them (the spline system, the depth shaping) takes
+    0.35-0.6 s, which every session and every CLI process on the same portrait would otherwise pay
+    again. The arrays are only read (onnxruntime feeds)."""
     with _rigs_lock:
         rig = _rigs.get(avatar.key)
         if rig is not None:
             _rigs.move_to_end(avatar.key)
             return rig
-    rig = build_rig(avatar)
+    rig = _stored_rig(avatar)
     with _rigs_lock:
         _rigs[avatar.key] = rig
         while len(_rigs) > RIG_CACHE_SIZE:
             _rigs.popitem(last=False)
+    return rig
+
+
+def _stored_rig(avatar) -> dict[str, np.ndarray]:
+    """The rig from the disk cache (its 2x textures made again), else built and stored."""
+    stored = rig_cache.load(avatar.key)
+    if stored is not None:
+        log.info("rig: loaded from the cache")
+        return textures(avatar) | stored
+    rig = build_rig(avatar)
+    rig_cache.store(avatar.key, {k: v for k, v in rig.items() if k not in TEXTURE_FIELDS})
     return rig
 
 

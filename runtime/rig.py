@@ -166,15 +166,6 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     ry, rx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     region_pix = np.stack([rx, ry], -1)
 
-    # The warp samples the portrait with nearest-neighbour lookups (several times cheaper than
-    # bilinear in onnxruntime's CPU GridSample) from a copy upscaled 2x, which keeps the lookup
-    # error at a quarter pixel.
-    texture = np.concatenate([img.astype(np.float32) / 255.0, matte[..., None]], -1)
-    texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
-    # the same texture as RGBA bytes packed into one int32 per texel (R in the low byte; rounded
-    # exactly as the graph rounds its output): the region lookup is a gather of one element per
-    # pixel, and the region stays packed up to the output
-    texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
     background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
     colors = portrait_colors(img, src, face, cel, drawn, bool(avatar.wide_eyes))
     iris = [iris_shape(src, e, drawn[e]) for e in (0, 1)]
@@ -209,9 +200,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     max_eye_w = max(eye_width(src, 0), eye_width(src, 1))
     max_reach = max(eye_reach(src, 0), eye_reach(src, 1))
     log.info("rig: %d control points, region %dx%d at (%d, %d), warp grid %dx%d", K, Rw, Rh, x0, y0, Gw, Gh)
-    return {
-        "texture": np.ascontiguousarray(texture.transpose(2, 0, 1)[None], np.float32),
-        "texels": texels,
+    return textures(avatar) | {
         # the still frame around the moving region: above, left, right, below (the graph pastes
         # the region between them with two concatenations)
         "bg_top": np.ascontiguousarray(background[:, :y0]),
@@ -238,6 +227,26 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         "colors": colors.astype(np.float32),
         "lid_patch": lid_patch,
     }
+
+
+TEXTURE_FIELDS = ("texture", "texels")
+
+
+def textures(avatar) -> dict[str, np.ndarray]:
+    """The portrait and its matte upscaled 2x, as the graph samples them: two thirds of a rig's
+    bytes but a few milliseconds to make, so the rig cache (rig_cache.py) does not store them.
+
+    The warp samples the portrait with nearest-neighbour lookups (several times cheaper than
+    bilinear in onnxruntime's CPU GridSample) from a copy upscaled 2x, which keeps the lookup error
+    at a quarter pixel. `texels` is the same texture as RGBA bytes packed into one int32 per texel
+    (R in the low byte; rounded exactly as the graph rounds its output): the region lookup is a
+    gather of one element per pixel, and the region stays packed up to the output."""
+    S = int(avatar.size)
+    matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
+    texture = np.concatenate([np.asarray(avatar.image).astype(np.float32) / 255.0, matte[..., None]], -1)
+    texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
+    texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
+    return {"texture": np.ascontiguousarray(texture.transpose(2, 0, 1)[None], np.float32), "texels": texels}
 
 
 def _packed(rgba: np.ndarray) -> np.ndarray:

@@ -424,3 +424,32 @@ def test_the_cached_optimised_graph_renders_the_same_frames(avatar, gen):
     cached[0].write_bytes(b"damaged")
     assert np.array_equal(Generator(avatar).render(motions[:1]), gen.render(motions[:1]))
     assert not cached[0].exists() or cached[0].read_bytes() != b"damaged"
+
+
+def test_a_rig_from_the_disk_cache_renders_the_same_frames(avatar, gen, caplog):
+    """A new process on a cached portrait loads its rig from disk instead of building it (0.35-0.6
+    s); the frames are the built rig's, and a damaged file is rebuilt, never an error."""
+    from facecast.runtime import generator as generator_module
+    from facecast.runtime import rig_cache
+
+    path = rig_cache.rig_path(avatar.key)
+    assert path.is_file()  # written when `gen` built the rig
+    motions = np.stack([_motion(), _motion(yaw=15, pitch=-8), _motion(roll=10, scale=1.2)])
+    motions[0, ARKIT_INDEX["jawOpen"]] = 0.6
+    motions[0, ARKIT_INDEX["eyeBlinkLeft"]] = 1.0
+    built = gen.render(motions)
+
+    generator_module._rigs.clear()  # as in a new process
+    with caplog.at_level("INFO", logger="facecast"):
+        loaded = Generator(avatar)
+    assert "rig: loaded from the cache" in caplog.text
+    assert np.array_equal(loaded.render(motions), built)
+
+    generator_module._rigs.clear()
+    path.write_bytes(b"damaged")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="facecast"):
+        rebuilt = Generator(avatar)
+    assert "unreadable rig cache file" in caplog.text and "control points" in caplog.text
+    assert np.array_equal(rebuilt.render(motions), built)
+    assert path.read_bytes() != b"damaged"
