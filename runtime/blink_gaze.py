@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .iir import TICK_RATE, lfilter, one_pole
+from .iir import TICK_RATE, IIRFilter, one_pole
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class BlinkGaze:
     def __init__(self, seed: int, options: BlinkGazeOptions | None = None) -> None:
         self.o = options or BlinkGazeOptions()
         self.profile = _blink_profile(self.o)
-        self.b_eye, self.a_eye = one_pole(self.o.eye_tau_s)
+        self.f_eye = IIRFilter(*one_pole(self.o.eye_tau_s), (2,))
         self.reseed(seed)
         self.reset_state()
 
@@ -60,7 +60,7 @@ class BlinkGaze:
         self.next_saccade = int(self.rng_gaze.integers(30, 120))
         self.offset = (0.0, 0.0)
         self.away_until = -1
-        self.z_eye = np.zeros((1, 2))
+        self.f_eye.rest()
 
     def _blink_interval(self, first: bool = False) -> int:
         o = self.o
@@ -108,7 +108,7 @@ class BlinkGaze:
             pos = stop
             if self.next_saccade < t1:
                 self._saccade(talk[self.next_saccade - t0])
-        gaze, self.z_eye = lfilter(self.b_eye, self.a_eye, target, axis=0, zi=self.z_eye)
+        gaze = self.f_eye(target)
         self.was_speaking = bool(talk[-1]) if n else self.was_speaking
         self.tick = t1
         return blink, gaze

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .iir import lfilter, one_pole
+from .iir import IIRFilter, one_pole
 from .names import ARKIT_INDEX, ARKIT_NAMES, EMOTIONS
 
 SMOOTH_S = 0.35
@@ -113,13 +113,12 @@ STYLE_MATRIX = np.array([_STYLES[e] for e in EMOTIONS], np.float64)
 
 class EmotionMixer:
     def __init__(self) -> None:
-        self.b, self.a = one_pole(SMOOTH_S)
+        self.filter = IIRFilter(*one_pole(SMOOTH_S), (len(EMOTIONS),))
         self.reset(None)
 
     def reset(self, start: np.ndarray | None) -> None:
         """Start at `start` weights (the initial controls: no fade-in at the start of a session)."""
-        w = np.zeros(len(EMOTIONS)) if start is None else np.asarray(start, np.float64)
-        self.zi = (w * (-self.a[1]))[None, :]  # lfilter state of a one-pole resting at w
+        self.filter.rest(0.0 if start is None else np.asarray(start, np.float64))
 
     @staticmethod
     def target(label: str, intensity: float) -> np.ndarray:
@@ -134,8 +133,7 @@ class EmotionMixer:
     def step(self, target: np.ndarray, n: int) -> np.ndarray:
         """(n, 7) smoothed weights while the target stays put for n ticks."""
         x = np.broadcast_to(target, (n, target.size))
-        w, self.zi = lfilter(self.b, self.a, x, axis=0, zi=self.zi)
-        return w
+        return self.filter(x)
 
     @staticmethod
     def offsets(weights: np.ndarray) -> np.ndarray:

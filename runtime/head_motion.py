@@ -1,7 +1,7 @@
 """Head motion from prosody: smooth stochastic drift plus nods on stressed syllables.
 
 Runs at the engine's tick rate (100 Hz) on whole blocks of ticks. Every filter is linear with its
-state carried across blocks (lfilter zi) and the noise comes from a seeded generator that
+state carried across blocks (iir.IIRFilter) and the noise comes from a seeded generator that
 is drawn in tick order, so the output does not depend on how the audio was chunked.
 
 Components (degrees): a slow drift (seconds; the head wanders between phrases), a livelier
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .iir import TICK_RATE, critically_damped, lfilter, one_pole
+from .iir import TICK_RATE, IIRFilter, critically_damped, one_pole
 
 
 def _unit_gain(tau_s: float) -> float:
@@ -52,27 +52,23 @@ class HeadMotion:
     def __init__(self, seed: int, options: HeadOptions | None = None) -> None:
         self.o = options or HeadOptions()
         self.reseed(seed)
-        self.b_slow, self.a_slow = critically_damped(self.o.slow_tau)
-        self.b_fast, self.a_fast = critically_damped(self.o.fast_tau)
+        self.f_slow = IIRFilter(*critically_damped(self.o.slow_tau), (4,))
+        self.f_fast = IIRFilter(*critically_damped(self.o.fast_tau), (3,))
         self.g_slow = _unit_gain(self.o.slow_tau)
         self.g_fast = _unit_gain(self.o.fast_tau)
-        self.b_act, self.a_act = one_pole(0.35)
-        self.b_env_f, self.a_env_f = one_pole(0.03)
-        self.b_env_s, self.a_env_s = one_pole(0.5)
-        self.b_nod, self.a_nod = critically_damped(0.07)
-        self.g_nod = 1.0 / float(np.sum(lfilter(self.b_nod, self.a_nod, np.r_[1.0, np.zeros(400)])) or 1.0)
+        self.f_act = IIRFilter(*one_pole(0.35))
+        self.f_env_f = IIRFilter(*one_pole(0.03))
+        self.f_env_s = IIRFilter(*one_pole(0.5))
+        self.f_nod = IIRFilter(*critically_damped(0.07))
+        self.g_nod = 1.0 / float(np.sum(self.f_nod(np.r_[1.0, np.zeros(400)])) or 1.0)
         self.reset_state()
 
     def reseed(self, seed: int) -> None:
         self.rng = np.random.default_rng([int(seed), 101])
 
     def reset_state(self) -> None:
-        self.z_slow = np.zeros((2, 4))
-        self.z_fast = np.zeros((2, 3))
-        self.z_act = np.zeros((1,))
-        self.z_env_f = np.zeros((1,))
-        self.z_env_s = np.zeros((1,))
-        self.z_nod = np.zeros((2,))
+        for f in (self.f_slow, self.f_fast, self.f_act, self.f_env_f, self.f_env_s, self.f_nod):
+            f.rest()
         self.breath_phase = 0.0
         self.pitch_ref = 0.0  # running mean of log2 pitch while voiced
 
@@ -84,18 +80,18 @@ class HeadMotion:
         n = level.size
         o = self.o
         speaking = ((snr > 15.0) & (level > -35.0)).astype(np.float64)
-        act, self.z_act = lfilter(self.b_act, self.a_act, speaking, zi=self.z_act)
+        act = self.f_act(speaking)
         loud = np.clip((level.astype(np.float64) + 40.0) / 40.0, 0.0, 1.0) * speaking
-        env_f, self.z_env_f = lfilter(self.b_env_f, self.a_env_f, loud, zi=self.z_env_f)
-        env_s, self.z_env_s = lfilter(self.b_env_s, self.a_env_s, loud, zi=self.z_env_s)
+        env_f = self.f_env_f(loud)
+        env_s = self.f_env_s(loud)
         accent = self._pitch_accent(pitch)
         emph = np.clip(env_f - env_s - 0.06, 0.0, None) * 3.0 + 0.5 * accent * speaking
-        nod, self.z_nod = lfilter(self.b_nod, self.a_nod, emph, zi=self.z_nod)
+        nod = self.f_nod(emph)
         nod = np.clip(nod * self.g_nod * 0.5, 0.0, 1.0)
 
         w = self.rng.standard_normal((n, 7))
-        slow, self.z_slow = lfilter(self.b_slow, self.a_slow, w[:, :4], axis=0, zi=self.z_slow)
-        fast, self.z_fast = lfilter(self.b_fast, self.a_fast, w[:, 4:], axis=0, zi=self.z_fast)
+        slow = self.f_slow(w[:, :4])
+        fast = self.f_fast(w[:, 4:])
         slow *= self.g_slow
         fast *= self.g_fast
         amp, lively = style[:, 0], style[:, 1]

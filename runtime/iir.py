@@ -1,10 +1,9 @@
-"""The motion engine's smoothing filters: one-pole and critically damped low-passes and a direct-form
-II transposed IIR filter with carried state.
+"""The motion engine's smoothing filters: one-pole and critically damped low-passes, and a linear
+(IIR) filter with carried state.
 
 Why not scipy.signal: importing it costs 0.7 s at every start of the CLI and the service (scipy 1.17
 parses every docstring of scipy.signal and scipy.stats on import), about a tenth of a 10 s render,
-and the motion engine needs only these few low-order filters at the motion tick rate (100 Hz). The
-state convention is scipy's (`zi`, the filter's delay line), so blocks chain exactly."""
+and the motion engine needs only these few low-order filters at the motion tick rate (100 Hz)."""
 
 from __future__ import annotations
 
@@ -34,42 +33,71 @@ def _normalised(b: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.pad(b, (0, m - b.size)) / a[0], np.pad(a, (0, m - a.size)) / a[0]
 
 
-def lfilter(
-    b: np.ndarray, a: np.ndarray, x: np.ndarray, axis: int = -1, zi: np.ndarray | None = None
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Filter x along `axis` by b/a; with zi (shape: x's with the axis of length order), also return
-    the final state, so that filtering a signal in blocks gives what filtering it whole does."""
-    b, a = _normalised(b, a)
-    order = b.size - 1
-    x = np.moveaxis(np.asarray(x, np.float64), axis, 0)
-    rest = x.shape[1:]
-    z = np.zeros((order, *rest)) if zi is None else np.moveaxis(np.asarray(zi, np.float64), axis, 0).copy()
-    if z.shape != (order, *rest):
-        raise ValueError(f"zi must have shape {(order, *rest)} along the filtered axis, got {z.shape}")
-    y = np.empty_like(x)
-    if order == 0:
-        y[:] = b[0] * x
-    elif order == 1:  # the common case, kept to scalar arithmetic on the state row
-        b0, b1, a1 = b[0], b[1], a[1]
-        s = z[0]
-        for n in range(x.shape[0]):
-            xn = x[n]
-            yn = b0 * xn + s
-            s = b1 * xn - a1 * yn
-            y[n] = yn
-        z[0] = s
-    else:
-        shape = (order,) + (1,) * len(rest)
-        bk, ak = b[1:].reshape(shape), a[1:].reshape(shape)
-        for n in range(x.shape[0]):
-            xn = x[n]
-            yn = b[0] * xn + z[0]
-            z[:-1] = z[1:]
-            z[-1] = 0.0
-            z += bk * xn - ak * yn
-            y[n] = yn
-    y = np.moveaxis(y, 0, axis)
-    return y if zi is None else (y, np.moveaxis(z, 0, axis))
+BLOCK = 32  # ticks per block of the filter's block form
+
+
+class IIRFilter:
+    """The filter b/a over inputs of shape (n, *channels), fed in pieces of any length, the state
+    carried between them; the same output samples however the input is split.
+
+    A Python step per tick cost 3.5 us (0.23 s per minute of audio over the engine's eleven
+    filters); here the state-space form runs a block of BLOCK ticks as one matrix product. Blocks
+    lie on a fixed grid counted from the last `rest`, and a block's rows are always computed from
+    the whole (zero-padded) block, so the arithmetic of every output sample is the same whether
+    its block arrived whole or in pieces (entries past a row are multiplied by exact zeros)."""
+
+    def __init__(self, b: np.ndarray, a: np.ndarray, channels: tuple[int, ...] = ()) -> None:
+        b, a = _normalised(b, a)
+        p = b.size - 1
+        self.shape = tuple(channels)
+        # state update z' = A z + g x, output y = z[0] + b0 x (direct form II transposed)
+        A = np.zeros((p, p))
+        if p:
+            A[:-1, 1:] = np.eye(p - 1)
+            A[:, 0] -= a[1:]
+        g = b[1:] - a[1:] * b[0]
+        powers = [np.eye(p)]
+        for _ in range(BLOCK):
+            powers.append(A @ powers[-1])
+        h = np.array([b[0]] + [(powers[j - 1] @ g)[0] if p else 0.0 for j in range(1, BLOCK)])
+        lag = np.subtract.outer(np.arange(BLOCK), np.arange(BLOCK))
+        self.T = np.where(lag >= 0, h[np.maximum(lag, 0)], 0.0)  # input -> output within a block
+        # block-start state -> output rows, and the block's end state from its start and inputs
+        self.O = np.array([m[0] for m in powers[:BLOCK]]) if p else np.zeros((BLOCK, 0))
+        self.A_block = powers[BLOCK]
+        self.G_block = (
+            np.array([powers[BLOCK - 1 - m] @ g for m in range(BLOCK)]).T if p else np.zeros((0, BLOCK))
+        )
+        self.unit_rest = lfilter_zi(b, a)
+        self.rest()
+
+    def rest(self, value: float | np.ndarray = 0.0) -> None:
+        """The state the filter settles in on a constant input `value` (per channel), at a block
+        boundary: the start of a stream."""
+        v = np.broadcast_to(np.asarray(value, np.float64), self.shape).reshape(-1)
+        self.z = np.outer(self.unit_rest, v)  # (order, channels)
+        self.buf = np.zeros((BLOCK, v.size))
+        self.fill = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float64)
+        if x.shape[1:] != self.shape:
+            raise ValueError(f"expected input of shape (n, *{self.shape}), got {x.shape}")
+        flat = x.reshape(x.shape[0], self.buf.shape[1])
+        out = np.empty_like(flat)
+        i = 0
+        while i < flat.shape[0]:
+            take = min(flat.shape[0] - i, BLOCK - self.fill)
+            self.buf[self.fill : self.fill + take] = flat[i : i + take]
+            y = self.T @ self.buf + self.O @ self.z
+            out[i : i + take] = y[self.fill : self.fill + take]
+            self.fill += take
+            i += take
+            if self.fill == BLOCK:
+                self.z = self.A_block @ self.z + self.G_block @ self.buf
+                self.buf[:] = 0.0
+                self.fill = 0
+        return out.reshape(x.shape)
 
 
 def lfilter_zi(b: np.ndarray, a: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 
 from .audio_features import N_FEATURES
-from .iir import critically_damped, lfilter, lfilter_zi
+from .iir import IIRFilter, critically_damped, one_pole
 from .names import ARKIT_INDEX, VISEME_INDEX, VISEME_NAMES
 
 log = logging.getLogger("facecast")
@@ -125,7 +125,7 @@ LOUD_MIN, LOUD_MAX = 0.6, 1.1  # jaw gain from quiet to loud (jawOpen stays <= 0
 # (p90 0.27 on the dev news clip over music).
 OPEN_TARGET, OPEN_GAIN_MAX = 0.40, 1.35
 OPEN_Q, OPEN_RATE, OPEN_SPEAKING = 0.9, 0.004, 0.08  # quantile, step per tick, jaw counted as speech
-_LOUD_B, _LOUD_A = np.array([1.0 - np.exp(-1.0 / 3.0)]), np.array([1.0, -np.exp(-1.0 / 3.0)])  # 30 ms
+_LOUD_B, _LOUD_A = one_pole(0.03)
 _TABLE64 = VISEME_TABLE.astype(np.float64)
 
 
@@ -181,13 +181,13 @@ def bilabial_seal(vis: np.ndarray) -> np.ndarray:
 
 class LipState:
     """Coarticulation across blocks: the posteriors pass a critically damped filter (state carried
-    exactly by lfilter), then the viseme table; a likely bilabial (PP past SEAL_FROM) seals the lips."""
+    exactly by iir.IIRFilter), then the viseme table; a likely bilabial (PP past SEAL_FROM) seals the lips."""
 
     def __init__(self) -> None:
-        self.zi = np.zeros((2, len(VISEME_NAMES)))
-        self.zi[:, _SIL] = lfilter_zi(_COART_B, _COART_A)  # at rest on silence
+        self.coart = IIRFilter(_COART_B, _COART_A, (len(VISEME_NAMES),))
+        self.coart.rest(np.eye(len(VISEME_NAMES))[_SIL])  # at rest on silence
         self.last = VISEME_TABLE[_SIL].astype(np.float64)  # mouth at the previous tick
-        self.zi_loud = np.zeros((1,))
+        self.loud = IIRFilter(_LOUD_B, _LOUD_A)
         self.open_p90 = OPEN_TARGET  # running 90th percentile of jawOpen while speaking
 
     def step(
@@ -196,16 +196,14 @@ class LipState:
         """(n, 15) posteriors -> smoothed visemes (n, 15) and mouth blendshapes (n, len(MOUTH_SHAPES))."""
         if posteriors.shape[0] == 0:
             return np.zeros((0, len(VISEME_NAMES))), np.zeros((0, len(MOUTH_SHAPES)))
-        vis, self.zi = lfilter(_COART_B, _COART_A, posteriors.astype(np.float64), axis=0, zi=self.zi)
+        vis = self.coart(posteriors)
         mouth = np.einsum("ij,jk->ik", vis, _TABLE64, optimize=False)
         # a mixed vote (PP 0.6, aa 0.4) would leave the lips ajar; closure needs them sealed
         seal = bilabial_seal(vis)
         mouth[:, _JAW] *= 1.0 - 0.5 * seal
         if level_db is not None:  # louder syllables open wider (real speech dynamics)
             loud = np.clip(10.0 ** (level_db / 20.0), 0.0, 1.0)
-            gain, self.zi_loud = lfilter(
-                _LOUD_B, _LOUD_A, LOUD_MIN + (1.0 - LOUD_MIN) * 2.0 * loud, zi=self.zi_loud
-            )
+            gain = self.loud(LOUD_MIN + (1.0 - LOUD_MIN) * 2.0 * loud)
             mouth[:, _JAW] *= np.minimum(gain, LOUD_MAX)
             mouth[:, _CLOSE] *= np.minimum(gain, LOUD_MAX)
         mouth = self._normalise_openness(mouth)

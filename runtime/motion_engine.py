@@ -24,7 +24,7 @@ from .emotion_style import EmotionMixer
 from .errors import ConfigError
 from .facemotion import Emotion, FaceMotion, Gaze, HeadPose
 from .head_motion import HeadMotion
-from .iir import TICK_RATE, critically_damped, lfilter, lfilter_zi
+from .iir import TICK_RATE, IIRFilter, critically_damped
 from .lips import (
     CONTEXT,
     CONTEXT_PAST,
@@ -90,8 +90,7 @@ class MotionEngine:
         self.eyes = BlinkGaze(self.controls.seed)
         self.emotion = EmotionMixer()
         self.look_ahead_ms = LOOK_AHEAD_MS
-        b, a = critically_damped(CONTROL_SMOOTH_S / 2.0)
-        self._ctl_b, self._ctl_a = b, a
+        self._ctl_filter = IIRFilter(*critically_damped(CONTROL_SMOOTH_S / 2.0), (4,))
         self.reset()
 
     # -- public API -------------------------------------------------------------------------
@@ -108,9 +107,8 @@ class MotionEngine:
         self.eyes.reset_state()
         self.lips = LipState()
         self.emotion.reset(EmotionMixer.target(c.emotion, c.emotion_intensity))
-        ctl = self._control_vector(c)
-        # resting filter state of the control smoother at the initial controls (no fade-in)
-        self.ctl_zi = lfilter_zi(self._ctl_b, self._ctl_a)[:, None] * ctl[None, :]
+        # the control smoother rests at the initial controls (no fade-in)
+        self._ctl_filter.rest(self._control_vector(c))
         self.hist = np.zeros((CONTEXT_PAST, N_FEATURES), np.float32)  # feature frames from tick - PAST
         self.pros = np.zeros((0, 3), np.float64)  # level, snr, pitch of frames from `tick`
         self.tick = 0  # next tick to compute
@@ -187,13 +185,7 @@ class MotionEngine:
         post *= gate[:, None]
         post[:, 0] += 1.0 - gate
         vis, mouth = self.lips.step(post, pros[:, 0])
-        ctl, self.ctl_zi = lfilter(
-            self._ctl_b,
-            self._ctl_a,
-            np.tile(self._control_vector(self.controls), (n, 1)),
-            axis=0,
-            zi=self.ctl_zi,
-        )
+        ctl = self._ctl_filter(np.tile(self._control_vector(self.controls), (n, 1)))
         c = self.controls
         w = self.emotion.step(EmotionMixer.target(c.emotion, c.emotion_intensity), n)
         style = EmotionMixer.style(w)
