@@ -11,6 +11,8 @@ import numpy as np
 
 from .audio_features import FRAME_RATE as TICK_RATE  # the motion engine ticks once per feature frame
 
+BLOCK = 32  # ticks per block of IIRFilter's block form
+
 
 def one_pole(tau_s: float, rate: float = TICK_RATE) -> tuple[np.ndarray, np.ndarray]:
     """y[n] = (1 - a) x[n] + a y[n-1]: an exponential follower with time constant tau."""
@@ -31,9 +33,6 @@ def _normalised(b: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("the filter's first denominator coefficient must not be zero")
     m = max(b.size, a.size)
     return np.pad(b, (0, m - b.size)) / a[0], np.pad(a, (0, m - a.size)) / a[0]
-
-
-BLOCK = 32  # ticks per block of the filter's block form
 
 
 class IIRFilter:
