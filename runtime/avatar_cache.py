@@ -8,15 +8,13 @@ treated as a miss (and removed), so a corrupt file costs one rebuild, never an e
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger("facecast")
+from .disk_cache import discard, write_npz
 
 ARRAY_FIELDS = ("image", "landmarks", "matte", "crop", "cel_shaded", "wide_eyes")
 
@@ -29,17 +27,6 @@ def cache_dir(explicit: str | Path | None = None) -> Path:
     if env:
         return Path(env)
     return Path.home() / ".cache" / "facecast" / "avatars"
-
-
-def derived_cache_dir(kind: str) -> Path:
-    """Where files derived from the package go ("models": generator.cpu_model_bytes; "rigs":
-    rig_cache.py): $FACECAST_CACHE_DIR/KIND, else ~/.cache/facecast/KIND."""
-    env = os.environ.get("FACECAST_CACHE_DIR")
-    return Path(env) / kind if env else Path.home() / ".cache" / "facecast" / kind
-
-
-def model_cache_dir() -> Path:
-    return derived_cache_dir("models")
 
 
 def cache_key(data: bytes, version: int, size: int) -> str:
@@ -75,11 +62,7 @@ def load(directory: Path, key: str, size: int) -> dict[str, np.ndarray] | None:
                 raise ValueError(f"{name} is {a.dtype} {a.shape}, expected {dtype} {shape}")
         return arrays
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        log.warning("ignoring unreadable avatar cache file %s (%s); rebuilding it", path, exc)
-        try:
-            path.unlink()
-        except OSError:
-            pass
+        discard(path, "avatar cache", exc)
         return None
 
 
@@ -87,28 +70,3 @@ def store(directory: Path, key: str, arrays: dict[str, np.ndarray]) -> Path | No
     """Write atomically. A cache that cannot be written is logged, not fatal: preparing still works."""
     fields = {name: arrays[name] for name in ARRAY_FIELDS}
     return write_npz(directory / f"{key}.npz", {"key": np.array(key), **fields}, "avatar cache")
-
-
-def write_npz(path: Path, arrays: dict[str, np.ndarray], what: str) -> Path | None:
-    """Write arrays to path.npz through a temporary file moved into place, so a reader sees the old
-    file, nothing, or the whole new one. On failure log it (naming `what`) and return None."""
-    tmp_name = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-        return path
-    except OSError as exc:
-        log.warning("could not write the %s in %s (%s); continuing without it", what, path.parent, exc)
-        return None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass

@@ -86,10 +86,10 @@ def cpu_model_bytes(model: bytes) -> tuple[bytes, Path | None]:
     are CPU kernels). Any failure falls back to the packaged graph. Returns (graph, cached file)."""
     import onnxruntime as ort
 
-    from .avatar_cache import model_cache_dir
+    from .disk_cache import derived_cache_dir, keep_only
 
     key = hashlib.sha256(model + ort.__version__.encode()).hexdigest()[:20]
-    folder = model_cache_dir()
+    folder = derived_cache_dir("models")
     path = folder / f"generator-{key}.onnx"
     try:
         if path.is_file():
@@ -102,6 +102,7 @@ def cpu_model_bytes(model: bytes) -> tuple[bytes, Path | None]:
             opts.log_severity_level = 3
             ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
             os.replace(opts.optimized_model_filepath, path)
+        keep_only(path, "generator-*.onnx")  # the graphs of earlier versions
         return path.read_bytes(), path
     except Exception as exc:  # noqa: BLE001 - a cache that cannot be written costs time, nothing else
         log.info("generator: no optimised-graph cache (%s)", exc)

@@ -404,10 +404,10 @@ def test_the_cached_optimised_graph_renders_the_same_frames(avatar, gen):
     and a damaged copy is replaced, never an error."""
     import onnxruntime as ort
 
-    from facecast.runtime.avatar_cache import model_cache_dir
+    from facecast.runtime.disk_cache import derived_cache_dir
     from facecast.runtime.generator import model_bytes
 
-    cached = list(model_cache_dir().glob("generator-*.onnx"))
+    cached = list(derived_cache_dir("models").glob("generator-*.onnx"))
     assert len(cached) == 1 and cached[0].read_bytes() != model_bytes()
     motions = np.stack(
         [_motion(), _motion(yaw=15, pitch=-8), _motion(roll=10, scale=1.2)]

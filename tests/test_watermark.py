@@ -211,3 +211,22 @@ def test_label_is_drawn_in_a_corner_only(portraits):
     ys, xs = np.nonzero(changed)
     assert changed.sum() > 300  # something readable was drawn
     assert ys.min() > 512 * 0.8 and xs.min() > 512 * 0.5  # bottom-right corner only
+
+
+def test_the_patterns_come_from_the_cache_folder_as_made(caplog):
+    """The 125 patterns take 0.24 s to make (every render process paid it): they are kept in the
+    cache folder, read back identical, and a damaged file is made again, never an error."""
+    from facecast.runtime import watermark_pattern as wp
+    from facecast.runtime.disk_cache import code_digest, derived_cache_dir
+
+    path = derived_cache_dir("watermark") / f"patterns-{code_digest()}.npz"
+    made = wp._make_patterns()
+    wp.base_patterns.cache_clear()
+    assert np.array_equal(wp.base_patterns(), made) and path.is_file()
+    wp.base_patterns.cache_clear()
+    assert np.array_equal(wp.base_patterns(), made)  # read back
+    path.write_bytes(b"damaged")
+    wp.base_patterns.cache_clear()
+    with caplog.at_level("WARNING", logger="facecast"):
+        assert np.array_equal(wp.base_patterns(), made)
+    assert "unreadable watermark pattern cache" in caplog.text and path.read_bytes() != b"damaged"

@@ -1,0 +1,94 @@
+"""Files facecast derives once and keeps under ~/.cache/facecast (or $FACECAST_CACHE_DIR): prepared
+avatars (avatar_cache.py), built rigs (rig_cache.py), the optimised generator graph
+(generator.cpu_model_bytes) and the watermark's patterns (watermark_pattern.py).
+
+Every writer goes through a temporary file moved into place, so a reader sees the old file,
+nothing, or the whole new one; anything unreadable is removed and made again, never an error; a
+cache that cannot be written is logged and the work goes on without it. Files derived by code are
+named with `code_digest()`, so no file outlives the code that made it."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import tempfile
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("facecast")
+
+
+def derived_cache_dir(kind: str) -> Path:
+    """Where files derived from the package go ("models", "rigs", "watermark"):
+    $FACECAST_CACHE_DIR/KIND, else ~/.cache/facecast/KIND."""
+    env = os.environ.get("FACECAST_CACHE_DIR")
+    return Path(env) / kind if env else Path.home() / ".cache" / "facecast" / kind
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 of the runtime package's Python sources, in name order, and numpy's version (whose
+    random streams and linear algebra the derived arrays come from): 16 hex digits."""
+    h = hashlib.sha256(np.__version__.encode())
+    package = resources.files("facecast.runtime")
+    for entry in sorted((e for e in package.iterdir() if e.name.endswith(".py")), key=lambda e: e.name):
+        h.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray], what: str) -> Path | None:
+    """Write arrays to path.npz through a temporary file moved into place. On failure log it
+    (naming `what`) and return None."""
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        return path
+    except OSError as exc:
+        log.warning("could not write the %s in %s (%s); continuing without it", what, path.parent, exc)
+        return None
+    finally:
+        if tmp_name is not None:
+            remove(Path(tmp_name))
+
+
+def read_npz(path: Path, what: str) -> dict[str, np.ndarray] | None:
+    """The arrays of path.npz; None when it is missing, or unreadable (then logged and removed)."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        discard(path, what, exc)
+        return None
+
+
+def keep_only(path: Path, pattern: str) -> None:
+    """Remove the files beside `path` that match `pattern` (its older versions), keeping it."""
+    for old in path.parent.glob(pattern):
+        if old != path:
+            remove(old)
+
+
+def discard(path: Path, what: str, why: object) -> None:
+    log.warning("ignoring unreadable %s file %s (%s); rebuilding it", what, path, why)
+    remove(path)
+
+
+def remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
