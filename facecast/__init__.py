@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+
+# onnxruntime's releases for Linux and macOS (1.32 here) write a device identifier under
+# ~/.cache/Microsoft/DeveloperTools/.onnxruntime and queue usage events (process, OS, CPU, the
+# Python path) for upload to Microsoft, unless this is set before onnxruntime starts. facecast
+# promises no network at run time, and it is used in private calls: off, unless the user set it.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 __version__ = "0.1.0"
 logger = logging.getLogger("facecast")

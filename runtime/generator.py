@@ -84,7 +84,9 @@ def cpu_model_bytes(model: bytes) -> tuple[bytes, Path | None]:
     the cache folder per onnxruntime version: optimising takes about 0.3 s of the 0.45 s a CPU
     session takes to start, every process, and the frames are the same. CPU only (its fused nodes
     are CPU kernels). Any failure falls back to the packaged graph. Returns (graph, cached file)."""
-    import onnxruntime as ort
+    from .ort_runtime import onnxruntime
+
+    ort = onnxruntime()
 
     from .disk_cache import derived_cache_dir, keep_only
 
@@ -155,7 +157,9 @@ class Generator:
         threads: int | None,
         capture: bool = True,
     ) -> None:
-        import onnxruntime as ort
+        from .ort_runtime import onnxruntime
+
+        ort = onnxruntime()
 
         self.size = size
         self._zoom_centre = face_centre(rig)
@@ -248,7 +252,9 @@ class _CapturedFrame:
     run captures the kernels and each later run replays them. One frame at a time: a lock."""
 
     def __init__(self, session, feeds: dict, rig: dict[str, np.ndarray], size: int) -> None:
-        import onnxruntime as ort
+        from .ort_runtime import onnxruntime
+
+        ort = onnxruntime()
 
         opts = ort.SessionOptions()
         opts.log_severity_level = 3

@@ -133,7 +133,9 @@ class LipModel:
     """The ONNX viseme classifier: (n, CONTEXT * N_FEATURES) -> (n, 15) posteriors."""
 
     def __init__(self, path=None) -> None:
-        import onnxruntime as ort
+        from .ort_runtime import onnxruntime
+
+        ort = onnxruntime()
 
         if path is None:
             path = resources.files("facecast.runtime") / "models" / MODEL_FILE
