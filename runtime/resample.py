@@ -15,6 +15,7 @@ ones for streams, the microphone resampling each block on its own)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import gcd
 
 import numpy as np
@@ -44,7 +45,7 @@ class Resampler:
         self.up, self.down = self.dst // g, self.src // g
         self.half = ZERO_CROSSINGS * max(self.up, self.down)  # in the upsampled rate's samples
         self.taps = -(-(2 * self.half + 1) // self.up) + 1
-        self.bank = self._filter_bank() if self.up != self.down else None
+        self.bank = _filter_bank(self.up, self.down) if self.up != self.down else None
         self.reset()
 
     def reset(self) -> None:
@@ -52,16 +53,6 @@ class Resampler:
         self.base = 0
         self.n_in = 0
         self.n_out = 0
-
-    def _filter_bank(self) -> np.ndarray:
-        """(up, taps): row r holds the filter at upsampled offsets r, r + up, r + 2 up, ..."""
-        n = np.arange(2 * self.half + 1) - self.half
-        cutoff = 1.0 / max(self.up, self.down)
-        h = np.sinc(cutoff * n) * np.kaiser(n.size, KAISER_BETA)
-        h *= self.up / h.sum()
-        padded = np.zeros(self.up * self.taps)
-        padded[: h.size] = h
-        return np.ascontiguousarray(padded.reshape(self.taps, self.up).T)
 
     def push(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float64).ravel()
@@ -102,6 +93,24 @@ class Resampler:
             return np.zeros(k.size)
         samples = np.where(inside, self.buf[np.clip(idx, 0, self.buf.size - 1)], 0.0)
         return (samples * self.bank[phase]).sum(axis=1)
+
+
+@lru_cache(maxsize=4)
+def _filter_bank(up: int, down: int) -> np.ndarray:
+    """(up, taps): row r holds the filter at upsampled offsets r, r + up, r + 2 up, ... Shared by
+    every stream at the same rates (read only). Common rates make small banks (44.1 kHz: 160 x 57);
+    a rate with a small common divisor with 16 kHz makes a large one (44101 Hz: 16000 x 57, 7 MB),
+    so only the last few are kept."""
+    half = ZERO_CROSSINGS * max(up, down)
+    taps = -(-(2 * half + 1) // up) + 1
+    n = np.arange(2 * half + 1) - half
+    h = np.sinc(n / max(up, down)) * np.kaiser(n.size, KAISER_BETA)
+    h *= up / h.sum()
+    padded = np.zeros(up * taps)
+    padded[: h.size] = h
+    bank = np.ascontiguousarray(padded.reshape(taps, up).T)
+    bank.flags.writeable = False
+    return bank
 
 
 def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -20,4 +20,6 @@ def test_a_render_leaves_no_telemetry_identifier_or_event_queue(astronaut_png, s
     assert done.returncode == 0, done.stderr
     assert out.stat().st_size > 0
     written = [p.relative_to(home) for p in home.rglob("*") if p.is_file()]
-    assert not [p for p in written if "Microsoft" in p.parts or p.name in ("deviceid", "onnxruntime.db")], written
+    assert not [p for p in written if "Microsoft" in p.parts or p.name in ("deviceid", "onnxruntime.db")], (
+        written
+    )
