@@ -1,5 +1,6 @@
-"""Any sample rate to 16 kHz, whole or chunk by chunk: one resampler for files, microphones and
-streamed audio.
+"""Any sample rate to 16 kHz, whole or chunk by chunk: one resampler for audio arrays given to the
+motion engine at their own rate, microphones and the service's streams (files are decoded straight
+to 16 kHz by ffmpeg).
 
 A polyphase windowed-sinc low-pass (Kaiser window, beta 5, ten zero crossings each side: the design
 scipy.signal.resample_poly uses, which the lip model's training audio went through) is evaluated at
@@ -10,8 +11,8 @@ chunked, so chunked and whole resampling give identical samples. Rates are integ
 reduced by their greatest common divisor.
 
 Why not scipy.signal: importing it costs 0.7 s at every start (see iir.py), and before this module
-the project carried three resamplers (resample_poly for files, two low-pass + linear interpolation
-ones for streams, the microphone resampling each block on its own)."""
+the project carried three resamplers (resample_poly for whole arrays, which the microphone applied to
+each block on its own, and two low-pass + linear interpolation ones for streams)."""
 
 from __future__ import annotations
 
