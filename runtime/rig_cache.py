@@ -10,6 +10,7 @@ textures, two thirds of a rig's bytes but cheap to make, are not stored (rig.tex
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,12 @@ WHAT = "rig cache"
 
 
 def rig_path(avatar_key: str) -> Path:
-    return derived_cache_dir("rigs") / f"{avatar_key[:32]}-{code_digest()}.npz"
+    """Named by the avatar, the runtime's code and OpenCV's version (the rig's colours and lid
+    patches come from its filters)."""
+    import cv2
+
+    version = hashlib.sha256(f"{code_digest()}:{cv2.__version__}".encode()).hexdigest()[:16]
+    return derived_cache_dir("rigs") / f"{avatar_key[:32]}-{version}.npz"
 
 
 def load(avatar_key: str) -> dict[str, np.ndarray] | None:
