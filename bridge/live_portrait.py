@@ -115,11 +115,9 @@ class AudioFeed:
             if isinstance(item, BaseException):
                 raise item
         audio = [c for c in items if c is not self._END]
-        if not audio:
-            return None
         if items[-1] is self._END:
-            self.chunks.put(self._END)  # the next take() ends
-        return np.concatenate(audio)
+            self.chunks.put(self._END)  # the end stays: every later take() returns None
+        return np.concatenate(audio) if audio else None
 
     def stop(self) -> None:
         self._stop.set()
