@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +90,13 @@ def _umask() -> int:
 
 
 class _FfmpegPipe:
-    """One ffmpeg process reading raw frames on stdin and writing to a temporary file."""
+    """One ffmpeg process reading raw frames on stdin and writing to a temporary file.
+
+    Frames go to ffmpeg from a thread of their own: a pipe write waits whenever the encoder is
+    behind, and the renderer would wait with it (10 s rendered in 4.33 s written inline, 3.89 s
+    from the thread, four alternating runs). At most QUEUED batches wait for the thread."""
+
+    QUEUED = 2
 
     def __init__(
         self,
@@ -129,17 +137,39 @@ class _FfmpegPipe:
             cmd += ["-metadata", f"{key}={value}"]
         cmd += [*args, "-f", {".mp4": "mp4", ".webm": "webm", ".mov": "mov"}[final.suffix], str(self.tmp)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUED)
+        self._broken = False
+        self._thread = threading.Thread(target=self._pipe, name="facecast-ffmpeg-in", daemon=True)
+        self._thread.start()
+
+    def _pipe(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._broken:
+                continue  # drain, so that write() and finish() never block on a dead ffmpeg
+            try:
+                self.proc.stdin.write(memoryview(data).cast("B"))
+            except (BrokenPipeError, ValueError):
+                self._broken = True
 
     def write(self, data: np.ndarray) -> None:
-        try:
-            self.proc.stdin.write(memoryview(np.ascontiguousarray(data)).cast("B"))
-        except BrokenPipeError:
-            raise RuntimeError(f"ffmpeg stopped while writing {self.final.name}: {self._stderr()}") from None
+        """Queue the frames (read by the thread after this returns: do not change them)."""
+        if self._broken:
+            raise RuntimeError(f"ffmpeg stopped while writing {self.final.name}: {self._stderr()}")
+        self._queue.put(np.ascontiguousarray(data))
+
+    def _drain(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
     def _stderr(self) -> str:
         return self.proc.stderr.read().decode(errors="replace").strip() if self.proc.stderr else ""
 
     def finish(self) -> None:
+        self._drain()
+        if self._broken:
+            self.abort()
+            raise RuntimeError(f"ffmpeg stopped while writing {self.final.name}: {self._stderr()}")
         self.proc.stdin.close()
         err = self._stderr()
         if self.proc.wait() != 0:
@@ -151,6 +181,8 @@ class _FfmpegPipe:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._broken = True  # the thread drops what is still queued
+        self._drain()
         self.tmp.unlink(missing_ok=True)
 
 

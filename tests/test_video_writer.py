@@ -135,3 +135,16 @@ def test_failed_render_leaves_nothing_and_keeps_the_old_file(tmp_path):
 def test_unsupported_extension_is_named(tmp_path):
     with pytest.raises(ConfigError, match="use one of .mp4, .webm, .mov"):
         VideoWriter(tmp_path / "out.avi", SIZE, FPS)
+
+
+def test_an_encoder_that_dies_is_reported_and_nothing_hangs_or_stays(tmp_path):
+    """Frames reach ffmpeg from a thread of the writer's own: when ffmpeg dies mid-render the next
+    write or the close says so, nothing blocks on the dead pipe, and no partial file is left."""
+    out = tmp_path / "out.mp4"
+    with pytest.raises(RuntimeError, match="ffmpeg stopped while writing out.mp4"):
+        with VideoWriter(out, SIZE, FPS) as w:
+            w.write(_flash_clip(3, []))
+            w._main.proc.kill()  # the encoder goes away (killed, out of disk, ...)
+            for _ in range(50):  # more than the pipe and the queue hold
+                w.write(_flash_clip(3, []))
+    assert list(tmp_path.iterdir()) == []
