@@ -41,9 +41,12 @@ def code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def write_npz(path: Path, arrays: dict[str, np.ndarray], what: str) -> Path | None:
-    """Write arrays to path.npz through a temporary file moved into place. On failure log it
-    (naming `what`) and return None."""
+def write_npz(
+    path: Path, arrays: dict[str, np.ndarray], what: str, replaces: str | None = None
+) -> Path | None:
+    """Write arrays to path.npz through a temporary file moved into place, then remove the files
+    beside it that match `replaces` (its older versions). On failure log it (naming `what`) and
+    return None."""
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +57,8 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], what: str) -> Path | No
             os.fsync(f.fileno())
         os.replace(tmp_name, path)
         tmp_name = None
+        if replaces is not None:
+            keep_only(path, replaces)
         return path
     except OSError as exc:
         log.warning("could not write the %s in %s (%s); continuing without it", what, path.parent, exc)

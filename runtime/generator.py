@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from . import rig_cache
+from .disk_cache import derived_cache_dir, discard, keep_only
 from .errors import ConfigError
 from .facemotion import MOTION_VECTOR_SIZE, FaceMotion
 from .head_zoom import face_centre, split_zoom, zoom_frames
+from .ort_runtime import onnxruntime
 from .rig import TEXTURE_FIELDS, build_rig, textures
 from .rig_depth import ease_shifts, ease_turns
 
@@ -84,12 +86,7 @@ def cpu_model_bytes(model: bytes) -> tuple[bytes, Path | None]:
     the cache folder per onnxruntime version: optimising takes about 0.3 s of the 0.45 s a CPU
     session takes to start, every process, and the frames are the same. CPU only (its fused nodes
     are CPU kernels). Any failure falls back to the packaged graph. Returns (graph, cached file)."""
-    from .ort_runtime import onnxruntime
-
     ort = onnxruntime()
-
-    from .disk_cache import derived_cache_dir, keep_only
-
     key = hashlib.sha256(model + ort.__version__.encode()).hexdigest()[:20]
     folder = derived_cache_dir("models")
     path = folder / f"generator-{key}.onnx"
@@ -157,8 +154,6 @@ class Generator:
         threads: int | None,
         capture: bool = True,
     ) -> None:
-        from .ort_runtime import onnxruntime
-
         ort = onnxruntime()
 
         self.size = size
@@ -181,8 +176,7 @@ class Generator:
         except Exception:
             if cached is None:
                 raise
-            log.warning("generator: ignoring a damaged optimised graph %s", cached)
-            cached.unlink(missing_ok=True)
+            discard(cached, "optimised graph", "onnxruntime cannot load it")
             self._session = ort.InferenceSession(model_bytes(), opts, providers=chosen)
         used = self._session.get_providers()[0]
         self.device = f"{_DEVICE_NAMES.get(used, used)} (onnxruntime {used})"
@@ -252,8 +246,6 @@ class _CapturedFrame:
     run captures the kernels and each later run replays them. One frame at a time: a lock."""
 
     def __init__(self, session, feeds: dict, rig: dict[str, np.ndarray], size: int) -> None:
-        from .ort_runtime import onnxruntime
-
         ort = onnxruntime()
 
         opts = ort.SessionOptions()

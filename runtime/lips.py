@@ -17,6 +17,7 @@ import numpy as np
 from .audio_features import N_FEATURES
 from .iir import IIRFilter, critically_damped, one_pole
 from .names import ARKIT_INDEX, VISEME_INDEX, VISEME_NAMES
+from .ort_runtime import onnxruntime
 
 log = logging.getLogger("facecast")
 
@@ -133,8 +134,6 @@ class LipModel:
     """The ONNX viseme classifier: (n, CONTEXT * N_FEATURES) -> (n, 15) posteriors."""
 
     def __init__(self, path=None) -> None:
-        from .ort_runtime import onnxruntime
-
         ort = onnxruntime()
 
         if path is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .disk_cache import code_digest, derived_cache_dir, discard, keep_only, read_npz, write_npz
+from .disk_cache import code_digest, derived_cache_dir, discard, read_npz, write_npz
 
 WHAT = "rig cache"
 
@@ -41,7 +41,5 @@ def load(avatar_key: str) -> dict[str, np.ndarray] | None:
 
 def store(avatar_key: str, arrays: dict[str, np.ndarray]) -> Path | None:
     """Write atomically and remove this avatar's rigs built by other code."""
-    path = write_npz(rig_path(avatar_key), {"avatar_key": np.array(avatar_key), **arrays}, WHAT)
-    if path is not None:
-        keep_only(path, f"{avatar_key[:32]}-*.npz")
-    return path
+    arrays = {"avatar_key": np.array(avatar_key), **arrays}
+    return write_npz(rig_path(avatar_key), arrays, WHAT, replaces=f"{avatar_key[:32]}-*.npz")

@@ -36,15 +36,14 @@ def base_patterns() -> np.ndarray:
     Each has zero mean and unit RMS, and all are mutually orthogonal. Made once per version of the
     code and kept in the cache folder: making them takes 0.24 s (mostly the QR), which every
     `facecast render` process paid before its first frame."""
-    from .disk_cache import code_digest, derived_cache_dir, keep_only, read_npz, write_npz
+    from .disk_cache import code_digest, derived_cache_dir, read_npz, write_npz
 
     path = derived_cache_dir("watermark") / f"patterns-{code_digest()}.npz"
     stored = read_npz(path, "watermark pattern cache")
     if stored is not None and stored.get("patterns", np.zeros(0)).shape == (1 + N_BITS, TILE, TILE):
         return stored["patterns"].astype(np.float32, copy=False)
     patterns = _make_patterns()
-    if write_npz(path, {"patterns": patterns}, "watermark pattern cache") is not None:
-        keep_only(path, "patterns-*.npz")
+    write_npz(path, {"patterns": patterns}, "watermark pattern cache", replaces="patterns-*.npz")
     return patterns
 
 
