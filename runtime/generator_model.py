@@ -91,10 +91,22 @@ DRAWN_LASH_W, DRAWN_LASH_SHADE = 0.07, 0.7  # a drawn eye's closed stroke, as th
 _B = ARKIT_INDEX
 
 
+def _decay(a: torch.Tensor) -> torch.Tensor:
+    """exp(-a) for a >= 0, with a capped at 80 (exp(-80) = 2e-35, as good as zero here).
+    onnxruntime's CPU Exp takes a slow path wherever the result would be subnormal (below
+    exp(-87.3)): 15-20x the time per element, and the Gaussians here reach far past it."""
+    return torch.exp(-a.clamp(max=80.0))
+
+
 def _curve(u: torch.Tensor, uk: torch.Tensor, vk: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Kernel-regressed curve v(u) through points (uk, vk): (N, H, W) from (N, k) points."""
-    w = torch.exp(-(((u.unsqueeze(-1) - uk[:, None, None, :]) / sigma) ** 2))
-    return (w * vk[:, None, None, :]).sum(-1) / (w.sum(-1) + 1e-6)
+    """Kernel-regressed curve v(u) through points (uk, vk): (N, H, W) from (N, k) points. The
+    points run along axis 1 (N, k, H, W): onnxruntime broadcasts per-point values over the long
+    H x W planes fast, where over a short last axis of k it took several times as long."""
+    w = _decay(((u.unsqueeze(1) - uk[:, :, None, None]) * (1 / sigma)) ** 2)
+    n, k, h, wd = w.shape
+    # both sums over the points (weighted values, weights) as one small matmul
+    sums = torch.matmul(torch.stack([vk, torch.ones_like(vk)], 1), w.reshape(n, k, h * wd))
+    return (sums[:, 0] / (sums[:, 1] + 1e-6)).reshape(n, h, wd)
 
 
 def _axes(c0: torch.Tensor, c1: torch.Tensor, down: torch.Tensor):
@@ -108,15 +120,16 @@ def _axes(c0: torch.Tensor, c1: torch.Tensor, down: torch.Tensor):
     return centre, half, ax, nrm
 
 
-def _frame(pts: torch.Tensor, c0: torch.Tensor, c1: torch.Tensor, down: torch.Tensor, nodes: torch.Tensor):
-    """Local (u, v) frame of a feature: u in [-1, 1] corner to corner, v in pixels down the face."""
+def _frame(pts: torch.Tensor, c0: torch.Tensor, c1: torch.Tensor, down: torch.Tensor, nx, ny):
+    """Local (u, v) frame of a feature: u in [-1, 1] corner to corner, v in pixels down the face;
+    for its points (N, k, 2) and for the grid nodes, given as x and y planes (Gh, Gw)."""
     centre, half, ax, nrm = _axes(c0, c1, down)
     rel_p = pts - centre[:, None]
-    rel_n = nodes.unsqueeze(0) - centre[:, None, None]
     up = (rel_p * ax[:, None]).sum(-1) / half
     vp = (rel_p * nrm[:, None]).sum(-1)
-    un = (rel_n * ax[:, None, None]).sum(-1) / half[:, :, None]
-    vn = (rel_n * nrm[:, None, None]).sum(-1)
+    rx, ry = nx - centre[:, 0, None, None], ny - centre[:, 1, None, None]
+    un = (rx * ax[:, 0, None, None] + ry * ax[:, 1, None, None]) / half[:, :, None]
+    vn = rx * nrm[:, 0, None, None] + ry * nrm[:, 1, None, None]
     return up, vp, un, vn, half
 
 
@@ -190,8 +203,10 @@ class GeneratorModel(nn.Module):
         # --- forward TPS displacement on the low-res grid, two variants (upper / lower lip pinned).
         gh, gw = grid_nodes.shape[0], grid_nodes.shape[1]
         disp = out2 - ctrl[:, :2]
-        fwd = torch.matmul(tps.unsqueeze(0), disp.unsqueeze(1))  # (N, 2, G, 2)
-        fwd = fwd.reshape(n * 2, gh, gw, 2).permute(0, 3, 1, 2)
+        # one GEMM for the whole batch: the 10 MB spline matrix is read once, not once per frame
+        g = tps.shape[1]
+        fwd = torch.matmul(tps.reshape(2 * g, k), disp.permute(1, 0, 2).reshape(k, n * 2))  # (2G, N*2)
+        fwd = fwd.reshape(2, gh, gw, n, 2).permute(3, 0, 4, 1, 2).reshape(n * 2, 2, gh, gw)
         lo = grid_nodes[0, 0]
         span = grid_nodes[-1, -1] - lo
         cell = torch.stack([grid_nodes[0, 1, 0] - lo[0], grid_nodes[1, 0, 1] - lo[1]])
@@ -201,50 +216,52 @@ class GeneratorModel(nn.Module):
         field = torch.cat([fwd, ddx, ddy], 1)  # Dx, Dy, dDx/dx, dDy/dx, dDx/dy, dDy/dy
 
         # --- invert: find q with q + D(q) = p for every grid node p (Newton, clamped steps).
-        p = grid_nodes.unsqueeze(0)
-        q = p - fwd.permute(0, 2, 3, 1)
+        # (x and y are kept as separate planes: onnxruntime broadcasts over a short last axis of
+        # 2 several times slower per element than over whole planes)
+        nx, ny = grid_nodes[..., 0], grid_nodes[..., 1]  # (Gh, Gw)
+        qx, qy = nx - fwd[:, 0], ny - fwd[:, 1]
+        lim = 3 * cell.max()
         for _ in range(NEWTON_STEPS):
-            at = (q - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
-            s = _bilinear(field, at[..., 0].reshape(n * 2, -1), at[..., 1].reshape(n * 2, -1))
+            ax_ = (qx - lo[0]) / span[0] * (gw - 1)
+            ay_ = (qy - lo[1]) / span[1] * (gh - 1)
+            s = _bilinear(field, ax_.reshape(n * 2, -1), ay_.reshape(n * 2, -1))
             s = s.reshape(n * 2, 6, gh, gw)
-            r = p - q - s[:, 0:2].permute(0, 2, 3, 1)
+            rx, ry = nx - qx - s[:, 0], ny - qy - s[:, 1]
             a, c, b, e = 1 + s[:, 2], s[:, 3], s[:, 4], 1 + s[:, 5]
             det = a * e - b * c
             ok = det > 0.15
             safe = torch.where(ok, det, torch.ones_like(det))
-            rx, ry = r[..., 0], r[..., 1]
-            sx = torch.where(ok, (e * rx - b * ry) / safe, rx)
-            sy = torch.where(ok, (a * ry - c * rx) / safe, ry)
-            lim = 3 * cell.max()
-            q = q + torch.stack([sx, sy], -1).clamp(-lim, lim)
-        back = q.reshape(n, 2, gh, gw, 2)
+            qx = qx + torch.where(ok, (e * rx - b * ry) / safe, rx).clamp(-lim, lim)
+            qy = qy + torch.where(ok, (a * ry - c * rx) / safe, ry).clamp(-lim, lim)
+        back = torch.stack([qx, qy], 1).reshape(n, 2, 2, gh, gw)  # (N, pinned lip, xy, Gh, Gw)
 
         # --- mouth: lip curves in the mouth's frame, gap distance fields, and which map to use.
         lip = out2[:, mouth_index]
         up_pts, lo_pts = lip[:, :11], lip[:, 11:]
         down = (up_pts[:, 5] + lo_pts[:, 5]) / 2 - out2[:, iris_index].mean(1)
-        uu, vu, un, vn, half_m = _frame(up_pts, up_pts[:, 0], up_pts[:, 10], down, grid_nodes)
-        ul, vl, _, _, _ = _frame(lo_pts, up_pts[:, 0], up_pts[:, 10], down, grid_nodes)
+        uu, vu, un, vn, half_m = _frame(up_pts, up_pts[:, 0], up_pts[:, 10], down, nx, ny)
+        ul, vl, _, _, _ = _frame(lo_pts, up_pts[:, 0], up_pts[:, 10], down, nx, ny)
         v_up = _curve(un, uu, vu, 0.12)
         v_lo = _curve(un, ul, vl, 0.12)
         d_top, d_bot = vn - v_up, v_lo - vn
         soft = 1.5 + 0.3 * F.relu(un.abs() - 1) * half_m[:, :, None]
-        w_low = torch.sigmoid((vn - (v_up + v_lo) / 2) / soft).unsqueeze(-1)
-        bmap = back[:, 0] * (1 - w_low) + back[:, 1] * w_low  # (N, Gh, Gw, 2) source pixels
+        w_low = torch.sigmoid((vn - (v_up + v_lo) / 2) / soft).unsqueeze(1)
+        bmap = back[:, 0] * (1 - w_low) + back[:, 1] * w_low  # (N, 2, Gh, Gw) source pixels
 
         # --- eyes: lid distance fields, the nearer eye wins per node.
         eye_f, eye_v, eye_d, eye_c = [], [], [], []
         for e in range(2):
             lid = out2[:, eye_index[18 * e : 18 * e + 18]]
             lu, ll = lid[:, :9], lid[:, 9:]
-            eu, ev, enu, env, _ = _frame(lu, lu[:, 0], lu[:, 8], down, grid_nodes)
-            elu, elv, _, _, _ = _frame(ll, lu[:, 0], lu[:, 8], down, grid_nodes)
+            eu, ev, enu, env, _ = _frame(lu, lu[:, 0], lu[:, 8], down, nx, ny)
+            elu, elv, _, _, _ = _frame(ll, lu[:, 0], lu[:, 8], down, nx, ny)
             d_u = env - _curve(enu, eu, ev, 0.2)
             d_l = _curve(enu, elu, elv, 0.2) - env
             eye_f.append(torch.stack([d_u, d_l, enu], 1))
             eye_v.append(env)
             eye_c.append((lu[:, 0] + lu[:, 8]) / 2)
-            eye_d.append((grid_nodes.unsqueeze(0) - eye_c[-1][:, None, None]).norm(dim=-1))
+            dx, dy = nx - eye_c[-1][:, 0, None, None], ny - eye_c[-1][:, 1, None, None]
+            eye_d.append(dx * dx + dy * dy)  # (squared: only compared)
         eye_fields = torch.where((eye_d[0] < eye_d[1]).unsqueeze(1), eye_f[0], eye_f[1])
         eye_below = torch.where(eye_d[0] < eye_d[1], eye_v[0], eye_v[1]).unsqueeze(1)  # v from the corners
 
@@ -254,7 +271,7 @@ class GeneratorModel(nn.Module):
         # layer boxes are unpacked to floats).
         rh, rw = region_pix.shape[0], region_pix.shape[1]
         tex_w = texture.shape[-1]
-        src_t = (bmap * 2 + 0.01).permute(0, 3, 1, 2)  # (N, 2, Gh, Gw); the offset breaks ties alike
+        src_t = bmap * 2 + 0.01  # (N, 2, Gh, Gw); the offset breaks ties alike
         grid = F.interpolate(src_t, size=(rh, rw), mode="bilinear", align_corners=True)
         region = _texel_lookup(texels, grid, tex_w)  # (N * Rh * Rw,) packed RGBA, frame-major
 
@@ -263,9 +280,10 @@ class GeneratorModel(nn.Module):
         col = colors[:, :, None, None]
         fh = (geom[0] * scale)[:, None, None, None]
         gap_mid = (up_pts[:, 5] + lo_pts[:, 5]) / 2
-        mouth_tl, mouth_px = _place(gap_mid, mouth_box, region_lo, rh, rw)
-        both = back.permute(0, 1, 4, 2, 3).reshape(n, 4, gh, gw)  # upper-pinned and lower-pinned maps
-        mf = _sample_at(torch.cat([torch.stack([d_top, d_bot, un], 1), both], 1), mouth_px, lo, span)
+        mouth_tl, mouth_xs, mouth_ys = _place(gap_mid, mouth_box, region_lo, rh, rw)
+        both = back.reshape(n, 4, gh, gw)  # upper-pinned and lower-pinned maps
+        fields = torch.cat([torch.stack([d_top, d_bot, un], 1), both], 1)
+        mf = _sample_at(fields, mouth_xs, mouth_ys, lo, span)
         # Around the lips each pixel takes the map of its own lip (above or below the gap's middle
         # line), sampled bilinearly: blending the two maps would show the portrait's teeth.
         src = torch.where(mf[:, 0:1] > mf[:, 1:2], mf[:, 5:7], mf[:, 3:5])
@@ -281,11 +299,11 @@ class GeneratorModel(nn.Module):
         across = eye_c[1] - eye_c[0]
         up_o = torch.stack([across[:, 1], -across[:, 0]], -1) / across.norm(dim=-1, keepdim=True)
         centre = mid + up_o * (0.5 * across.norm(dim=-1, keepdim=True))
-        lines_tl, lines_px = _place(centre, lines_box, region_lo, rh, rw)
-        bh, bw = lines_px.shape[1], lines_px.shape[2]
+        lines_tl, lines_xs, lines_ys = _place(centre, lines_box, region_lo, rh, rw)
+        bh, bw = lines_ys.shape[1], lines_xs.shape[1]
         base_l = _gather_box(region, lines_tl, n, rh, rw, bh, bw)
         # the lines are soft: drawn at half resolution, then scaled up
-        src_l = _sample_at(bmap.permute(0, 3, 1, 2), lines_px[:, ::2, ::2], lo, span)
+        src_l = _sample_at(bmap, lines_xs[:, ::2], lines_ys[:, ::2], lo, span)
         shade = _expression_lines(src_l, base_l[:, :3, ::2, ::2], bs, geom, colors[6])
         shade = F.interpolate(shade, scale_factor=2.0, mode="bilinear", align_corners=False)[:, :, :bh, :bw]
         lined = (base_l[:, :3] * (1 - shade)).clamp(0, 1)
@@ -308,18 +326,20 @@ class GeneratorModel(nn.Module):
         down_src = ctrl[mouth_index, :2].mean(0) - ctrl[iris_index, :2].mean(0)
         lid_u = torch.arange(LID_TABLE, dtype=torch.float32, device=motion.device) * LID_DU + LID_U0
         for e in range(2):
-            tl, px = _place(eye_c[e], eye_box, region_lo, rh, rw)
-            ef = _sample_at(torch.cat([eye_fields, bmap.permute(0, 3, 1, 2), eye_below], 1), px, lo, span)
+            tl, xs, ys = _place(eye_c[e], eye_box, region_lo, rh, rw)
+            bh, bw = ys.shape[1], xs.shape[1]
+            ef = _sample_at(torch.cat([eye_fields, bmap, eye_below], 1), xs, ys, lo, span)
             # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
             rho = 0.42 * geom[6 + e] * scale * geom[19 + e]  # geom[19 + e] = 0: an eye drawn shut
             ox, oy = rho * gz[:, 2 - 2 * e].sin(), -rho * gz[:, 3 - 2 * e].sin()
             off = torch.stack([ox * cr - oy * sr, ox * sr + oy * cr], -1)
             centre = out2[:, iris_index[e]] + off
-            rel = px - centre[:, None, None]
+            rel_x = xs[:, None, :] - centre[:, 0, None, None]  # (N, 1, w)
+            rel_y = ys[:, :, None] - centre[:, 1, None, None]  # (N, h, 1)
             inv = 1 / scale[:, None, None]
             c_, s_ = cr[:, None, None], sr[:, None, None]
-            fu = rel[..., 0] * c_ + rel[..., 1] * s_  # in the face's axes (rolled with the head)
-            fv = -rel[..., 0] * s_ + rel[..., 1] * c_
+            fu = rel_x * c_ + rel_y * s_  # in the face's axes (rolled with the head)
+            fv = -rel_x * s_ + rel_y * c_
             # the iris is a circle, or an upright ellipse (height / width = geom[14 + e]) for drawn eyes
             aspect = geom[14 + e]
             i_sdf = (geom[4 + e] * scale)[:, None, None] - (fu * fu + (fv / aspect) ** 2).sqrt()
@@ -359,11 +379,11 @@ class GeneratorModel(nn.Module):
             beside = torch.cat([iris_src[e, 0] - reach, iris_src[e, 0] + reach], 0)
             rows_y = (iris_src[e, 1] + v_rel * aspect).repeat(2, 1, 1)
             sides = _bilinear(texture, (2 * beside - 0.5).reshape(1, -1), (2 * rows_y - 0.5).reshape(1, -1))
-            sides = sides.reshape(4, 2, n, px.shape[1], px.shape[2])[:3]
+            sides = sides.reshape(4, 2, n, bh, bw)[:3]
             white = sides[:, 0] + t_row.permute(1, 0, 2, 3) * (sides[:, 1] - sides[:, 0])
             white = white.permute(1, 0, 2, 3) * shade
             white = white + geom[17 + e] * (flat_white - white)
-            base = _gather_box(region, tl, n, rh, rw, px.shape[1], px.shape[2])
+            base = _gather_box(region, tl, n, rh, rw, bh, bw)
             blink = (
                 bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None] * geom[19 + e]
             )
@@ -388,7 +408,7 @@ class GeneratorModel(nn.Module):
             taps = torch.cat([sp + (k * LID_BLUR * geom[4 + e]) * ax_s for k in (-1, 0, 1)], 0)
             taps = (torch.round((taps * 2 - 0.5) * 32) / 32).permute(0, 2, 3, 1)
             taps = _bilinear(texture, taps[..., 0].reshape(1, -1), taps[..., 1].reshape(1, -1))
-            taps = taps.reshape(4, 3, n, px.shape[1], px.shape[2]).permute(1, 2, 0, 3, 4)
+            taps = taps.reshape(4, 3, n, bh, bw).permute(1, 2, 0, 3, 4)
             slid = taps[1] + carried * (taps.mean(0) - taps[1])
             base = base + w_slide * (slid - base)
             rgb = base[:, 0:3] + m_scl * (white - base[:, 0:3])
@@ -439,7 +459,7 @@ class GeneratorModel(nn.Module):
             lash_w = (PHOTO_LASH_W + (DRAWN_LASH_W - PHOTO_LASH_W) * drawn) * geom[6 + e]
             lash_w = lash_w * scale[:, None, None, None]
             from_line = (d_u - edge - 0.3 * over).abs()
-            soft = torch.exp(-((from_line / lash_w) ** 2))  # a photo's lashes
+            soft = _decay((from_line / lash_w) ** 2)  # a photo's lashes
             crisp = torch.sigmoid((lash_w - from_line) / 0.6)  # a drawn stroke: edges a pixel wide
             m_lash = (soft + drawn * (crisp - soft)) * lateral * (cover * 3).clamp(0, 1)
             shade = PHOTO_LASH_SHADE + (DRAWN_LASH_SHADE - PHOTO_LASH_SHADE) * drawn
@@ -480,9 +500,9 @@ def _lid_error(u, lid_now, down_now, src_lid, bmap, lo, span):
     # the same lid curve in the portrait (tabulated at the same u)
     centre_s, half_s, ax_s, nrm_s, v_src = src_lid
     want = centre_s + (u * half_s).unsqueeze(-1) * ax_s + v_src[None, :, None] * nrm_s  # (N, M, 2)
-    gh, gw = bmap.shape[1], bmap.shape[2]
+    gh, gw = bmap.shape[2], bmap.shape[3]
     at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
-    got = _bilinear(bmap.permute(0, 3, 1, 2), at[..., 0], at[..., 1])  # (N, 2, M)
+    got = _bilinear(bmap, at[..., 0], at[..., 1])  # (N, 2, M)
     return want.permute(0, 2, 1) - got
 
 
@@ -531,7 +551,7 @@ def _table_lookup(table: torch.Tensor, u: torch.Tensor, u0: float, du: float) ->
     f = ((u - u0) / du).clamp(0, m - 1.001)
     i0 = torch.floor(f)
     frac = (f - i0).reshape(n, 1, -1)
-    idx = i0.to(torch.int64).reshape(n, 1, -1).expand(-1, c, -1)
+    idx = i0.to(torch.int32).reshape(n, 1, -1).expand(-1, c, -1)
     a = torch.gather(table, 2, idx)
     b = torch.gather(table, 2, idx + 1)
     return (a + frac * (b - a)).reshape(n, c, u.shape[1], u.shape[2])
@@ -539,47 +559,59 @@ def _table_lookup(table: torch.Tensor, u: torch.Tensor, u0: float, du: float) ->
 
 def _place(centre: torch.Tensor, box: torch.Tensor, region_lo: torch.Tensor, rh, rw):
     """Integer top-left (N, 2) of a box centred on `centre`, kept inside the region, and the
-    box's pixel-centre coordinates (N, h, w, 2)."""
+    box's pixel-centre coordinates: the box is axis-aligned, so its columns' x (N, w) and its
+    rows' y (N, h)."""
     dims = torch.stack([box[0, -1, 0] + 0.5, box[-1, 0, 1] + 0.5])  # (w, h) as floats
     limit = torch.stack([region_lo[0] * 0 + rw, region_lo[1] * 0 + rh]) - dims
     tl = torch.round(centre - region_lo - dims / 2)
     tl = torch.minimum(torch.maximum(tl, torch.zeros_like(tl)), limit)
-    px = box.unsqueeze(0) + (tl + region_lo)[:, None, None]
-    return tl, px
+    at = tl + region_lo
+    return tl, box[0, :, 0] + at[:, 0:1], box[:, 0, 1] + at[:, 1:2]
 
 
 def _texel_lookup(texels: torch.Tensor, coords: torch.Tensor, tex_w) -> torch.Tensor:
     """Nearest packed RGBA texels (N * h * w,) int32 at 2x-texture coordinates (N, 2, h, w),
     border-clamped. An element gather (GatherElements) of one int32 per pixel is ~10x cheaper in
-    onnxruntime than a row gather of 4 bytes."""
-    t = torch.floor(coords).clamp(min=0)
-    t = torch.minimum(t, (tex_w - 1) * torch.ones_like(t[:1, :1, :1, :1]))
+    onnxruntime than a row gather of 4 bytes. (Clamped first, the coordinates are >= 0, so the cast's
+    truncation is the floor.)"""
+    t = torch.minimum(coords.clamp(min=0), (tex_w - 1) * torch.ones_like(coords[:1, :1, :1, :1]))
+    t = t.to(torch.int32)
     flat = t[:, 1] * tex_w + t[:, 0]
-    return torch.gather(texels, 0, flat.reshape(-1).to(torch.int64))
-
-
-_BYTE = (1, 256, 65536, 16777216)
+    return torch.gather(texels, 0, flat.reshape(-1))
 
 
 def _unpack(packed: torch.Tensor) -> torch.Tensor:
-    """Packed RGBA int32 (M,) (R in the low byte) -> floats (M, 4) in 0..1."""
-    v = packed.to(torch.int64)
-    v = torch.where(v < 0, v + 4294967296, v)
-    q = torch.div(v[:, None], torch.tensor(_BYTE, dtype=torch.int64, device=v.device), rounding_mode="trunc")
-    c = q - torch.div(q, 256, rounding_mode="trunc") * 256
-    return c.to(torch.float32) / 255
+    """Packed RGBA int32 (M,) (R in the low byte) -> floats (4, M) in 0..1, channels first.
+
+    Split into 16-bit halves with float32 and int32 arithmetic (exact: float32's rounding of the
+    int32 is corrected by one step), each op on whole (M,) vectors with scalar constants.
+    onnxruntime runs a broadcast over a short last axis ((M, 4) by (4,)) and int64 division
+    several times slower per element; the (M, 4) int64 form took 7x as long."""
+    hi = torch.floor(packed.to(torch.float32) * 2.0**-16)
+    lo = packed - hi.to(torch.int32) * 65536
+    fix = torch.floor(lo.to(torch.float32) * 2.0**-16)
+    hi = hi + fix  # -32768..32767: blue and the signed alpha byte
+    lo = (lo - fix.to(torch.int32) * 65536).to(torch.float32)  # 0..65535: red and green
+    g = torch.floor(lo * (1.0 / 256))
+    a = torch.floor(hi * (1.0 / 256))
+    b = hi - a * 256
+    a = a - torch.floor(a * (1.0 / 256)) * 256
+    return torch.stack([lo - g * 256, g, b, a], 0) / 255
 
 
 def _pack(rgba: torch.Tensor) -> torch.Tensor:
-    """Floats (M, 4) in 0..1 -> packed RGBA int32 (M,), rounded to the nearest byte."""
-    q = (rgba.clamp(0, 1) * 255 + 0.5).to(torch.int64)
-    v = (q * torch.tensor(_BYTE, dtype=torch.int64, device=q.device)).sum(-1)
-    return torch.where(v >= 2147483648, v - 4294967296, v).to(torch.int32)
+    """Floats (4, M) in 0..1, channels first -> packed RGBA int32 (M,), rounded to the nearest byte.
+    Built from two 16-bit halves (exact in float32), the alpha byte signed so nothing overflows."""
+    q = torch.floor(rgba.clamp(0, 1) * 255 + 0.5)
+    alpha = q[3] - (q[3] >= 128).to(torch.float32) * 256
+    lo = (q[0] + q[1] * 256).to(torch.int32)
+    hi = (q[2] + alpha * 256).to(torch.int32)
+    return hi * 65536 + lo
 
 
 def _texels_float(packed: torch.Tensor, n, h, w) -> torch.Tensor:
     """Packed texels (N * h * w,) as a float box (N, 4, h, w) in 0..1."""
-    return _unpack(packed).reshape(n, h, w, 4).permute(0, 3, 1, 2)
+    return _unpack(packed).reshape(4, n, h, w).permute(1, 0, 2, 3)
 
 
 def _bilinear(data: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -594,7 +626,7 @@ def _bilinear(data: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Ten
     y0 = torch.minimum(torch.floor(v), (h - 2) * one)
     fx, fy = (u - x0).unsqueeze(1), (v - y0).unsqueeze(1)
     flat = data.reshape(b, c, h * w)
-    base = (y0 * w + x0).to(torch.int64).unsqueeze(1).expand(-1, c, -1)
+    base = (y0 * w + x0).to(torch.int32).unsqueeze(1).expand(-1, c, -1)
     c00 = torch.gather(flat, 2, base)
     c01 = torch.gather(flat, 2, base + 1)
     c10 = torch.gather(flat, 2, base + w)
@@ -611,17 +643,20 @@ def _nearest(data: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tens
     one = torch.ones_like(u[:1, :1])
     x = torch.minimum(torch.round(u).clamp(min=0), (w - 1) * one)
     y = torch.minimum(torch.round(v).clamp(min=0), (h - 1) * one)
-    idx = (y * w + x).to(torch.int64).unsqueeze(1).expand(-1, c, -1)
+    idx = (y * w + x).to(torch.int32).unsqueeze(1).expand(-1, c, -1)
     return torch.gather(data.reshape(b, c, h * w), 2, idx)
 
 
-def _sample_at(fields: torch.Tensor, px: torch.Tensor, lo: torch.Tensor, span: torch.Tensor):
+def _sample_at(
+    fields: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, lo: torch.Tensor, span: torch.Tensor
+):
     """Low-res fields (N, C, Gh, Gw) read bilinearly (border-clamped) at a box's pixel centres
-    (N, h, w, 2). The box is axis-aligned, so bilinear interpolation is a product of hat weights
-    along y and x: two small matmuls, several times cheaper than onnxruntime's GridSample."""
+    (columns' x (N, w), rows' y (N, h): _place). The box is axis-aligned, so bilinear interpolation
+    is a product of hat weights along y and x: two small matmuls, several times cheaper than
+    onnxruntime's GridSample."""
     gh, gw = fields.shape[2], fields.shape[3]
-    fy = (px[:, :, 0, 1] - lo[1]) / span[1] * (gh - 1)  # (N, h) in grid rows
-    fx = (px[:, 0, :, 0] - lo[0]) / span[0] * (gw - 1)  # (N, w) in grid columns
+    fy = (ys - lo[1]) / span[1] * (gh - 1)  # (N, h) in grid rows
+    fx = (xs - lo[0]) / span[0] * (gw - 1)  # (N, w) in grid columns
     fy = torch.minimum(fy.clamp(min=0), (gh - 1) * torch.ones_like(fy[:1, :1]))
     fx = torch.minimum(fx.clamp(min=0), (gw - 1) * torch.ones_like(fx[:1, :1]))
     rows = torch.arange(gh, dtype=torch.float32, device=fy.device)
@@ -648,7 +683,7 @@ def _composite(region, rgba, tl, n, rh, rw):
     """Write a box layer (N, 4, h, w), floats 0..1, into the flat packed region."""
     bh, bw = rgba.shape[2], rgba.shape[3]
     idx = _box_index(tl, n, rh, rw, bh, bw)
-    return region.index_put((idx,), _pack(rgba.permute(0, 2, 3, 1).reshape(-1, 4)))
+    return region.index_put((idx,), _pack(rgba.permute(1, 0, 2, 3).reshape(4, -1)))
 
 
 def _expression_lines(src, rgb, bs, geom, skin):
@@ -680,8 +715,8 @@ def _expression_lines(src, rgb, bs, geom, skin):
     crease = F.relu(torch.cos(above * (2 * math.pi / FOREHEAD_SPACING))) ** 2  # narrow creases
     shade = fore * (1.4 * crease - 0.35) * band * side  # (the rolls between them a little lit)
     # between the brows: two vertical grooves with the muscle's bulge lit between them
-    groove = torch.exp(-(((u.abs() - FURROW_APART) / FURROW_WIDTH) ** 2))
-    bulge = torch.exp(-((u / FURROW_WIDTH) ** 2))
+    groove = _decay(((u.abs() - FURROW_APART) / FURROW_WIDTH) ** 2)
+    bulge = _decay((u / FURROW_WIDTH) ** 2)
     reach = torch.sigmoid((v + 0.08) * 30) * torch.sigmoid((0.3 - v) * 25)
     shade = shade + FURROW_DEPTH * lower * (groove - 0.5 * bulge) * reach
     # the nose's bridge: soft folds across it below the brows
@@ -690,7 +725,7 @@ def _expression_lines(src, rgb, bs, geom, skin):
     nose = nose * torch.sigmoid((below - 0.1) * 30) * torch.sigmoid((0.34 - below) * 30)
     nose = nose * torch.sigmoid((0.15 - u.abs()) * 30)
     shade = shade + NOSE_DEPTH * sneer * nose
-    like = torch.exp(-((rgb - skin[None, :, None, None]) ** 2).sum(1, keepdim=True) / (2 * SKIN_LIKE**2))
+    like = _decay(((rgb - skin[None, :, None, None]) ** 2).sum(1, keepdim=True) / (2 * SKIN_LIKE**2))
     return shade.clamp(-0.3, 0.5) * like * (1 - geom[16])
 
 
@@ -713,7 +748,7 @@ def _mouth_layer(
     m_in = torch.sigmoid(m_top / 0.6) * torch.sigmoid(m_bot / 0.6) * torch.sigmoid((0.97 - m_u.abs()) * 40)
     depth = (torch.minimum(m_top, m_bot) / (0.5 * gap + 1)).clamp(0, 1)
     cav = col[1] * (1 - 0.35 * shade * depth) * (1 - 0.3 * shade * u2)
-    rim = torch.exp(-torch.minimum(m_top, m_bot).clamp(min=0) / (0.012 * fh + 0.5))  # inner lip surface
+    rim = _decay(torch.minimum(m_top, m_bot).clamp(min=0) / (0.012 * fh + 0.5))  # inner lip surface
     cav = cav + 0.45 * shade * rim * (col[0] * 0.6 - cav)
     t_h = (TONGUE_RISE[0] * shade + TONGUE_RISE[1] * flat) * gap * F.relu(1 - u2 / 0.56)
     # where the lips just meet the line between them is the cavity's shadow, no teeth or tongue yet
@@ -723,8 +758,8 @@ def _mouth_layer(
     # teeth: narrower toward the corners (the arch turns away), soft seams, rounded tips
     k_t = (m_u + 0.35 * m_u * m_u.abs()) / 0.2
     d_seam = (k_t - torch.round(k_t)).abs() * 0.2 * half  # pixels to the nearest seam
-    seam = torch.exp(-((d_seam / 0.45) ** 2))
-    tip = torch.exp(-((d_seam / (0.05 * half + 1)) ** 2))
+    seam = _decay((d_seam / 0.45) ** 2)
+    tip = _decay((d_seam / (0.05 * half + 1)) ** 2)
     lateral = torch.sigmoid((0.75 - m_u.abs()) * 25)
     arch = torch.sqrt(F.relu(1 - u2 / 0.64) + 1e-6)
     up_h = TEETH_SHOWN[0] * fh * arch * (1 - 0.12 * shade * tip)
@@ -749,7 +784,7 @@ def _mouth_layer(
     ext = 0.085 * fh * t_out
     ell = 1 - u2 / 0.13 - ((m_bot + 0.15 * ext) / (ext + 1)) ** 2
     m_to = torch.sigmoid(ell * 8) * torch.sigmoid(m_top / 0.6) * (t_out * 5).clamp(0, 1)
-    groove = torch.exp(-((m_u * half / (0.04 * half + 0.5)) ** 2))  # the tongue's middle line
+    groove = _decay((m_u * half / (0.04 * half + 0.5)) ** 2)  # the tongue's middle line
     tongue_out = col[3] * (0.72 + 0.28 * ell.clamp(0, 1).sqrt()) * (1 - 0.12 * groove)
     mask = torch.maximum(m_in, m_to)
     rgb = inside + m_to / (mask + 1e-6) * (tongue_out - inside)
