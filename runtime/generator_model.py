@@ -574,8 +574,7 @@ def _texel_lookup(texels: torch.Tensor, coords: torch.Tensor, tex_w) -> torch.Te
     border-clamped. An element gather (GatherElements) of one int32 per pixel is ~10x cheaper in
     onnxruntime than a row gather of 4 bytes. (Clamped first, the coordinates are >= 0, so the cast's
     truncation is the floor.)"""
-    t = torch.minimum(coords.clamp(min=0), (tex_w - 1) * torch.ones_like(coords[:1, :1, :1, :1]))
-    t = t.to(torch.int32)
+    t = coords.clamp(min=0, max=tex_w - 1).to(torch.int32)
     flat = t[:, 1] * tex_w + t[:, 0]
     return torch.gather(texels, 0, flat.reshape(-1))
 
@@ -667,23 +666,28 @@ def _sample_at(
 
 
 def _box_index(tl: torch.Tensor, n, rh, rw, bh, bw) -> torch.Tensor:
-    ti = tl.to(torch.int64)
-    iy = torch.arange(bh, dtype=torch.int64, device=ti.device)[None, :, None] + ti[:, 1, None, None]
-    ix = torch.arange(bw, dtype=torch.int64, device=ti.device)[None, None, :] + ti[:, 0, None, None]
-    frame = (torch.arange(n, dtype=torch.int64, device=ti.device) * (rh * rw))[:, None, None]
+    """The flat region's indices (N * h * w,) int32 of a box with top-left tl (N, 2)."""
+    ti = tl.to(torch.int32)
+    iy = torch.arange(bh, dtype=torch.int32, device=ti.device)[None, :, None] + ti[:, 1, None, None]
+    ix = torch.arange(bw, dtype=torch.int32, device=ti.device)[None, None, :] + ti[:, 0, None, None]
+    frame = (torch.arange(n, dtype=torch.int32, device=ti.device) * (rh * rw))[:, None, None]
     return (frame + iy * rw + ix).reshape(-1)
+
+
+# Boxes are read and written as element gathers and scatters (GatherElements, ScatterElements):
+# onnxruntime's Gather and ScatterND over single elements cost 2-5x as much per pixel.
 
 
 def _gather_box(region: torch.Tensor, tl, n, rh, rw, bh, bw) -> torch.Tensor:
     idx = _box_index(tl, n, rh, rw, bh, bw)
-    return _texels_float(region.index_select(0, idx), n, bh, bw)
+    return _texels_float(torch.gather(region, 0, idx), n, bh, bw)
 
 
 def _composite(region, rgba, tl, n, rh, rw):
     """Write a box layer (N, 4, h, w), floats 0..1, into the flat packed region."""
     bh, bw = rgba.shape[2], rgba.shape[3]
     idx = _box_index(tl, n, rh, rw, bh, bw)
-    return region.index_put((idx,), _pack(rgba.permute(1, 0, 2, 3).reshape(4, -1)))
+    return region.scatter(0, idx, _pack(rgba.permute(1, 0, 2, 3).reshape(4, -1)))
 
 
 def _expression_lines(src, rgb, bs, geom, skin):
