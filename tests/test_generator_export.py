@@ -67,3 +67,18 @@ def test_onnxruntime_and_torch_agree(generator):
     diff = np.abs(ort_frames.astype(np.int16) - torch_frames.astype(np.int16))
     assert diff.mean() < 0.05
     assert np.percentile(diff, 99.9) <= 2
+
+
+def test_packed_texels_unpack_to_their_bytes_and_pack_back_exactly():
+    """The graph unpacks packed RGBA in float32 / int32 halves (onnxruntime is slow at int64
+    division): every byte must come out as the little-endian byte of the int32, including the
+    extremes where float32 rounds the packed value, and pack back to the same int32."""
+    from facecast.runtime.generator_model import _pack, _unpack
+
+    rng = np.random.default_rng(7)
+    edges = [-(2**31), 2**31 - 1, -1, 0, 1, 255, 256, 65535, 65536, -65536, -65537, 2**24 + 1, 2**31 - 65536]
+    packed = np.concatenate([rng.integers(-(2**31), 2**31, 200_000), edges]).astype(np.int32)
+    rgba = _unpack(torch.from_numpy(packed))
+    want = packed.view(np.uint8).reshape(-1, 4).T.astype(np.float32) / 255
+    assert np.array_equal(rgba.numpy(), want)
+    assert np.array_equal(_pack(rgba).numpy(), packed)
