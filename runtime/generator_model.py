@@ -352,7 +352,7 @@ class GeneratorModel(nn.Module):
             src_lid = _source_lid(ctrl[rows, :2], down_src, lid_u)
             isx, isy = _under_source_lid(torch.stack([isx, isy], 1), src_lid, 1 - geom[17 + e]).unbind(1)
             iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
-            iris_px = iris_px.reshape(4, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
+            iris_px = iris_px.reshape(3, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
             was = ef[:, 3:5] - iris_src[e][None, :, None, None]
             # (a photo's iris rim reaches past the mesh's iris radius: filled out to WHITE_FILL)
             fill = WHITE_FILL + geom[17 + e] * (1.08 - WHITE_FILL)
@@ -379,7 +379,7 @@ class GeneratorModel(nn.Module):
             beside = torch.cat([iris_src[e, 0] - reach, iris_src[e, 0] + reach], 0)
             rows_y = (iris_src[e, 1] + v_rel * aspect).repeat(2, 1, 1)
             sides = _bilinear(texture, (2 * beside - 0.5).reshape(1, -1), (2 * rows_y - 0.5).reshape(1, -1))
-            sides = sides.reshape(4, 2, n, bh, bw)[:3]
+            sides = sides.reshape(3, 2, n, bh, bw)
             white = sides[:, 0] + t_row.permute(1, 0, 2, 3) * (sides[:, 1] - sides[:, 0])
             white = white.permute(1, 0, 2, 3) * shade
             white = white + geom[17 + e] * (flat_white - white)
@@ -408,10 +408,10 @@ class GeneratorModel(nn.Module):
             taps = torch.cat([sp + (k * LID_BLUR * geom[4 + e]) * ax_s for k in (-1, 0, 1)], 0)
             taps = (torch.round((taps * 2 - 0.5) * 32) / 32).permute(0, 2, 3, 1)
             taps = _bilinear(texture, taps[..., 0].reshape(1, -1), taps[..., 1].reshape(1, -1))
-            taps = taps.reshape(4, 3, n, bh, bw).permute(1, 2, 0, 3, 4)
+            taps = taps.reshape(3, 3, n, bh, bw).permute(1, 2, 0, 3, 4)
             slid = taps[1] + carried * (taps.mean(0) - taps[1])
-            base = base + w_slide * (slid - base)
-            rgb = base[:, 0:3] + m_scl * (white - base[:, 0:3])
+            rgb = base[:, 0:3] + w_slide * (slid - base[:, 0:3])  # (the matte stays the warp's)
+            rgb = rgb + m_scl * (white - rgb)
             rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
             # the eyelid: the warp brings the lid (with its own lashes) most of the way down
             # (rig_basis.py); this layer covers what is left of the eye with lid skin and a lash line

@@ -240,13 +240,16 @@ def textures(avatar) -> dict[str, np.ndarray]:
     bilinear in onnxruntime's CPU GridSample) from a copy upscaled 2x, which keeps the lookup error
     at a quarter pixel. `texels` is the same texture as RGBA bytes packed into one int32 per texel
     (R in the low byte; rounded exactly as the graph rounds its output): the region lookup is a
-    gather of one element per pixel, and the region stays packed up to the output."""
+    gather of one element per pixel, and the region stays packed up to the output. `texture` (the
+    float copy the eye layers read bilinearly) keeps RGB only: they never read its matte, and a
+    fourth channel was a quarter of their texture lookups."""
     S = int(avatar.size)
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
     texture = np.concatenate([np.asarray(avatar.image).astype(np.float32) / 255.0, matte[..., None]], -1)
     texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
     texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
-    return {"texture": np.ascontiguousarray(texture.transpose(2, 0, 1)[None], np.float32), "texels": texels}
+    rgb = np.ascontiguousarray(texture[..., :3].transpose(2, 0, 1)[None], np.float32)
+    return {"texture": rgb, "texels": texels}
 
 
 def _packed(rgba: np.ndarray) -> np.ndarray:

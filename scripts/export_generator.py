@@ -67,7 +67,7 @@ def example_inputs(size: int = 64) -> tuple:
     ry, rx = np.mgrid[0:rh, 0:rw].astype(f32) + 0.5
     arrays = {
         "motion": np.zeros((2, 62), f32),
-        "texture": rng.random((1, 4, 2 * size, 2 * size), dtype=f32),
+        "texture": rng.random((1, 3, 2 * size, 2 * size), dtype=f32),
         "texels": np.zeros(4 * size * size, np.int32),
         "bg_top": np.zeros((1, 10, size), np.int32),
         "bg_left": np.zeros((1, rh, 7), np.int32),
