@@ -325,146 +325,166 @@ class GeneratorModel(nn.Module):
         sclera = (colors[4] + colors[5]) / 2
         down_src = ctrl[mouth_index, :2].mean(0) - ctrl[iris_index, :2].mean(0)
         lid_u = torch.arange(LID_TABLE, dtype=torch.float32, device=motion.device) * LID_DU + LID_U0
-        for e in range(2):
-            tl, xs, ys = _place(eye_c[e], eye_box, region_lo, rh, rw)
-            bh, bw = ys.shape[1], xs.shape[1]
-            ef = _sample_at(torch.cat([eye_fields, bmap, eye_below], 1), xs, ys, lo, span)
-            # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
-            rho = 0.42 * geom[6 + e] * scale * geom[19 + e]  # geom[19 + e] = 0: an eye drawn shut
-            ox, oy = rho * gz[:, 2 - 2 * e].sin(), -rho * gz[:, 3 - 2 * e].sin()
-            off = torch.stack([ox * cr - oy * sr, ox * sr + oy * cr], -1)
-            centre = out2[:, iris_index[e]] + off
-            rel_x = xs[:, None, :] - centre[:, 0, None, None]  # (N, 1, w)
-            rel_y = ys[:, :, None] - centre[:, 1, None, None]  # (N, h, 1)
-            inv = 1 / scale[:, None, None]
-            c_, s_ = cr[:, None, None], sr[:, None, None]
-            fu = rel_x * c_ + rel_y * s_  # in the face's axes (rolled with the head)
-            fv = -rel_x * s_ + rel_y * c_
-            # the iris is a circle, or an upright ellipse (height / width = geom[14 + e]) for drawn eyes
-            aspect = geom[14 + e]
-            i_sdf = (geom[4 + e] * scale)[:, None, None] - (fu * fu + (fv / aspect) ** 2).sqrt()
-            isx = iris_src[e, 0] + fu * inv
-            isy = iris_src[e, 1] + fv * inv
-            # the iris the portrait's upper lid hid (bared by a wide eye or a glance up) is read
-            # from just under that lid, its shadowed top edge, not from the lid skin above it
-            # (that showed as a pale band across the iris); drawn eyes keep their own drawing
-            rows = eye_index[18 * e : 18 * e + 9]
-            src_lid = _source_lid(ctrl[rows, :2], down_src, lid_u)
-            isx, isy = _under_source_lid(torch.stack([isx, isy], 1), src_lid, 1 - geom[17 + e]).unbind(1)
-            iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
-            iris_px = iris_px.reshape(3, n, isx.shape[1], isx.shape[2]).permute(1, 0, 2, 3)
-            was = ef[:, 3:5] - iris_src[e][None, :, None, None]
-            # (a photo's iris rim reaches past the mesh's iris radius: filled out to WHITE_FILL)
-            fill = WHITE_FILL + geom[17 + e] * (1.08 - WHITE_FILL)
-            o_sdf = fill * geom[4 + e] - (was[:, 0] ** 2 + (was[:, 1] / aspect) ** 2).sqrt()
-            m_eye = torch.sigmoid(ef[:, 0] / 0.6) * torch.sigmoid(ef[:, 1] / 0.6)
-            m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
-            m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye
-            m_scl = m_eye * torch.sigmoid(o_sdf / 0.6).unsqueeze(1) * (1 - m_iris)
-            # where the iris was is filled with white only as far as it moved away: at rest the eye
-            # stays the portrait's (a drawn iris is rarely the circle this layer assumes)
-            moved = off.norm(dim=-1) / (0.1 * geom[4 + e] * scale + 1e-3)
-            m_scl = m_scl * moved.clamp(0, 1)[:, None, None, None]
-            shade = 0.8 + 0.2 * (ef[:, 0:1] / 4).clamp(0, 1)
-            flat_white = sclera[None, :, None, None] * shade
-            # a photo's white where the iris was: the portrait's own white beside the old iris (a
-            # flat colour showed as a paler or greyer disk ringed by the old iris's rim), read in
-            # the rows near the iris's middle (higher up the lashes are beside it) and shaded under
-            # the upper lid like the flat white; a drawn eye keeps its flat white (beside its large
-            # iris are the outline strokes)
-            r_src = geom[4 + e]
-            v_rel = (was[:, 1] / aspect).clamp(-WHITE_ROWS * r_src, WHITE_ROWS * r_src)
-            reach = F.relu((WHITE_REACH * r_src) ** 2 - v_rel * v_rel).sqrt() + 0.15 * r_src
-            t_row = ((was[:, 0] + reach) / (2 * reach)).clamp(0, 1).unsqueeze(1)
-            beside = torch.cat([iris_src[e, 0] - reach, iris_src[e, 0] + reach], 0)
-            rows_y = (iris_src[e, 1] + v_rel * aspect).repeat(2, 1, 1)
-            sides = _bilinear(texture, (2 * beside - 0.5).reshape(1, -1), (2 * rows_y - 0.5).reshape(1, -1))
-            sides = sides.reshape(3, 2, n, bh, bw)
-            white = sides[:, 0] + t_row.permute(1, 0, 2, 3) * (sides[:, 1] - sides[:, 0])
-            white = white.permute(1, 0, 2, 3) * shade
-            white = white + geom[17 + e] * (flat_white - white)
-            base = _gather_box(region, tl, n, rh, rw, bh, bw)
-            blink = (
-                bs[:, _B["eyeBlinkRight" if e == 0 else "eyeBlinkLeft"]][:, None, None, None] * geom[19 + e]
-            )
-            # the lid band (from `band` above the lid's landmark curve down to it) re-mapped
-            # exactly: the coarse map plus its error at the lid curve, faded toward the band's top
-            d_u = ef[:, 0:1]
-            band = (1.6 * geom[4 + e]) * scale[:, None, None, None]
-            t = ((d_u + band) / band).clamp(0, 1)
-            w_slide = t * t * (3 - 2 * t) * torch.sigmoid((1.1 - ef[:, 2:3].abs()) * 20)
-            w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
-            table = _lid_error(lid_u[None].expand(n, -1), out2[:, rows], down, src_lid, bmap, lo, span)
-            err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
-            # a photo's shut lid is the lid skin above its lashes carried down to the lash line
-            closing = ((blink - CLOSED_FROM) / (1 - CLOSED_FROM)).clamp(0, 1)
-            closing = closing * closing * (3 - 2 * closing) * (1 - geom[17 + e])  # drawn eyes: as before
-            sp, carried, ax_s = _carry_lid_skin(
-                ef[:, 3:5] + err * w_slide, src_lid, geom[21 + e] * geom[4 + e], closing
-            )
-            # taps along the lid blur the carried row (one row carried down showed as streaks);
-            # snapped to 1/32 texel: the same motion must give the same pixels at any batch
-            # position (reductions can round differently per position)
-            taps = torch.cat([sp + (k * LID_BLUR * geom[4 + e]) * ax_s for k in (-1, 0, 1)], 0)
-            taps = (torch.round((taps * 2 - 0.5) * 32) / 32).permute(0, 2, 3, 1)
-            taps = _bilinear(texture, taps[..., 0].reshape(1, -1), taps[..., 1].reshape(1, -1))
-            taps = taps.reshape(3, 3, n, bh, bw).permute(1, 2, 0, 3, 4)
-            slid = taps[1] + carried * (taps.mean(0) - taps[1])
-            rgb = base[:, 0:3] + w_slide * (slid - base[:, 0:3])  # (the matte stays the warp's)
-            rgb = rgb + m_scl * (white - rgb)
-            rgb = rgb + m_iris * (iris_px[:, 0:3] - rgb)
-            # the eyelid: the warp brings the lid (with its own lashes) most of the way down
-            # (rig_basis.py); this layer covers what is left of the eye with lid skin and a lash line
-            warp = geom[8 + e]
-            cover = blink * (1 - warp) / (1 - warp * blink + 1e-3)
-            # the lid's line comes down to the lower lid; a drawn eye's only DRAWN_SHUT_DEPTH of the
-            # way from its corners' line to it (a closed anime eye is a shallow arc, not the lower
-            # outline's U)
-            drawn = geom[17 + e]
-            reach_down = d_u + ef[:, 1:2] - drawn * (1 - DRAWN_SHUT_DEPTH) * (ef[:, 5:6] + ef[:, 1:2])
-            edge = cover * F.relu(reach_down)
-            # a closing lid also covers a little below the lower lid's landmark curve: the visible
-            # lid margin sits there, and the iris would show through as a sliver under the lashes
-            over = (0.25 * geom[4 + e]) * scale[:, None, None, None] * cover * cover
-            # a drawn eye's lid line also reaches past the corners over its outline strokes
-            # (geom[17 + e] = 1)
-            lateral = torch.sigmoid((1.0 + DRAWN_LID_REACH * drawn - ef[:, 2:3].abs()) * 30)
-            # (and starts a little above the lid's curve, to blend into the re-mapped lid)
-            band = 0.5 * over
-            t_top = ((d_u + band) / (0.8 * band + 0.6)).clamp(0, 1)
-            m_top = t_top * t_top * (3 - 2 * t_top)
-            # a drawn eye's shut lid is its patch (drawn_lids.py), shown above the closing lid's line
-            # wherever the patch painted the eye over: its lash line's ends and strokes past the
-            # corners too, so it has no top edge of its own
-            m_top = m_top + drawn * (1 - m_top)
-            lat_cover = torch.sigmoid((1.0 + DRAWN_COVER_REACH * drawn - ef[:, 2:3].abs()) * 30)
-            m_lid = torch.sigmoid((edge + over - d_u) / 0.6)
-            # (and, as it shuts, below the line too: the closed frame has no eye left)
-            m_lid = m_lid + drawn * ((blink - 0.8) / 0.2).clamp(0, 1) * (1 - m_lid)
-            m_lid = m_top * m_lid * lat_cover * (blink > 0.02)
-            start = ((blink - 0.02) / 0.1).clamp(0, 1)  # (a drawn lash line is not swapped at once)
-            m_lid = m_lid * (1 + drawn * (start - 1))
-            # a little darker toward the seam (a photographed lid is convex, its lower edge in shadow;
-            # a drawn one is flat): per-eye brightness and darkening from geom (rig_basis.lid_shade)
-            t_seam = ((d_u + band) / (edge + over + band + 1e-3)).clamp(0, 1)
-            lid = colors[8][None, :, None, None] * (geom[10 + 2 * e] - geom[11 + 2 * e] * t_seam)
-            pu = 2 * (ef[:, 3] - geom[23 + 2 * e]) - 0.5  # the patch's texels (twice the portrait's)
-            pv = 2 * (ef[:, 4] - geom[24 + 2 * e]) - 0.5
-            patch = _nearest(lid_patch[e : e + 1], pu.reshape(1, -1), pv.reshape(1, -1))
-            patch = patch.reshape(4, n, pu.shape[1], pu.shape[2]).permute(1, 0, 2, 3)
-            lid = lid + drawn * (patch[:, 0:3] - lid)
-            m_lid = m_lid * (1 + drawn * (patch[:, 3:4] - 1))
-            rgb = rgb + m_lid * (lid - rgb)
-            # closed, a drawn eye is one bold stroke, as thick as its drawn lash line
-            lash_w = (PHOTO_LASH_W + (DRAWN_LASH_W - PHOTO_LASH_W) * drawn) * geom[6 + e]
-            lash_w = lash_w * scale[:, None, None, None]
-            from_line = (d_u - edge - 0.3 * over).abs()
-            soft = _decay((from_line / lash_w) ** 2)  # a photo's lashes
-            crisp = torch.sigmoid((lash_w - from_line) / 0.6)  # a drawn stroke: edges a pixel wide
-            m_lash = (soft + drawn * (crisp - soft)) * lateral * (cover * 3).clamp(0, 1)
-            shade = PHOTO_LASH_SHADE + (DRAWN_LASH_SHADE - PHOTO_LASH_SHADE) * drawn
-            rgb = rgb + m_lash * (colors[7][None, :, None, None] * shade - rgb)
-            region = _composite(region, torch.cat([rgb, base[:, 3:4]], 1), tl, n, rh, rw)
+
+        # Both eyes are one batch of 2N boxes, eye-major (rows [:N] the right eye, [N:] the left):
+        # one set of nodes for both (the eye layer was 2,500 of the graph's ~3,900 nodes, each
+        # with its fixed cost per run); per-eye values come from geom as (2N,) columns.
+        def per_eye(i: int, step: int = 1) -> torch.Tensor:
+            return _per_eye(torch.stack([geom[i], geom[i + step]]), n)
+
+        def twice(x: torch.Tensor) -> torch.Tensor:
+            return torch.cat([x, x], 0)
+
+        m2 = 2 * n
+        r_iris, r_eye, warp, drawn_e = per_eye(4), per_eye(6), per_eye(8), per_eye(17)
+        aspect, open_e, row_e = per_eye(14)[:, None, None], per_eye(19), per_eye(21)
+        scale2, cr2, sr2 = twice(scale), twice(cr), twice(sr)
+        iris_at = _per_eye(iris_src, n)  # (2N, 2): each eye's iris centre in the portrait
+        tl, xs, ys = _place(torch.cat(eye_c, 0), eye_box, region_lo, rh, rw)
+        bh, bw = ys.shape[1], xs.shape[1]
+        ef = _sample_at(twice(torch.cat([eye_fields, bmap, eye_below], 1)), xs, ys, lo, span)
+        # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
+        rho = 0.42 * r_eye * scale2 * open_e  # open_e = 0: an eye drawn shut
+        ox = rho * torch.cat([gz[:, 2], gz[:, 0]]).sin()
+        oy = -rho * torch.cat([gz[:, 3], gz[:, 1]]).sin()
+        off = torch.stack([ox * cr2 - oy * sr2, ox * sr2 + oy * cr2], -1)
+        centre = torch.cat([out2[:, iris_index[0]], out2[:, iris_index[1]]], 0) + off
+        rel_x = xs[:, None, :] - centre[:, 0, None, None]  # (2N, 1, w)
+        rel_y = ys[:, :, None] - centre[:, 1, None, None]  # (2N, h, 1)
+        inv = 1 / scale2[:, None, None]
+        c_, s_ = cr2[:, None, None], sr2[:, None, None]
+        fu = rel_x * c_ + rel_y * s_  # in the face's axes (rolled with the head)
+        fv = -rel_x * s_ + rel_y * c_
+        # the iris is a circle, or an upright ellipse (height / width = geom[14 + e]) for drawn eyes
+        i_sdf = (r_iris * scale2)[:, None, None] - (fu * fu + (fv / aspect) ** 2).sqrt()
+        isx = iris_at[:, 0, None, None] + fu * inv
+        isy = iris_at[:, 1, None, None] + fv * inv
+        # the iris the portrait's upper lid hid (bared by a wide eye or a glance up) is read
+        # from just under that lid, its shadowed top edge, not from the lid skin above it
+        # (that showed as a pale band across the iris); drawn eyes keep their own drawing
+        rows = torch.stack([eye_index[0:9], eye_index[18:27]])  # (2, 9): each eye's upper lid
+        src_lid = [_per_eye(t, n) for t in _source_lid(ctrl[rows, :2], down_src, lid_u)]
+        keep_drawn = (1 - drawn_e)[:, None, None, None]
+        isx, isy = _under_source_lid(torch.stack([isx, isy], 1), src_lid, keep_drawn).unbind(1)
+        iris_px = _bilinear(texture, (2 * isx - 0.5).reshape(1, -1), (2 * isy - 0.5).reshape(1, -1))
+        iris_px = iris_px.reshape(3, m2, bh, bw).permute(1, 0, 2, 3)
+        was = ef[:, 3:5] - iris_at[:, :, None, None]
+        # (a photo's iris rim reaches past the mesh's iris radius: filled out to WHITE_FILL)
+        fill = (WHITE_FILL + drawn_e * (1.08 - WHITE_FILL))[:, None, None]
+        o_sdf = fill * r_iris[:, None, None] - (was[:, 0] ** 2 + (was[:, 1] / aspect) ** 2).sqrt()
+        m_eye = torch.sigmoid(ef[:, 0] / 0.6) * torch.sigmoid(ef[:, 1] / 0.6)
+        m_eye = (m_eye * torch.sigmoid((0.97 - ef[:, 2].abs()) * 40)).unsqueeze(1)
+        m_iris = torch.sigmoid(i_sdf / 0.6).unsqueeze(1) * m_eye
+        m_scl = m_eye * torch.sigmoid(o_sdf / 0.6).unsqueeze(1) * (1 - m_iris)
+        # where the iris was is filled with white only as far as it moved away: at rest the eye
+        # stays the portrait's (a drawn iris is rarely the circle this layer assumes)
+        moved = off.norm(dim=-1) / (0.1 * r_iris * scale2 + 1e-3)
+        m_scl = m_scl * moved.clamp(0, 1)[:, None, None, None]
+        shade = 0.8 + 0.2 * (ef[:, 0:1] / 4).clamp(0, 1)
+        flat_white = sclera[None, :, None, None] * shade
+        # a photo's white where the iris was: the portrait's own white beside the old iris (a
+        # flat colour showed as a paler or greyer disk ringed by the old iris's rim), read in
+        # the rows near the iris's middle (higher up the lashes are beside it) and shaded under
+        # the upper lid like the flat white; a drawn eye keeps its flat white (beside its large
+        # iris are the outline strokes)
+        r_src = r_iris[:, None, None]
+        v_rel = torch.minimum(torch.maximum(was[:, 1] / aspect, -WHITE_ROWS * r_src), WHITE_ROWS * r_src)
+        reach = F.relu((WHITE_REACH * r_src) ** 2 - v_rel * v_rel).sqrt() + 0.15 * r_src
+        t_row = ((was[:, 0] + reach) / (2 * reach)).clamp(0, 1).unsqueeze(1)
+        beside = torch.cat([iris_at[:, 0, None, None] - reach, iris_at[:, 0, None, None] + reach], 0)
+        rows_y = (iris_at[:, 1, None, None] + v_rel * aspect).repeat(2, 1, 1)
+        sides = _bilinear(texture, (2 * beside - 0.5).reshape(1, -1), (2 * rows_y - 0.5).reshape(1, -1))
+        sides = sides.reshape(3, 2, m2, bh, bw)
+        white = sides[:, 0] + t_row.permute(1, 0, 2, 3) * (sides[:, 1] - sides[:, 0])
+        white = white.permute(1, 0, 2, 3) * shade
+        drawn = drawn_e[:, None, None, None]
+        white = white + drawn * (flat_white - white)
+        base = _gather_box(region, tl, n, rh, rw, bh, bw)  # (both eyes read the region as it is here)
+        blink = torch.cat([bs[:, _B["eyeBlinkRight"]], bs[:, _B["eyeBlinkLeft"]]]) * open_e
+        blink = blink[:, None, None, None]
+        # the lid band (from `band` above the lid's landmark curve down to it) re-mapped
+        # exactly: the coarse map plus its error at the lid curve, faded toward the band's top
+        d_u = ef[:, 0:1]
+        r_scaled = (r_iris * scale2)[:, None, None, None]
+        band = 1.6 * r_scaled
+        t = ((d_u + band) / band).clamp(0, 1)
+        w_slide = t * t * (3 - 2 * t) * torch.sigmoid((1.1 - ef[:, 2:3].abs()) * 20)
+        w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
+        lid_now = torch.cat([out2[:, eye_index[0:9]], out2[:, eye_index[18:27]]], 0)
+        table = _lid_error(lid_u[None].expand(m2, -1), lid_now, twice(down), src_lid, twice(bmap), lo, span)
+        err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
+        # a photo's shut lid is the lid skin above its lashes carried down to the lash line
+        closing = ((blink - CLOSED_FROM) / (1 - CLOSED_FROM)).clamp(0, 1)
+        closing = closing * closing * (3 - 2 * closing) * (1 - drawn)  # drawn eyes: as before
+        sp, carried, ax_s = _carry_lid_skin(ef[:, 3:5] + err * w_slide, src_lid, row_e * r_iris, closing)
+        # taps along the lid blur the carried row (one row carried down showed as streaks);
+        # snapped to 1/32 texel: the same motion must give the same pixels at any batch
+        # position (reductions can round differently per position)
+        step = (LID_BLUR * r_iris)[:, None, None, None] * ax_s
+        taps = torch.cat([sp - step, sp, sp + step], 0)
+        taps = (torch.round((taps * 2 - 0.5) * 32) / 32).permute(0, 2, 3, 1)
+        taps = _bilinear(texture, taps[..., 0].reshape(1, -1), taps[..., 1].reshape(1, -1))
+        taps = taps.reshape(3, 3, m2, bh, bw).permute(1, 2, 0, 3, 4)
+        slid = taps[1] + carried * (taps.mean(0) - taps[1])
+        rgb = base[:, 0:3] + w_slide * (slid - base[:, 0:3])  # (the matte stays the warp's)
+        rgb = rgb + m_scl * (white - rgb)
+        rgb = rgb + m_iris * (iris_px - rgb)
+        # the eyelid: the warp brings the lid (with its own lashes) most of the way down
+        # (rig_basis.py); this layer covers what is left of the eye with lid skin and a lash line
+        warp = warp[:, None, None, None]
+        cover = blink * (1 - warp) / (1 - warp * blink + 1e-3)
+        # the lid's line comes down to the lower lid; a drawn eye's only DRAWN_SHUT_DEPTH of the
+        # way from its corners' line to it (a closed anime eye is a shallow arc, not the lower
+        # outline's U)
+        reach_down = d_u + ef[:, 1:2] - drawn * (1 - DRAWN_SHUT_DEPTH) * (ef[:, 5:6] + ef[:, 1:2])
+        edge = cover * F.relu(reach_down)
+        # a closing lid also covers a little below the lower lid's landmark curve: the visible
+        # lid margin sits there, and the iris would show through as a sliver under the lashes
+        over = 0.25 * r_scaled * cover * cover
+        # a drawn eye's lid line also reaches past the corners over its outline strokes
+        lateral = torch.sigmoid((1.0 + DRAWN_LID_REACH * drawn - ef[:, 2:3].abs()) * 30)
+        # (and starts a little above the lid's curve, to blend into the re-mapped lid)
+        band = 0.5 * over
+        t_top = ((d_u + band) / (0.8 * band + 0.6)).clamp(0, 1)
+        m_top = t_top * t_top * (3 - 2 * t_top)
+        # a drawn eye's shut lid is its patch (drawn_lids.py), shown above the closing lid's line
+        # wherever the patch painted the eye over: its lash line's ends and strokes past the
+        # corners too, so it has no top edge of its own
+        m_top = m_top + drawn * (1 - m_top)
+        lat_cover = torch.sigmoid((1.0 + DRAWN_COVER_REACH * drawn - ef[:, 2:3].abs()) * 30)
+        m_lid = torch.sigmoid((edge + over - d_u) / 0.6)
+        # (and, as it shuts, below the line too: the closed frame has no eye left)
+        m_lid = m_lid + drawn * ((blink - 0.8) / 0.2).clamp(0, 1) * (1 - m_lid)
+        m_lid = m_top * m_lid * lat_cover * (blink > 0.02)
+        start = ((blink - 0.02) / 0.1).clamp(0, 1)  # (a drawn lash line is not swapped at once)
+        m_lid = m_lid * (1 + drawn * (start - 1))
+        # a little darker toward the seam (a photographed lid is convex, its lower edge in shadow;
+        # a drawn one is flat): per-eye brightness and darkening from geom (rig_basis.lid_shade)
+        t_seam = ((d_u + band) / (edge + over + band + 1e-3)).clamp(0, 1)
+        lid_light, lid_dark = per_eye(10, 2)[:, None, None, None], per_eye(11, 2)[:, None, None, None]
+        lid = colors[8][None, :, None, None] * (lid_light - lid_dark * t_seam)
+        # the patch's texels (twice the portrait's), each eye in its own patch
+        pu = 2 * (ef[:, 3] - per_eye(23, 2)[:, None, None]) - 0.5
+        pv = 2 * (ef[:, 4] - per_eye(24, 2)[:, None, None]) - 0.5
+        patch = _nearest(lid_patch, pu.reshape(2, -1), pv.reshape(2, -1))  # (2, 4, N * h * w)
+        patch = patch.reshape(2, 4, n, bh, bw).permute(0, 2, 1, 3, 4).reshape(m2, 4, bh, bw)
+        lid = lid + drawn * (patch[:, 0:3] - lid)
+        m_lid = m_lid * (1 + drawn * (patch[:, 3:4] - 1))
+        rgb = rgb + m_lid * (lid - rgb)
+        # closed, a drawn eye is one bold stroke, as thick as its drawn lash line
+        lash_w = (PHOTO_LASH_W + (DRAWN_LASH_W - PHOTO_LASH_W) * drawn) * r_eye[:, None, None, None]
+        lash_w = lash_w * scale2[:, None, None, None]
+        from_line = (d_u - edge - 0.3 * over).abs()
+        soft = _decay((from_line / lash_w) ** 2)  # a photo's lashes
+        crisp = torch.sigmoid((lash_w - from_line) / 0.6)  # a drawn stroke: edges a pixel wide
+        m_lash = (soft + drawn * (crisp - soft)) * lateral * (cover * 3).clamp(0, 1)
+        shade = PHOTO_LASH_SHADE + (DRAWN_LASH_SHADE - PHOTO_LASH_SHADE) * drawn
+        rgb = rgb + m_lash * (colors[7][None, :, None, None] * shade - rgb)
+        eyes = torch.cat([rgb, base[:, 3:4]], 1)
+        # written one eye after the other, so where the two boxes overlap (over the nose's bridge,
+        # where neither layer draws) the left eye's pixels are the ones kept, as before
+        region = _composite(region, eyes[:n], tl[:n], n, rh, rw)
+        region = _composite(region, eyes[n:], tl[n:], n, rh, rw)
 
         # --- paste the region into the still background (four slabs around it: plain copies).
         region = region.reshape(n, rh, rw)
@@ -472,15 +492,21 @@ class GeneratorModel(nn.Module):
         return torch.cat([bg_top.expand(n, -1, -1), mid, bg_bottom.expand(n, -1, -1)], 1)
 
 
+def _per_eye(x: torch.Tensor, n) -> torch.Tensor:
+    """Per-eye values (2, ...) as the eye batch's rows (2N, ...): each eye's value N times."""
+    return x.unsqueeze(1).expand(x.shape[0], n, *x.shape[1:]).reshape(-1, *x.shape[1:])
+
+
 def _source_lid(lid_src, down_src, table_u):
-    """The portrait's upper lid (lid_src (9, 2), fixed per avatar) as its axes (centre, half
-    length, axis, normal: _axes) and its curve v tabulated at table_u (M,) along the eye, for the
-    eye layer's lid re-mapping (_lid_error) and shut lid (_carry_lid_skin)."""
-    centre, half, ax, nrm = _axes(lid_src[0], lid_src[-1], down_src)
-    uk = ((lid_src - centre) * ax).sum(-1) / half
-    vk = ((lid_src - centre) * nrm).sum(-1)
-    v_table = _curve(table_u[None, :, None], uk[None], vk[None], 0.2)[0, :, 0]  # (M,)
-    return centre, half, ax, nrm, v_table
+    """The portrait's upper lids (lid_src (E, 9, 2), fixed per avatar) as their axes (centre (E, 2),
+    half length (E, 1), axis and normal (E, 2): _axes) and their curves v tabulated at table_u (M,)
+    along the eye (E, M), for the eye layer's lid re-mapping (_lid_error) and shut lid
+    (_carry_lid_skin)."""
+    centre, half, ax, nrm = _axes(lid_src[:, 0], lid_src[:, -1], down_src)
+    uk = ((lid_src - centre[:, None]) * ax[:, None]).sum(-1) / half
+    vk = ((lid_src - centre[:, None]) * nrm[:, None]).sum(-1)
+    u = table_u[None, :, None].expand(lid_src.shape[0], -1, 1)
+    return centre, half, ax, nrm, _curve(u, uk, vk, 0.2)[:, :, 0]
 
 
 def _lid_error(u, lid_now, down_now, src_lid, bmap, lo, span):
@@ -499,7 +525,7 @@ def _lid_error(u, lid_now, down_now, src_lid, bmap, lo, span):
     seam = centre[:, None] + (u * half).unsqueeze(-1) * ax[:, None] + v_lid.unsqueeze(-1) * nrm[:, None]
     # the same lid curve in the portrait (tabulated at the same u)
     centre_s, half_s, ax_s, nrm_s, v_src = src_lid
-    want = centre_s + (u * half_s).unsqueeze(-1) * ax_s + v_src[None, :, None] * nrm_s  # (N, M, 2)
+    want = centre_s[:, None] + (u * half_s).unsqueeze(-1) * ax_s[:, None] + v_src[:, :, None] * nrm_s[:, None]
     gh, gw = bmap.shape[2], bmap.shape[3]
     at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
     got = _bilinear(bmap, at[..., 0], at[..., 1])  # (N, 2, M)
@@ -511,38 +537,39 @@ def _lid_coords(sp, src_lid):
     along the eye u (-1, 1 at the corners), across it v (source pixels, down positive), and the
     lid curve's v at that u (its tabulated curve interpolated: a kernel sum per pixel costs more)."""
     centre, half, ax, nrm, table = src_lid
-    rel = sp - centre[None, :, None, None]
-    u = (rel * ax[None, :, None, None]).sum(1) / half
-    v = (rel * nrm[None, :, None, None]).sum(1)
-    v_lid = _table_lookup(table[None, None].expand(sp.shape[0], -1, -1), u, LID_U0, LID_DU)[:, 0]
+    rel = sp - centre[:, :, None, None]
+    u = (rel * ax[:, :, None, None]).sum(1) / half[:, :, None]
+    v = (rel * nrm[:, :, None, None]).sum(1)
+    v_lid = _table_lookup(table[:, None], u, LID_U0, LID_DU)[:, 0]
     return u, v, v_lid
 
 
 def _under_source_lid(sp, src_lid, amount):
     """Source positions (N, 2, h, w) more than a pixel above the portrait's upper-lid curve
-    (src_lid: _source_lid) moved down to a pixel above it, by `amount` (0..1). (The pixel leaves
-    the eye's soft edge at rest as the portrait has it.)"""
+    (src_lid: _source_lid, one row per source) moved down to a pixel above it, by `amount` (N, 1, 1,
+    1; 0..1). (The pixel leaves the eye's soft edge at rest as the portrait has it.)"""
     _, v, v_lid = _lid_coords(sp, src_lid)
     drop = F.relu(v_lid - v - 1.0).unsqueeze(1) * amount
-    return sp + drop * src_lid[3][None, :, None, None]
+    return sp + drop * src_lid[3][:, :, None, None]
 
 
 def _carry_lid_skin(sp, src_lid, row, closing):
-    """Source positions (N, 2, h, w) of a closing lid moved up to at least `row` source pixels
-    above the portrait's upper-lid curve (src_lid: _source_lid), as far as `closing` (N, 1, 1, 1)
-    says.
+    """Source positions (N, 2, h, w) of a closing lid moved up to at least `row` (N,) source pixels
+    above the portrait's upper-lid curve (src_lid: _source_lid, one row per source), as far as
+    `closing` (N, 1, 1, 1) says.
 
     A photo's upper lashes curl up over the open lid; slid down with it they showed as a dark,
     streaky curtain over the shut eye, and a painted liner as a second, wavy line. Everything
     below the row (lashes, liner, the eye) takes the row's skin instead, so the shut lid is the
     lid skin down to the drawn lash line. Also returns how far each source moved, as a 0..1 weight
-    (where the row is carried, the caller blurs it along the lid), and the lid's axis (1, 2, 1, 1).
+    (where the row is carried, the caller blurs it along the lid), and the lid's axis (N, 2, 1, 1).
     """
     _, _, ax, nrm, _ = src_lid
     u, v, v_lid = _lid_coords(sp, src_lid)
-    lift = F.relu(v - v_lid + row).unsqueeze(1) * closing * torch.sigmoid((1.1 - u.abs()) * 20).unsqueeze(1)
-    carried = (lift / (0.3 * row + 1e-3)).clamp(0, 1)
-    return sp - lift * nrm[None, :, None, None], carried, ax[None, :, None, None]
+    lift = F.relu(v - v_lid + row[:, None, None]).unsqueeze(1) * closing
+    lift = lift * torch.sigmoid((1.1 - u.abs()) * 20).unsqueeze(1)
+    carried = (lift / (0.3 * row[:, None, None, None] + 1e-3)).clamp(0, 1)
+    return sp - lift * nrm[:, :, None, None], carried, ax[:, :, None, None]
 
 
 def _table_lookup(table: torch.Tensor, u: torch.Tensor, u0: float, du: float) -> torch.Tensor:
@@ -666,11 +693,13 @@ def _sample_at(
 
 
 def _box_index(tl: torch.Tensor, n, rh, rw, bh, bw) -> torch.Tensor:
-    """The flat region's indices (N * h * w,) int32 of a box with top-left tl (N, 2)."""
+    """The flat region's indices (B * h * w,) int32 of B boxes with top-left tl (B, 2); box i is on
+    frame i mod N (the eye batch holds each frame twice)."""
     ti = tl.to(torch.int32)
     iy = torch.arange(bh, dtype=torch.int32, device=ti.device)[None, :, None] + ti[:, 1, None, None]
     ix = torch.arange(bw, dtype=torch.int32, device=ti.device)[None, None, :] + ti[:, 0, None, None]
-    frame = (torch.arange(n, dtype=torch.int32, device=ti.device) * (rh * rw))[:, None, None]
+    box = torch.arange(ti.shape[0], dtype=torch.int32, device=ti.device)
+    frame = (torch.remainder(box, n) * (rh * rw))[:, None, None]
     return (frame + iy * rw + ix).reshape(-1)
 
 
@@ -680,7 +709,7 @@ def _box_index(tl: torch.Tensor, n, rh, rw, bh, bw) -> torch.Tensor:
 
 def _gather_box(region: torch.Tensor, tl, n, rh, rw, bh, bw) -> torch.Tensor:
     idx = _box_index(tl, n, rh, rw, bh, bw)
-    return _texels_float(torch.gather(region, 0, idx), n, bh, bw)
+    return _texels_float(torch.gather(region, 0, idx), tl.shape[0], bh, bw)
 
 
 def _composite(region, rgba, tl, n, rh, rw):
