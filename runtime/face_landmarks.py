@@ -8,9 +8,12 @@ module does the geometry (which face, which crop).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import sys
 import threading
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,13 +61,44 @@ _locks: dict[str, threading.Lock] = {name: threading.Lock() for name in ("det0",
 _graphs: dict[str, object] = {}
 
 
+class _LazyPyplot(types.ModuleType):
+    """Stands in for matplotlib.pyplot while mediapipe imports; the real one is imported on first
+    use (only mediapipe's own 3D landmark plot would use it)."""
+
+    def __getattr__(self, name: str):
+        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+
+
+def _import_mediapipe():
+    """mediapipe, imported without matplotlib. Its package imports its drawing utilities, whose
+    `import matplotlib.pyplot` was 0.54 s of mediapipe's 0.9 s import, and on a first run also built
+    matplotlib's font cache in the user's home, for plotting facecast never does. Placeholders stand
+    in for matplotlib during the import and are removed after it, so whoever imports matplotlib later
+    (in the same process) gets the real package; one already imported is left alone."""
+    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    placed = {"matplotlib.pyplot": _LazyPyplot("matplotlib.pyplot")}
+    if "matplotlib" not in sys.modules:
+        placed["matplotlib"] = types.ModuleType("matplotlib")
+    sys.modules.update(placed)
+    try:
+        import mediapipe
+    finally:
+        for name, module in placed.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+    return mediapipe
+
+
 def _graph(name: str):
     """Build a mediapipe graph on first use (quietly: its C++ logging is noise for our users)."""
     g = _graphs.get(name)
     if g is None:
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import mediapipe as mp
+        mp = _import_mediapipe()
 
         if name in ("det0", "det1"):
             g = mp.solutions.face_detection.FaceDetection(
