@@ -61,6 +61,9 @@ _locks: dict[str, threading.Lock] = {name: threading.Lock() for name in ("det0",
 _graphs: dict[str, object] = {}
 
 
+_import_lock = threading.Lock()
+
+
 class _LazyPyplot(types.ModuleType):
     """Stands in for matplotlib.pyplot while mediapipe imports; the real one is imported on first
     use (only mediapipe's own 3D landmark plot would use it)."""
@@ -75,21 +78,22 @@ def _import_mediapipe():
     matplotlib's font cache in the user's home, for plotting facecast never does. Placeholders stand
     in for matplotlib during the import and are removed after it, so whoever imports matplotlib later
     (in the same process) gets the real package; one already imported is left alone."""
-    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
-        import mediapipe
+    with _import_lock:  # (the graphs are built from several threads)
+        if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+            import mediapipe
 
+            return mediapipe
+        placed = {"matplotlib.pyplot": _LazyPyplot("matplotlib.pyplot")}
+        if "matplotlib" not in sys.modules:
+            placed["matplotlib"] = types.ModuleType("matplotlib")
+        sys.modules.update(placed)
+        try:
+            import mediapipe
+        finally:
+            for name, module in placed.items():
+                if sys.modules.get(name) is module:
+                    del sys.modules[name]
         return mediapipe
-    placed = {"matplotlib.pyplot": _LazyPyplot("matplotlib.pyplot")}
-    if "matplotlib" not in sys.modules:
-        placed["matplotlib"] = types.ModuleType("matplotlib")
-    sys.modules.update(placed)
-    try:
-        import mediapipe
-    finally:
-        for name, module in placed.items():
-            if sys.modules.get(name) is module:
-                del sys.modules[name]
-    return mediapipe
 
 
 def _graph(name: str):
