@@ -272,7 +272,12 @@ class GeneratorModel(nn.Module):
         rh, rw = region_pix.shape[0], region_pix.shape[1]
         tex_w = texture.shape[-1]
         src_t = bmap * 2 + 0.01  # (N, 2, Gh, Gw); the offset breaks ties alike
-        grid = F.interpolate(src_t, size=(rh, rw), mode="bilinear", align_corners=True)
+        # bilinear upsampling (align_corners) as two matmuls with hat weights: rows, then columns
+        ry = torch.arange(rh, dtype=torch.float32, device=motion.device) * ((gh - 1) / (rh - 1))
+        cx = torch.arange(rw, dtype=torch.float32, device=motion.device) * ((gw - 1) / (rw - 1))
+        wy = F.relu(1 - (ry[:, None] - torch.arange(gh, dtype=torch.float32, device=motion.device)).abs())
+        wx = F.relu(1 - (torch.arange(gw, dtype=torch.float32, device=motion.device)[:, None] - cx).abs())
+        grid = torch.matmul(torch.matmul(wy, src_t), wx)
         region = _texel_lookup(texels, grid, tex_w)  # (N * Rh * Rw,) packed RGBA, frame-major
 
         # --- layers, each drawn only inside a small box placed on its feature this frame.
