@@ -5,7 +5,9 @@ avatars (avatar_cache.py), built rigs (rig_cache.py), the optimised generator gr
 Every writer goes through a temporary file moved into place, so a reader sees the old file,
 nothing, or the whole new one; anything unreadable is removed and made again, never an error; a
 cache that cannot be written is logged and the work goes on without it. Files derived by code are
-named with `code_digest()`, so no file outlives the code that made it."""
+named with `code_digest()`; a new version of such a file removes all but the most recently used
+other version (KEEP_VERSIONS), so old versions do not pile up and two facecast installs that share
+one cache (a release and a development checkout) do not remove each other's files on every run."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger("facecast")
+
+KEEP_VERSIONS = 2  # versions of one derived file kept side by side, the file just written included
 
 
 def derived_cache_dir(kind: str) -> Path:
@@ -44,9 +48,9 @@ def code_digest() -> str:
 def write_npz(
     path: Path, arrays: dict[str, np.ndarray], what: str, replaces: str | None = None
 ) -> Path | None:
-    """Write arrays to path.npz through a temporary file moved into place, then remove the files
-    beside it that match `replaces` (its older versions). On failure log it (naming `what`) and
-    return None."""
+    """Write arrays to path.npz through a temporary file moved into place, then prune the files
+    beside it that match `replaces` (its other versions: prune_versions). On failure log it (naming
+    `what`) and return None."""
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +62,7 @@ def write_npz(
         os.replace(tmp_name, path)
         tmp_name = None
         if replaces is not None:
-            keep_only(path, replaces)
+            prune_versions(path, replaces)
         return path
     except OSError as exc:
         log.warning("could not write the %s in %s (%s); continuing without it", what, path.parent, exc)
@@ -74,17 +78,34 @@ def read_npz(path: Path, what: str) -> dict[str, np.ndarray] | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
+            arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         discard(path, what, exc)
         return None
+    mark_used(path)
+    return arrays
 
 
-def keep_only(path: Path, pattern: str) -> None:
-    """Remove the files beside `path` that match `pattern` (its older versions), keeping it."""
-    for old in path.parent.glob(pattern):
-        if old != path:
-            remove(old)
+def mark_used(path: Path) -> None:
+    """Record that `path` was just used (its modification time), so pruning keeps it."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def prune_versions(path: Path, pattern: str, keep: int = KEEP_VERSIONS) -> None:
+    """Remove the files beside `path` that match `pattern` (its other versions), all but the
+    `keep` - 1 used most recently; `path` itself stays."""
+    others = []
+    for other in path.parent.glob(pattern):
+        if other != path:
+            try:
+                others.append((other.stat().st_mtime, other))
+            except OSError:
+                pass
+    for _, old in sorted(others, reverse=True)[keep - 1 :]:
+        remove(old)
 
 
 def discard(path: Path, what: str, why: object) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import rig_cache
-from .disk_cache import derived_cache_dir, discard, keep_only
+from .disk_cache import derived_cache_dir, discard, mark_used, prune_versions
 from .errors import ConfigError
 from .facemotion import MOTION_VECTOR_SIZE, FaceMotion
 from .head_zoom import face_centre, split_zoom, zoom_frames
@@ -92,6 +92,7 @@ def cpu_model_bytes(model: bytes) -> tuple[bytes, Path | None]:
     path = folder / f"generator-{key}.onnx"
     try:
         if path.is_file():
+            mark_used(path)
             return path.read_bytes(), path
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
@@ -101,7 +102,7 @@ def cpu_model_bytes(model: bytes) -> tuple[bytes, Path | None]:
             opts.log_severity_level = 3
             ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
             os.replace(opts.optimized_model_filepath, path)
-        keep_only(path, "generator-*.onnx")  # the graphs of earlier versions
+        prune_versions(path, "generator-*.onnx")  # the graphs of other versions
         return path.read_bytes(), path
     except Exception as exc:  # noqa: BLE001 - a cache that cannot be written costs time, nothing else
         log.info("generator: no optimised-graph cache (%s)", exc)

@@ -40,6 +40,6 @@ def load(avatar_key: str) -> dict[str, np.ndarray] | None:
 
 
 def store(avatar_key: str, arrays: dict[str, np.ndarray]) -> Path | None:
-    """Write atomically and remove this avatar's rigs built by other code."""
+    """Write atomically and prune this avatar's rigs built by other code (disk_cache.prune_versions)."""
     arrays = {"avatar_key": np.array(avatar_key), **arrays}
     return write_npz(rig_path(avatar_key), arrays, WHAT, replaces=f"{avatar_key[:32]}-*.npz")
