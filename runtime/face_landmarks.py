@@ -64,27 +64,35 @@ _graphs: dict[str, object] = {}
 _import_lock = threading.Lock()
 
 
-class _LazyPyplot(types.ModuleType):
-    """Stands in for matplotlib.pyplot while mediapipe imports; the real one is imported on first
-    use (only mediapipe's own 3D landmark plot would use it)."""
+class _Deferred(types.ModuleType):
+    """Stands in for a module while mediapipe imports; the real module is imported on first use of
+    an attribute (only mediapipe's own 3D landmark plot and audio recorder would use them)."""
 
     def __getattr__(self, name: str):
-        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+# What mediapipe's package imports at import time and facecast never uses there: its drawing
+# utilities import matplotlib.pyplot (0.54 s of its 0.9 s import, and on a first run matplotlib's
+# font cache built in the user's home); its audio tasks import sounddevice, which starts PortAudio
+# (probing the sound servers and writing ~/.config/pulse). `facecast live` imports sounddevice
+# itself, for real, when it needs a microphone or speakers.
+_DEFERRED = ("matplotlib.pyplot", "sounddevice")
 
 
 def _import_mediapipe():
-    """mediapipe, imported without matplotlib. Its package imports its drawing utilities, whose
-    `import matplotlib.pyplot` was 0.54 s of mediapipe's 0.9 s import, and on a first run also built
-    matplotlib's font cache in the user's home, for plotting facecast never does. Placeholders stand
-    in for matplotlib during the import and are removed after it, so whoever imports matplotlib later
-    (in the same process) gets the real package; one already imported is left alone."""
+    """mediapipe, imported with placeholders for _DEFERRED (and a bare `matplotlib` package for
+    pyplot's sake) that are removed after the import, so whoever imports those modules later in
+    the same process gets the real ones; a module already imported is left alone."""
     with _import_lock:  # (the graphs are built from several threads)
-        if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        if "mediapipe" in sys.modules:
             import mediapipe
 
             return mediapipe
-        placed = {"matplotlib.pyplot": _LazyPyplot("matplotlib.pyplot")}
-        if "matplotlib" not in sys.modules:
+        placed = {name: _Deferred(name) for name in _DEFERRED if name not in sys.modules}
+        if "matplotlib.pyplot" in placed and "matplotlib" not in sys.modules:
             placed["matplotlib"] = types.ModuleType("matplotlib")
         sys.modules.update(placed)
         try:

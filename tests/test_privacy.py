@@ -4,6 +4,7 @@ default in its Linux and macOS releases since 2026) stays off in a real `facecas
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,18 +26,23 @@ def test_a_render_leaves_no_telemetry_identifier_or_event_queue(astronaut_png, s
     )
 
 
-def test_a_render_writes_only_facecasts_own_cache_and_imports_no_matplotlib(astronaut_png, tmp_path):
-    """Preparing a portrait imports mediapipe, whose drawing utilities import matplotlib.pyplot
-    (0.54 s, and on a first run a font cache built under the user's home). facecast imports
-    mediapipe without it; matplotlib imported afterwards is the real one."""
+def test_preparing_a_portrait_writes_only_facecasts_cache_and_starts_no_plotting_or_audio(
+    astronaut_png, tmp_path
+):
+    """Preparing a portrait imports mediapipe, whose package imports matplotlib.pyplot (0.54 s, and
+    on a first run a font cache built under the user's home) and sounddevice (PortAudio started,
+    the sound servers probed, ~/.config/pulse written). facecast imports mediapipe without them;
+    imported afterwards, they are the real modules."""
     home = tmp_path / "home"
     home.mkdir()
     script = (
-        "import sys\n"
+        "import json, os, sys\n"
         "from facecast.runtime.avatar import prepare_avatar\n"
         f"prepare_avatar({str(astronaut_png)!r}, size=256)\n"
-        "assert 'mediapipe' in sys.modules\n"
-        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+        "loaded = [m for m in ('mediapipe', 'matplotlib', 'sounddevice') if m in sys.modules]\n"
+        "home = os.environ['HOME']\n"
+        "entries = sorted(os.path.relpath(os.path.join(d, n), home) for d, ds, fs in os.walk(home) for n in ds + fs)\n"
+        "print(json.dumps({'loaded': loaded, 'entries': entries}))\n"
         "import matplotlib.pyplot as plt\n"
         "from mediapipe.python.solutions import drawing_utils\n"
         "assert plt.figure is drawing_utils.plt.figure\n"
@@ -46,8 +52,11 @@ def test_a_render_writes_only_facecasts_own_cache_and_imports_no_matplotlib(astr
         [sys.executable, "-c", script], env={**env, "HOME": str(home)}, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    written = [p.relative_to(home) for p in home.rglob("*") if p.is_file()]
-    # the prepared avatar, and nothing but facecast's own cache (the real pyplot, imported at the
-    # end, may write its font cache: that is matplotlib's own doing)
-    assert any(p.parts[:3] == (".cache", "facecast", "avatars") for p in written), written
-    assert all(p.parts[:2] == (".cache", "facecast") for p in written if "matplotlib" not in p.parts), written
+    seen = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
+    assert seen["loaded"] == ["mediapipe"], seen["loaded"]
+    assert any(e.startswith(os.path.join(".cache", "facecast", "avatars")) for e in seen["entries"]), seen
+    assert all(
+        e in (".cache", os.path.join(".cache", "facecast"))
+        or e.startswith(os.path.join(".cache", "facecast", ""))
+        for e in seen["entries"]
+    ), seen["entries"]
