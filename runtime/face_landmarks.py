@@ -69,9 +69,10 @@ class _Deferred(types.ModuleType):
     an attribute (only mediapipe's own 3D landmark plot and audio recorder would use them)."""
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):
+        real = None if name.startswith("__") else importlib.import_module(self.__name__)
+        if real is None or real is self:  # (dunders, or used while mediapipe is still importing)
             raise AttributeError(name)
-        return getattr(importlib.import_module(self.__name__), name)
+        return getattr(real, name)
 
 
 # What mediapipe's package imports at import time and facecast never uses there: its drawing
