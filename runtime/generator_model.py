@@ -337,6 +337,9 @@ class GeneratorModel(nn.Module):
         def per_eye(i: int, step: int = 1) -> torch.Tensor:
             return _per_eye(torch.stack([geom[i], geom[i + step]]), n)
 
+        def by_eye(x: torch.Tensor) -> torch.Tensor:  # (N, 2, ...) per frame and eye -> (2N, ...)
+            return x.transpose(0, 1).reshape(m2, *x.shape[2:])
+
         def twice(x: torch.Tensor) -> torch.Tensor:
             return torch.cat([x, x], 0)
 
@@ -350,10 +353,10 @@ class GeneratorModel(nn.Module):
         ef = _sample_at(twice(torch.cat([eye_fields, bmap, eye_below], 1)), xs, ys, lo, span)
         # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
         rho = 0.42 * r_eye * scale2 * open_e  # open_e = 0: an eye drawn shut
-        ox = rho * torch.cat([gz[:, 2], gz[:, 0]]).sin()
-        oy = -rho * torch.cat([gz[:, 3], gz[:, 1]]).sin()
+        ox = rho * by_eye(gz[:, [2, 0]]).sin()
+        oy = -rho * by_eye(gz[:, [3, 1]]).sin()
         off = torch.stack([ox * cr2 - oy * sr2, ox * sr2 + oy * cr2], -1)
-        centre = torch.cat([out2[:, iris_index[0]], out2[:, iris_index[1]]], 0) + off
+        centre = by_eye(out2[:, iris_index]) + off
         rel_x = xs[:, None, :] - centre[:, 0, None, None]  # (2N, 1, w)
         rel_y = ys[:, :, None] - centre[:, 1, None, None]  # (2N, h, 1)
         inv = 1 / scale2[:, None, None]
@@ -405,7 +408,7 @@ class GeneratorModel(nn.Module):
         drawn = drawn_e[:, None, None, None]
         white = white + drawn * (flat_white - white)
         base = _gather_box(region, tl, n, rh, rw, bh, bw)  # (both eyes read the region as it is here)
-        blink = torch.cat([bs[:, _B["eyeBlinkRight"]], bs[:, _B["eyeBlinkLeft"]]]) * open_e
+        blink = by_eye(bs[:, [_B["eyeBlinkRight"], _B["eyeBlinkLeft"]]]) * open_e
         blink = blink[:, None, None, None]
         # the lid band (from `band` above the lid's landmark curve down to it) re-mapped
         # exactly: the coarse map plus its error at the lid curve, faded toward the band's top
@@ -415,7 +418,7 @@ class GeneratorModel(nn.Module):
         t = ((d_u + band) / band).clamp(0, 1)
         w_slide = t * t * (3 - 2 * t) * torch.sigmoid((1.1 - ef[:, 2:3].abs()) * 20)
         w_slide = w_slide * torch.sigmoid((1.0 - d_u) / 0.5) * (blink * 4).clamp(0, 1)
-        lid_now = torch.cat([out2[:, eye_index[0:9]], out2[:, eye_index[18:27]]], 0)
+        lid_now = by_eye(out2[:, rows])  # (2N, 9, 2): each eye's upper lid now
         table = _lid_error(lid_u[None].expand(m2, -1), lid_now, twice(down), src_lid, twice(bmap), lo, span)
         err = _table_lookup(table, ef[:, 2], LID_U0, LID_DU)
         # a photo's shut lid is the lid skin above its lashes carried down to the lash line
