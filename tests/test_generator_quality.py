@@ -20,11 +20,18 @@ def test_jaw_opening_is_measured_back_and_closed_lips_close(gen):
     assert gaps[-1] > 0.08  # a wide-open jaw is a wide-open mouth, not a twitch
 
 
-def test_head_yaw_and_pitch_are_measured_back_within_3_degrees(gen):
+def test_head_yaw_pitch_and_roll_are_measured_back(gen):
+    """Within 3 degrees over -20..20 (roll -15..15) by both readers, but for dlib's pitch: it reads
+    this portrait's chin-down -20 as 15.7-16.6 degrees whatever depth the render gives the turn
+    (chin-down depth gains 1.05 to 1.65, where mediapipe's reading follows the gain from 15.3 to
+    23.7): the bound is its generic face's, not the render's (docs/generator.md, "A steadier
+    reading"). It still has to be within 4."""
     r = q.pose_check(gen)
     assert all(r["found"])
     assert r["yaw_err"] <= 3.0, r["yaw_measured"]
-    assert r["pitch_err"] <= 3.0, r["pitch_measured"]
+    assert r["yaw_err_mesh"] <= 3.0, r["yaw_measured_mesh"]
+    assert r["pitch_err_mesh"] <= 3.0, r["pitch_measured_mesh"]
+    assert r["pitch_err"] <= 4.0, r["pitch_measured"]
     assert r["roll_err"] <= 3.0, r["roll_measured"]  # +-15 degrees of roll
 
 
