@@ -5,7 +5,8 @@ grade its own homework).
 Checks (one function each, shared with tests/test_generator_quality.py):
 - a face is found in every rendered frame;
 - commanded jawOpen vs measured inner-lip gap: Pearson correlation over a sweep, and the gap when
-  the mouth is commanded closed (fraction of face height);
+  the mouth is commanded closed (fraction of face height), and how much of a portrait's own
+  opening (a smile showing its teeth) those shut lips still show (opening_check);
 - commanded head yaw / pitch vs solvePnP: measured relative to the neutral frame's own measurement
   (a generic 3D face model has a per-person bias: on a portrait looking straight at the camera it
   already reads a few degrees), error in degrees over -20..20; also read by mediapipe's mesh as a
@@ -80,6 +81,40 @@ def jaw_check(gen) -> dict:
         "pp_gap": float(pp.lip_gap) if pp else float("nan"),
         "gaps": gaps.tolist(),
     }
+
+
+SHUT_POSES = ({}, {"yaw": 15.0}, {"yaw": -15.0, "pitch": 10.0}, {"pitch": -10.0, "roll": 8.0},
+              {"jawOpen": 0.15, "mouthClose": 0.15})  # fmt: skip
+
+
+def opening_check(avatar) -> dict:
+    """How much of the portrait's own mouth opening the shut lips still show: the largest share,
+    over rest poses and a bilabial, of the pixels inside dlib's inner lip contour (points 60-67) of
+    the portrait that appear in the frame. Rendered from the avatar's rig with a texture that is
+    white there and black elsewhere, so each frame shows where its pixels come from (the mouth
+    layer blends a quarter of its colour in at most where the lips meet: the threshold is half).
+    NaN for a portrait whose lips are shut (an opening under 1% of the face height)."""
+    import cv2
+
+    from facecast.runtime.generator import Generator, rig_for
+    from facecast.runtime.rig import _packed
+
+    m = measure_frame(avatar.image)
+    if m is None or m.lip_gap < 0.01:
+        return {"opening_shown": float("nan")}
+    S = int(avatar.size)
+    inside = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(inside, [np.round(m.landmarks[60:68]).astype(np.int32)], 255)
+    big = cv2.resize(inside, (2 * S, 2 * S), interpolation=cv2.INTER_NEAREST)
+    rig = dict(rig_for(avatar))
+    rig["texels"] = _packed(np.stack([big, big, big, np.full_like(big, 255)], -1)).reshape(-1)
+    frames = Generator.from_rig(rig, S).render(np.stack([motion(**kw) for kw in SHUT_POSES]))
+    # (around the mouth: outside the moving region the frame is the real portrait)
+    reach = 0.2 * m.face_height
+    x0, y0 = np.maximum(m.landmarks[48:60].min(0) - reach, 0).astype(int)
+    x1, y1 = (m.landmarks[48:60].max(0) + reach).astype(int)
+    shown = [(f[y0:y1, x0:x1, 1] > 128).sum() for f in frames]
+    return {"opening_shown": float(max(shown) / (inside > 0).sum())}
 
 
 def pose_check(gen) -> dict:
@@ -270,6 +305,7 @@ def evaluate(avatar, gen=None) -> dict:
         found += r.pop("found")
         out.update(r)
     out.update(identity_check(gen, avatar))
+    out.update(opening_check(avatar))
     out.update(still_check(gen))
     out["face_found"] = float(np.mean(found))
     return out
@@ -280,6 +316,7 @@ COLUMNS = (
     ("jaw_gap_corr", "jaw r", lambda x: f"{x:.3f}"),
     ("closed_gap", "closed", lambda x: f"{x:.3f}"),
     ("pp_gap", "PP gap", lambda x: f"{x:.3f}"),
+    ("opening_shown", "opening", lambda x: "-" if np.isnan(x) else f"{x:.3f}"),
     ("yaw_err", "yaw err", lambda x: f"{x:.1f}"),
     ("pitch_err", "pitch err", lambda x: f"{x:.1f}"),
     ("roll_err", "roll err", lambda x: f"{x:.1f}"),

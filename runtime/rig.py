@@ -40,6 +40,7 @@ from .face_anatomy import (
     iris_axes,
     iris_radius,
 )
+from .lip_edges import parted_lip_edges, without_teeth
 from .names import ARKIT_INDEX
 from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors, shut_lid_row
@@ -84,8 +85,11 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
 
     face = FaceFrame.from_landmarks(lm)
-    lm = close_rest_mouth(lm, face)  # neutral = lips together, whatever the portrait shows
-    src = np.asarray(avatar.landmarks, np.float64)
+    src = lm
+    if not avatar.cel_shaded:  # (cel art's drawn mouth is drawn_mouth.py's)
+        src = parted_lip_edges(img, lm, face)  # the mesh puts a smile's inner lips on its teeth
+        img = without_teeth(img, lm)  # (and the teeth it never shows are painted over, as textures())
+    lm = close_rest_mouth(src, face)  # neutral = lips together, whatever the portrait shows
 
     # --- control points: chosen mesh points, iris centres, rings, neck, region border.
     mesh_idx = select_mesh_points(src, face, opt.min_spacing)
@@ -242,10 +246,14 @@ def textures(avatar) -> dict[str, np.ndarray]:
     (R in the low byte; rounded exactly as the graph rounds its output): the region lookup is a
     gather of one element per pixel, and the region stays packed up to the output. `texture` (the
     float copy the eye layers read bilinearly) keeps RGB only: they never read its matte, and a
-    fourth channel was a quarter of their texture lookups."""
+    fourth channel was a quarter of their texture lookups. A photo's smile has its teeth painted
+    over in it (lip_edges.without_teeth): the rig never shows them."""
     S = int(avatar.size)
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
-    texture = np.concatenate([np.asarray(avatar.image).astype(np.float32) / 255.0, matte[..., None]], -1)
+    image = np.asarray(avatar.image)
+    if not avatar.cel_shaded:
+        image = without_teeth(image, np.asarray(avatar.landmarks, np.float64))
+    texture = np.concatenate([image.astype(np.float32) / 255.0, matte[..., None]], -1)
     texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
     texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
     rgb = np.ascontiguousarray(texture[..., :3].transpose(2, 0, 1)[None], np.float32)

@@ -224,3 +224,27 @@ def test_a_shut_lid_takes_its_skin_from_below_a_glasses_frame(avatar, rig):
         r = iris_radius(lm, eye)
         row = shut_lid_row(framed, lm, eye, lid)
         assert LID_ROW_RANGE[0] <= row < 1.15 - 1.0 / r, (eye, row, shut_lid_row(img, lm, eye, lid))
+
+
+def test_a_smiles_teeth_are_painted_over_and_shut_mouths_left_alone(avatar, grace_hopper_jpg):
+    """The rig never shows a portrait's own teeth (shut lips cover them, an open mouth is drawn), so
+    a smile's teeth are painted over from its lips, inside the lips only; shut mouths are untouched."""
+    from facecast.runtime.face_anatomy import LIPS_LO, LIPS_UO, FaceFrame
+    from facecast.runtime.lip_edges import parted_lip_edges, without_teeth
+
+    shut = prepare_avatar(grace_hopper_jpg)
+    lm = np.asarray(shut.landmarks, np.float64)
+    assert parted_lip_edges(shut.image, lm, FaceFrame.from_landmarks(lm)) is lm
+    assert without_teeth(shut.image, lm) is shut.image
+
+    lm = np.asarray(avatar.landmarks, np.float64)
+    painted = without_teeth(avatar.image, lm)
+    changed = (painted != avatar.image).any(-1)
+    lips = np.zeros(changed.shape, np.uint8)
+    cv2.fillPoly(lips, [np.round(lm[list(LIPS_UO + LIPS_LO[::-1]), :2]).astype(np.int32)], 1)
+    lips = cv2.dilate(lips, np.ones((5, 5), np.uint8)).astype(bool)
+    assert changed.sum() > 300  # her row of teeth
+    assert not (changed & ~lips).any()
+    before = avatar.image[changed].astype(float).mean(1)
+    after = painted[changed].astype(float).mean(1)
+    assert np.median(after) < np.median(before) - 30  # white teeth became darker lip
