@@ -79,6 +79,7 @@ FURROW_DEPTH, FURROW_APART, FURROW_WIDTH = 0.15, 0.08, 0.035
 NOSE_DEPTH, NOSE_SPACING = 0.09, 0.07
 SKIN_LIKE = 0.14  # RGB distance from the skin colour within which a pixel takes lines (not hair, caps)
 CEL_TEETH_SHARE = 0.3  # of the opening at most: a drawn mouth just opened showed all teeth
+MOUTH_END = (0.75, 0.97)  # of the way to a corner: where the opening's rounded end begins and closes
 CEL_MOUTH_LINE = 1.2  # pixels: the outline a cel-shaded face's open mouth gets inside its lips
 # A photo's closed lash line: width (eye widths, the Gaussian's scale) and darkness (share of the
 # lash colour). Real blinks in the dev videos show the bunched lashes as a dark band 0.12-0.28 eye
@@ -820,7 +821,13 @@ def _mouth_layer(
     m_top, m_bot, m_u = mf[:, 0:1], mf[:, 1:2], mf[:, 2:3]
     u2 = m_u * m_u
     gap = F.relu(m_top + m_bot)
-    m_in = torch.sigmoid(m_top / 0.6) * torch.sigmoid(m_bot / 0.6) * torch.sigmoid((0.97 - m_u.abs()) * 40)
+    # the opening ends in rounded caps short of the corners (the lip curves, smoothed through their
+    # points, had not met there, and a cut across them left a blunt, square end): from MOUTH_END[0]
+    # of the way to a corner its half-height shrinks as an ellipse's, to nothing at MOUTH_END[1]
+    e = (F.relu(m_u.abs() - MOUTH_END[0]) * (1 / (MOUTH_END[1] - MOUTH_END[0]))).clamp(max=1.0)
+    cut = 0.5 * gap * (1 - torch.sqrt(1 - e * e + 1e-6))
+    m_in = torch.sigmoid((m_top - cut) / 0.6) * torch.sigmoid((m_bot - cut) / 0.6)
+    m_in = m_in * torch.sigmoid((MOUTH_END[1] - m_u.abs()) * 40)
     depth = (torch.minimum(m_top, m_bot) / (0.5 * gap + 1)).clamp(0, 1)
     cav = col[1] * (1 - 0.35 * shade * depth) * (1 - 0.3 * shade * u2)
     rim = _decay(torch.minimum(m_top, m_bot).clamp(min=0) / (0.012 * fh + 0.5))  # inner lip surface
