@@ -453,3 +453,19 @@ def test_a_rig_from_the_disk_cache_renders_the_same_frames(avatar, gen, caplog):
     assert "unreadable rig cache file" in caplog.text and "control points" in caplog.text
     assert np.array_equal(rebuilt.render(motions), built)
     assert path.read_bytes() != b"damaged"
+
+
+def test_a_black_and_white_photo_stays_black_and_white(astronaut_png, tmp_path):
+    """Its drawn teeth, cavity and tongue take the portrait's own (grey) colours: a talking frame
+    has no pink in it (the tongue was the lips' colour tinted red: 24-36 levels between channels)."""
+    grey = cv2.cvtColor(cv2.imread(str(astronaut_png)), cv2.COLOR_BGR2GRAY)
+    path = tmp_path / "astronaut_bw.png"
+    cv2.imwrite(str(path), grey)
+    shapes = ({"jawOpen": 0.7}, {"jawOpen": 0.35, "tongueOut": 1.0}, {"mouthSmileLeft": 0.9})
+    motions = [FaceMotion() for _ in shapes]
+    for m, shape in zip(motions, shapes):
+        for name, value in shape.items():
+            m.set(name, value)
+    frames = Generator(prepare_avatar(path)).render(stack_vectors(motions))
+    rgb = frames[..., :3].astype(int)
+    assert (rgb.max(-1) - rgb.min(-1)).max() <= 4
