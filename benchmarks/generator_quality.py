@@ -97,7 +97,7 @@ def opening_check(avatar) -> dict:
     import cv2
 
     from facecast.runtime.generator import Generator, rig_for
-    from facecast.runtime.rig import _packed
+    from facecast.runtime.rig import packed_rgba
 
     m = measure_frame(avatar.image)
     if m is None or m.lip_gap < 0.01:
@@ -107,7 +107,7 @@ def opening_check(avatar) -> dict:
     cv2.fillPoly(inside, [np.round(m.landmarks[60:68]).astype(np.int32)], 255)
     big = cv2.resize(inside, (2 * S, 2 * S), interpolation=cv2.INTER_NEAREST)
     rig = dict(rig_for(avatar))
-    rig["texels"] = _packed(np.stack([big, big, big, np.full_like(big, 255)], -1)).reshape(-1)
+    rig["texels"] = packed_rgba(np.stack([big, big, big, np.full_like(big, 255)], -1)).reshape(-1)
     frames = Generator.from_rig(rig, S).render(np.stack([motion(**kw) for kw in SHUT_POSES]))
     # (around the mouth: outside the moving region the frame is the real portrait)
     reach = 0.2 * m.face_height

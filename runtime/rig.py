@@ -170,7 +170,9 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     ry, rx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     region_pix = np.stack([rx, ry], -1)
 
-    background = _packed(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[None]
+    background = packed_rgba(np.concatenate([img, np.round(matte * 255).astype(np.uint8)[..., None]], -1))[
+        None
+    ]
     colors = portrait_colors(img, src, face, cel, drawn, bool(avatar.wide_eyes))
     iris = [iris_shape(src, e, drawn[e]) for e in (0, 1)]
     lid_rows = [0.0 if drawn[e] else shut_lid_row(img, src, e, colors[8]) for e in (0, 1)]
@@ -255,13 +257,14 @@ def textures(avatar) -> dict[str, np.ndarray]:
         image = without_teeth(image, np.asarray(avatar.landmarks, np.float64))
     texture = np.concatenate([image.astype(np.float32) / 255.0, matte[..., None]], -1)
     texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
-    texels = _packed((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
+    texels = packed_rgba((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)
     rgb = np.ascontiguousarray(texture[..., :3].transpose(2, 0, 1)[None], np.float32)
     return {"texture": rgb, "texels": texels}
 
 
-def _packed(rgba: np.ndarray) -> np.ndarray:
-    """(..., 4) uint8 RGBA -> (...) int32 holding the four bytes in memory order."""
+def packed_rgba(rgba: np.ndarray) -> np.ndarray:
+    """(..., 4) uint8 RGBA -> (...) int32 holding the four bytes in memory order: the form of the
+    graph's `texels` and still frame (a benchmark swaps in its own texture this way)."""
     return np.ascontiguousarray(rgba, np.uint8).view("<i4")[..., 0].astype(np.int32)
 
 
