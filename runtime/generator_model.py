@@ -553,10 +553,7 @@ def _lid_error(u, lid_now, down_now, src_lid, bmap, lo, span):
     # the same lid curve in the portrait (tabulated at the same u)
     centre_s, half_s, ax_s, nrm_s, v_src = src_lid
     want = centre_s[:, None] + (u * half_s).unsqueeze(-1) * ax_s[:, None] + v_src[:, :, None] * nrm_s[:, None]
-    gh, gw = bmap.shape[2], bmap.shape[3]
-    at = (seam - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
-    got = _bilinear(bmap, at[..., 0], at[..., 1])  # (N, 2, M)
-    return want.permute(0, 2, 1) - got
+    return want.permute(0, 2, 1) - _read_map(bmap, seam, lo, span)
 
 
 def _lip_error(lip_now, lip_src, back, lo, span):
@@ -569,10 +566,16 @@ def _lip_error(lip_now, lip_src, back, lo, span):
     line 2-4 pixels into the opening, and a line of the portrait's teeth showed between the shut
     lips. This is, per point, the point's source position minus where its lip's map reads it."""
     n, gh, gw = back.shape[0], back.shape[3], back.shape[4]
-    at = (lip_now.reshape(n * 2, 11, 2) - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
-    got = _bilinear(back.reshape(n * 2, 2, gh, gw), at[..., 0], at[..., 1])  # (2N, 2, 11)
+    got = _read_map(back.reshape(n * 2, 2, gh, gw), lip_now.reshape(n * 2, 11, 2), lo, span)  # (2N, 2, 11)
     want = lip_src.reshape(2, 11, 2).permute(0, 2, 1)
     return want - got.reshape(n, 2, 2, 11)
+
+
+def _read_map(fields: torch.Tensor, pts: torch.Tensor, lo: torch.Tensor, span: torch.Tensor) -> torch.Tensor:
+    """Low-res fields (B, C, Gh, Gw) read bilinearly at pixel positions pts (B, M, 2): (B, C, M)."""
+    gh, gw = fields.shape[2], fields.shape[3]
+    at = (pts - lo) / span * torch.stack([gw - 1 + lo[0] * 0, gh - 1 + lo[1] * 0])
+    return _bilinear(fields, at[..., 0], at[..., 1])
 
 
 def _lid_coords(sp, src_lid):
