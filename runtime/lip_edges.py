@@ -119,17 +119,27 @@ def _opening_run(
     return float(t[last] + 0.5 * STEP)
 
 
-def without_teeth(img: np.ndarray, lm: np.ndarray) -> np.ndarray:
+def mouth_for_rig(img: np.ndarray, lm: np.ndarray, cel: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(landmarks (478, 3), image) a rig is built from: a photo's parted mouth with its inner lip
+    points at the lips' real edges (parted_lip_edges) and its teeth painted over (without_teeth);
+    shut mouths and cel art (whose drawn mouth is drawn_mouth.py's) come back as they are, the
+    same arrays."""
+    if cel:
+        return lm, img
+    face = FaceFrame.from_landmarks(lm)
+    edges = parted_lip_edges(img, lm, face)
+    return edges, without_teeth(img, lm, face, edges)
+
+
+def without_teeth(img: np.ndarray, lm: np.ndarray, face: FaceFrame, edges: np.ndarray) -> np.ndarray:
     """The portrait (S, S, 3) uint8 with a parted mouth's teeth painted over from the lips around
-    them; shut mouths come back as they are (the same array).
+    them, given its lip edges (parted_lip_edges); shut mouths come back as they are (the same array).
 
     The rig never shows the portrait's own teeth (at rest the lips close over them, opened the
     mouth layer draws its own), but the inner lip line runs between control points a tenth of the
     mouth's width apart: a lower tooth's tip above the lower lip between two of them stayed as a
     white fleck on the shut lips. The dark of the opening is left: shut, what shows of it is the
     shadow between the lips and in a smile's corners, as on a closed mouth."""
-    face = FaceFrame.from_landmarks(lm)
-    edges = parted_lip_edges(img, lm, face)
     if edges is lm:
         return img
     origin, crop = _around_lips(img, lm, face)

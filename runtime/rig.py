@@ -40,7 +40,7 @@ from .face_anatomy import (
     iris_axes,
     iris_radius,
 )
-from .lip_edges import parted_lip_edges, without_teeth
+from .lip_edges import mouth_for_rig
 from .names import ARKIT_INDEX
 from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors, shut_lid_row
@@ -85,10 +85,8 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
 
     face = FaceFrame.from_landmarks(lm)
-    src = lm
-    if not avatar.cel_shaded:  # (cel art's drawn mouth is drawn_mouth.py's)
-        src = parted_lip_edges(img, lm, face)  # the mesh puts a smile's inner lips on its teeth
-        img = without_teeth(img, lm)  # (and the teeth it never shows are painted over, as textures())
+    # the mesh puts a smile's inner lips on its teeth: moved to the lips, the teeth painted over
+    src, img = mouth_for_rig(img, lm, bool(avatar.cel_shaded))
     lm = close_rest_mouth(src, face)  # neutral = lips together, whatever the portrait shows
 
     # --- control points: chosen mesh points, iris centres, rings, neck, region border.
@@ -206,7 +204,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     max_eye_w = max(eye_width(src, 0), eye_width(src, 1))
     max_reach = max(eye_reach(src, 0), eye_reach(src, 1))
     log.info("rig: %d control points, region %dx%d at (%d, %d), warp grid %dx%d", K, Rw, Rh, x0, y0, Gw, Gh)
-    return textures(avatar) | {
+    return textures(avatar, img) | {
         # the still frame around the moving region: above, left, right, below (the graph pastes
         # the region between them with two concatenations)
         "bg_top": np.ascontiguousarray(background[:, :y0]),
@@ -238,7 +236,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
 TEXTURE_FIELDS = ("texture", "texels")
 
 
-def textures(avatar) -> dict[str, np.ndarray]:
+def textures(avatar, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The portrait and its matte upscaled 2x, as the graph samples them: two thirds of a rig's
     bytes but a few milliseconds to make, so the rig cache (rig_cache.py) does not store them.
 
@@ -249,12 +247,13 @@ def textures(avatar) -> dict[str, np.ndarray]:
     gather of one element per pixel, and the region stays packed up to the output. `texture` (the
     float copy the eye layers read bilinearly) keeps RGB only: they never read its matte, and a
     fourth channel was a quarter of their texture lookups. A photo's smile has its teeth painted
-    over in it (lip_edges.without_teeth): the rig never shows them."""
+    over in it (lip_edges.mouth_for_rig): the rig never shows them. `image`: that portrait, when
+    the caller (build_rig) has it already."""
     S = int(avatar.size)
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
-    image = np.asarray(avatar.image)
-    if not avatar.cel_shaded:
-        image = without_teeth(image, np.asarray(avatar.landmarks, np.float64))
+    if image is None:
+        lm = np.asarray(avatar.landmarks, np.float64)
+        _, image = mouth_for_rig(np.asarray(avatar.image), lm, bool(avatar.cel_shaded))
     texture = np.concatenate([image.astype(np.float32) / 255.0, matte[..., None]], -1)
     texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
     texels = packed_rgba((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)

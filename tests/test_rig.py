@@ -229,16 +229,16 @@ def test_a_shut_lid_takes_its_skin_from_below_a_glasses_frame(avatar, rig):
 def test_a_smiles_teeth_are_painted_over_and_shut_mouths_left_alone(avatar, grace_hopper_jpg):
     """The rig never shows a portrait's own teeth (shut lips cover them, an open mouth is drawn), so
     a smile's teeth are painted over from its lips, inside the lips only; shut mouths are untouched."""
-    from facecast.runtime.face_anatomy import LIPS_LO, LIPS_UO, FaceFrame
-    from facecast.runtime.lip_edges import parted_lip_edges, without_teeth
+    from facecast.runtime.face_anatomy import LIPS_LO, LIPS_UO
+    from facecast.runtime.lip_edges import mouth_for_rig
 
     shut = prepare_avatar(grace_hopper_jpg)
     lm = np.asarray(shut.landmarks, np.float64)
-    assert parted_lip_edges(shut.image, lm, FaceFrame.from_landmarks(lm)) is lm
-    assert without_teeth(shut.image, lm) is shut.image
+    edges, image = mouth_for_rig(shut.image, lm, cel=False)
+    assert edges is lm and image is shut.image
 
     lm = np.asarray(avatar.landmarks, np.float64)
-    painted = without_teeth(avatar.image, lm)
+    _, painted = mouth_for_rig(avatar.image, lm, cel=False)
     changed = (painted != avatar.image).any(-1)
     lips = np.zeros(changed.shape, np.uint8)
     cv2.fillPoly(lips, [np.round(lm[list(LIPS_UO + LIPS_LO[::-1]), :2]).astype(np.int32)], 1)
