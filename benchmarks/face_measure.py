@@ -180,8 +180,8 @@ def detect(rgb: np.ndarray):
 
 def measure_frame(rgb: np.ndarray, with_embedding: bool = False) -> FrameMeasure | None:
     """Measure the largest face in an RGB frame; None when dlib finds no face. The 68 points are
-    the median of the shape predictor's fits from BOX_JITTER boxes around the detector's (see the
-    module docstring)."""
+    the median of the shape predictor's fits from the 27 boxes around the detector's that
+    BOX_SHIFTS and BOX_SCALES make (see the module docstring)."""
     import dlib
 
     rgb = _rgb(rgb)

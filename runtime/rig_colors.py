@@ -120,10 +120,11 @@ def portrait_colors(
     teeth = _teeth(np.clip((0.85 * sclera_mean + 0.15 * lip) * 1.02, 0, 1), skin)
     cavity = lip * 0.3
     tongue = np.clip(lip * np.array([1.0, 0.78, 0.8]) * 0.95 + 0.04, 0, 1)
-    if float(skin.max() - skin.min()) < GREY_SKIN and not cel:  # a black-and-white photo: no pink tongue
+    grey = float(skin.max() - skin.min()) < GREY_SKIN  # a black-and-white portrait
+    if grey and not cel:  # (a photo: no pink tongue)
         tongue = np.full(3, tongue.mean(), np.float32)
     if cel:  # drawn faces have no lip colour of their own to take (the mesh's lips are skin)
-        if float(skin.max() - skin.min()) < GREY_SKIN:  # black-and-white art (manga): stay grey
+        if grey:  # black-and-white art (manga): stay grey
             cavity, tongue = skin.mean() * CEL_CAVITY.mean(), skin.mean() * CEL_TONGUE.mean()
             cavity, tongue = np.full(3, cavity, np.float32), np.full(3, tongue, np.float32)
         else:
