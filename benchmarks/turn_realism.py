@@ -85,8 +85,8 @@ def residuals(a: dict, b: dict, d: np.ndarray) -> tuple[dict[int, float], float,
     """Per rigid point, the rig's minus the real position along the turn (ipd units); and the RMS
     residual of the turned rig and of the unturned portrait."""
     from facecast.runtime.avatar import prepare_avatar
-    from facecast.runtime.face_anatomy import FaceFrame
-    from facecast.runtime.rig import RigOptions, build_rig, select_mesh_points
+    from facecast.runtime.face_anatomy import FaceFrame, select_mesh_points
+    from facecast.runtime.rig import RigOptions, build_rig
     from facecast.runtime.rig_depth import turned_points
 
     av = prepare_avatar(a["png"])

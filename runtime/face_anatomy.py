@@ -124,3 +124,19 @@ def eye_lid_frame(lm: np.ndarray, up: tuple, lo: tuple):
     ul, vl = uv(lm[list(lo)])
     ou, ol = np.argsort(uu), np.argsort(ul)
     return uv, (lambda u: np.interp(u, uu[ou], vu[ou])), (lambda u: np.interp(u, ul[ol], vl[ol])), nrm
+
+
+def select_mesh_points(lm: np.ndarray, face: FaceFrame, min_spacing: float) -> np.ndarray:
+    """Feature contours always, other mesh points thinned to a minimum spacing (a dense, uneven
+    point set makes the spline stiff and slow)."""
+    chosen = list(dict.fromkeys(FEATURES))
+    pts = [lm[i, :2] for i in chosen]
+    eye_inner = set(range(468, 478))
+    for i in range(468):
+        if i in chosen or i in eye_inner:
+            continue
+        d = np.min(np.linalg.norm(np.array(pts) - lm[i, :2], axis=1))
+        if d > min_spacing * face.height:
+            chosen.append(i)
+            pts.append(lm[i, :2])
+    return np.array(chosen, np.int64)

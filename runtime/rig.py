@@ -28,7 +28,6 @@ from .face_anatomy import (
     EYE_R_LO,
     EYE_R_UP,
     FACE_OVAL,
-    FEATURES,
     IRIS_CENTERS,
     LIPS_LI,
     LIPS_LO,
@@ -39,12 +38,14 @@ from .face_anatomy import (
     eye_width,
     iris_axes,
     iris_radius,
+    select_mesh_points,
 )
 from .lip_edges import mouth_for_rig
 from .names import ARKIT_INDEX
 from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors, shut_lid_row
 from .rig_depth import smooth_depth, unfold_depth
+from .tps import tps_matrix
 
 log = logging.getLogger("facecast")
 
@@ -156,7 +157,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     lower_only = tps_cols.copy()
     lower_only[idx(LIPS_UI[1:-1])] = False
     tps = np.stack(
-        [_tps_matrix(ctrl[:, :2], nodes.reshape(-1, 2), m, S, opt.tps_reg) for m in (upper_only, lower_only)]
+        [tps_matrix(ctrl[:, :2], nodes.reshape(-1, 2), m, S, opt.tps_reg) for m in (upper_only, lower_only)]
     )
     # Nodes far from anything that moves get exactly zero displacement: a spline bends everywhere,
     # and even a tenth of a pixel of drift would make the background shimmer.
@@ -327,10 +328,6 @@ def _box_border(x0: int, y0: int, x1: int, y1: int, spacing: float) -> np.ndarra
     )
 
 
-def _tps_kernel(r2: np.ndarray) -> np.ndarray:
-    return np.where(r2 > 1e-12, 0.5 * r2 * np.log(np.maximum(r2, 1e-12)), 0.0)
-
-
 def lines_frame(lm: np.ndarray, face: FaceFrame) -> list[float]:
     """The expression lines' frame in the portrait: the point between the brows (x, y), the face's
     right axis, the interpupillary distance, and how far above that point the brows' tops and the
@@ -347,27 +344,6 @@ def lines_frame(lm: np.ndarray, face: FaceFrame) -> list[float]:
     return [*glabella, *ax, face.ipd, brows, max(top, brows + 0.3)]
 
 
-def _tps_matrix(ctrl: np.ndarray, nodes: np.ndarray, use: np.ndarray, S: int, reg: float) -> np.ndarray:
-    """(nodes x all points) matrix M with forward displacement at the nodes = M @ point displacement.
-    Points not in `use` get a zero column. Coordinates are scaled by S for conditioning."""
-    c = ctrl[use] / S
-    g = nodes / S
-    k = len(c)
-    d2 = ((c[:, None] - c[None]) ** 2).sum(-1)
-    L = np.zeros((k + 3, k + 3))
-    L[:k, :k] = _tps_kernel(d2) + reg * np.eye(k)
-    L[:k, k] = 1
-    L[:k, k + 1 :] = c
-    L[k, :k] = 1
-    L[k + 1 :, :k] = c.T
-    Linv = np.linalg.inv(L)[:, :k]  # weights = Linv @ displacements
-    gd2 = ((g[:, None] - c[None]) ** 2).sum(-1)
-    B = np.concatenate([_tps_kernel(gd2), np.ones((len(g), 1)), g], 1)
-    out = np.zeros((len(g), len(ctrl)))
-    out[:, use] = B @ Linv
-    return out
-
-
 def close_rest_mouth(lm: np.ndarray, face: FaceFrame) -> np.ndarray:
     """Neutral motion shows closed lips even when the portrait's mouth is open: move the lip contours
     together (the upper lip then covers the portrait's teeth); jawOpen opens from there."""
@@ -382,22 +358,6 @@ def close_rest_mouth(lm: np.ndarray, face: FaceFrame) -> np.ndarray:
     out[list(LIPS_UO), :2] += 0.3 * gap[:, None] * d
     out[list(LIPS_LO), :2] -= 0.3 * gap[:, None] * d
     return out
-
-
-def select_mesh_points(lm: np.ndarray, face: FaceFrame, min_spacing: float) -> np.ndarray:
-    """Feature contours always, other mesh points thinned to a minimum spacing (a dense, uneven
-    point set makes the spline stiff and slow)."""
-    chosen = list(dict.fromkeys(FEATURES))
-    pts = [lm[i, :2] for i in chosen]
-    eye_inner = set(range(468, 478))
-    for i in range(468):
-        if i in chosen or i in eye_inner:
-            continue
-        d = np.min(np.linalg.norm(np.array(pts) - lm[i, :2], axis=1))
-        if d > min_spacing * face.height:
-            chosen.append(i)
-            pts.append(lm[i, :2])
-    return np.array(chosen, np.int64)
 
 
 def head_rings(lm, face: FaceFrame, scales, weights, matte: np.ndarray, S: int):

@@ -69,6 +69,28 @@ def smoothstep(x0: float, x1: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
+MOUTH_CORNERS = (61, 291, 78, 308)  # outer and inner corners
+
+
+def jaw_weights(lm: np.ndarray, face: FaceFrame) -> np.ndarray:
+    """(len(lm),) share of the jaw's drop each point follows: everything below the mouth line,
+    fading toward the jaw angles; the lips part most in the middle and close into the corners
+    (the upper lip's sides follow the corners down). jawOpen and the closing of a portrait's open
+    mouth (mouth_close.py) move points by it."""
+    n = len(lm)
+    a, b = face.local(lm)
+    upper = _point_mask(n, list(LIPS_UO + LIPS_UI)) > 0
+    lower = _point_mask(n, list(LIPS_LO + LIPS_LI)) > 0
+    corners = list(MOUTH_CORNERS)
+    a_corner = float(np.abs(a[corners]).mean())
+    arc = np.sqrt(np.clip(1 - (a / a_corner) ** 2, 0, 1))
+    wj = smoothstep(-0.03, 0.06, b) * np.clip(1 - (np.abs(a) - 0.5) / 0.9, 0, 1)
+    wj[upper] = JAW_CORNER * (1 - arc[upper])
+    wj[lower] = JAW_CORNER + (1 - JAW_CORNER) * arc[lower]
+    wj[corners] = JAW_CORNER
+    return wj
+
+
 def blendshape_basis(
     src: np.ndarray, lm: np.ndarray, face: FaceFrame, mesh_idx, K: int, drawn: tuple[bool, bool]
 ) -> np.ndarray:
@@ -85,23 +107,13 @@ def blendshape_basis(
         D[name] = D.get(name, np.zeros((n, 3))) + face.vec(da, db, dz)
 
     UO, LO, UI, LI = (np.array(x) for x in (LIPS_UO, LIPS_LO, LIPS_UI, LIPS_LI))
-    upper = np.zeros(n, bool)
-    upper[UO] = upper[UI] = True
-    lower = np.zeros(n, bool)
-    lower[LO] = lower[LI] = True
-    corners = np.array([61, 291, 78, 308])
+    upper = _point_mask(n, list(LIPS_UO + LIPS_UI)) > 0
+    lower = _point_mask(n, list(LIPS_LO + LIPS_LI)) > 0
+    corners = np.array(MOUTH_CORNERS)
     lips = upper | lower
     a_corner = float(np.abs(a[corners]).mean())
     lp = np.clip(1 - (a / a_corner) ** 2, 0, 1)  # 1 mid-lip, 0 at the corners
-
-    # Jaw: everything below the mouth line drops, fading toward the jaw angles.
-    wj = smoothstep(-0.03, 0.06, b) * np.clip(1 - (np.abs(a) - 0.5) / 0.9, 0, 1)
-    # the lips part most in the middle and close into the corners (the upper lip's sides follow
-    # the corners down)
-    arc = np.sqrt(lp)
-    wj[upper] = JAW_CORNER * (1 - arc[upper])
-    wj[lower] = JAW_CORNER + (1 - JAW_CORNER) * arc[lower]
-    wj[corners] = JAW_CORNER
+    wj = jaw_weights(lm, face)  # the jaw: everything below the mouth line drops
     # JAW_DROP face units at jawOpen 1: speech (jawOpen p90 0.36-0.45) then opens the lips at its
     # 90th percentile by 0.05-0.09 of face height, real talkers' range, on every dev portrait and
     # clip (docs/motion-quality.md)

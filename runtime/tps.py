@@ -1,0 +1,31 @@
+"""Thin-plate spline matrices (numpy only): the rig's warps and the texture's mouth closing solve
+the same spline, folded into one (targets x points) matrix so that applying it is a product."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def tps_kernel(r2: np.ndarray) -> np.ndarray:
+    return np.where(r2 > 1e-12, 0.5 * r2 * np.log(np.maximum(r2, 1e-12)), 0.0)
+
+
+def tps_matrix(ctrl: np.ndarray, nodes: np.ndarray, use: np.ndarray, S: int, reg: float) -> np.ndarray:
+    """(nodes x all points) matrix M with forward displacement at the nodes = M @ point displacement.
+    Points not in `use` get a zero column. Coordinates are scaled by S for conditioning."""
+    c = ctrl[use] / S
+    g = nodes / S
+    k = len(c)
+    d2 = ((c[:, None] - c[None]) ** 2).sum(-1)
+    L = np.zeros((k + 3, k + 3))
+    L[:k, :k] = tps_kernel(d2) + reg * np.eye(k)
+    L[:k, k] = 1
+    L[:k, k + 1 :] = c
+    L[k, :k] = 1
+    L[k + 1 :, :k] = c.T
+    Linv = np.linalg.inv(L)[:, :k]  # weights = Linv @ displacements
+    gd2 = ((g[:, None] - c[None]) ** 2).sum(-1)
+    B = np.concatenate([tps_kernel(gd2), np.ones((len(g), 1)), g], 1)
+    out = np.zeros((len(g), len(ctrl)))
+    out[:, use] = B @ Linv
+    return out
