@@ -90,9 +90,10 @@ SHUT_POSES = ({}, {"yaw": 15.0}, {"yaw": -15.0, "pitch": 10.0}, {"pitch": -10.0,
 def opening_check(avatar) -> dict:
     """How much of the portrait's own mouth opening the shut lips still show: the largest share,
     over rest poses and a bilabial, of the pixels inside dlib's inner lip contour (points 60-67) of
-    the portrait that appear in the frame. Rendered from the avatar's rig with a texture that is
-    white there and black elsewhere, so each frame shows where its pixels come from (the mouth
-    layer blends a quarter of its colour in at most where the lips meet: the threshold is half).
+    the portrait that appear in the frame unpainted (traced_through_closing). Rendered from the
+    avatar's rig with a texture that is white there and black elsewhere, so each frame shows where
+    its pixels come from (the mouth layer blends a quarter of its colour in at most where the lips
+    meet: the threshold is half).
     NaN for a portrait whose lips are shut (an opening under 1% of the face height)."""
     import cv2
 
@@ -105,7 +106,8 @@ def opening_check(avatar) -> dict:
     S = int(avatar.size)
     inside = np.zeros((S, S), np.uint8)
     cv2.fillPoly(inside, [np.round(m.landmarks[60:68]).astype(np.int32)], 255)
-    big = cv2.resize(inside, (2 * S, 2 * S), interpolation=cv2.INTER_NEAREST)
+    marked = traced_through_closing(avatar, inside)
+    big = cv2.resize(marked, (2 * S, 2 * S), interpolation=cv2.INTER_NEAREST)
     rig = dict(rig_for(avatar))
     rig["texels"] = packed_rgba(np.stack([big, big, big, np.full_like(big, 255)], -1)).reshape(-1)
     frames = Generator.from_rig(rig, S).render(np.stack([motion(**kw) for kw in SHUT_POSES]))
@@ -115,6 +117,25 @@ def opening_check(avatar) -> dict:
     x1, y1 = (m.landmarks[48:60].max(0) + reach).astype(int)
     shown = [(f[y0:y1, x0:x1, 1] > 128).sum() for f in frames]
     return {"opening_shown": float(max(shown) / (inside > 0).sum())}
+
+
+def traced_through_closing(avatar, marks: np.ndarray) -> np.ndarray:
+    """(S, S) uint8 marks on the portrait, less those on pixels painted over, moved as the rig's
+    picture moved the portrait's pixels when it closed a parted mouth (mouth_close.py): a frame
+    rendered from them shows which of its pixels are the marked portrait's own."""
+    from facecast.runtime.face_anatomy import FaceFrame
+    from facecast.runtime.lip_edges import parted_lip_edges
+    from facecast.runtime.mouth_close import close_in_picture, closed_landmarks, without_opening
+
+    img = np.asarray(avatar.image)
+    lm = np.asarray(avatar.landmarks, np.float64)
+    face = FaceFrame.from_landmarks(lm)
+    edges = parted_lip_edges(img, lm, face)
+    if edges is lm or avatar.cel_shaded:
+        return marks
+    kept = np.where((without_opening(img, edges, face) == img).all(-1), marks, 0).astype(np.uint8)
+    rgb = np.repeat(kept[..., None], 3, -1)
+    return close_in_picture(rgb, edges, closed_landmarks(edges, face), face)[..., 0]
 
 
 def pose_check(gen) -> dict:

@@ -86,15 +86,16 @@ def residuals(a: dict, b: dict, d: np.ndarray) -> tuple[dict[int, float], float,
     residual of the turned rig and of the unturned portrait."""
     from facecast.runtime.avatar import prepare_avatar
     from facecast.runtime.face_anatomy import FaceFrame, select_mesh_points
-    from facecast.runtime.rig import RigOptions, build_rig
+    from facecast.runtime.rig import LANDMARKS, RigOptions, build_rig
     from facecast.runtime.rig_depth import turned_points
 
     av = prepare_avatar(a["png"])
-    lm = av.landmarks.astype(np.float64)
+    rig = build_rig(av)
+    lm = rig[LANDMARKS].astype(np.float64)  # (a parted mouth closed: mouth_close.py)
     mesh_idx = select_mesh_points(lm, FaceFrame.from_landmarks(lm), RigOptions().min_spacing)
     slot = {int(i): k for k, i in enumerate(mesh_idx)}
     use = [i for ids in GROUPS.values() for i in ids if i in slot]
-    rig_pts = turned_points(build_rig(av), float(d[0]), float(d[1]))[[slot[i] for i in use]]
+    rig_pts = turned_points(rig, float(d[0]), float(d[1]))[[slot[i] for i in use]]
     crop = av.crop.astype(np.float64)
     real = (b["src"] @ crop[:, :2].T + crop[:, 2])[use]
     c, s = np.cos(np.radians(-d[2])), np.sin(np.radians(-d[2]))  # take the real frame's roll out

@@ -29,7 +29,7 @@ from .errors import ConfigError
 from .facemotion import MOTION_VECTOR_SIZE, FaceMotion
 from .head_zoom import face_centre, split_zoom, zoom_frames
 from .ort_runtime import onnxruntime
-from .rig import TEXTURE_FIELDS, build_rig, textures
+from .rig import PORTRAIT, TEXTURE_FIELDS, build_rig, textures
 from .rig_depth import ease_shifts, ease_turns
 
 log = logging.getLogger("facecast")
@@ -70,7 +70,7 @@ def _stored_rig(avatar) -> dict[str, np.ndarray]:
     stored = rig_cache.load(avatar.key)
     if stored is not None:
         log.info("rig: loaded from the cache")
-        return textures(avatar) | stored
+        return textures(avatar, stored.get(PORTRAIT)) | stored
     rig = build_rig(avatar)
     rig_cache.store(avatar.key, {k: v for k, v in rig.items() if k not in TEXTURE_FIELDS})
     return rig

@@ -1,12 +1,12 @@
 """The inner edges of a portrait's parted lips, found in its pixels (numpy and OpenCV only).
 
 The face mesh places its inner lip line inside the opening of a mouth that shows its teeth: on a
-broad smile its points sit on the teeth or in the dark corners. The rig closes the mouth from those
-points (rig.close_rest_mouth), so whatever lay between them and the real edge (a row of teeth, the
-dark corners) stayed between the shut lips. Here each inner lip point of a parted mouth is moved
-out, along the face's down axis, over the pixels that are not lip (teeth: pale, less red for their
-lightness than the lips; the cavity: dark and less red) to the lip's real edge, and the teeth are
-painted over in the texture the rig samples (docs/generator.md, "Shut lips over a smile's teeth").
+broad smile its points sit on the teeth or in the dark corners. Closing the mouth from those points
+(mouth_close.py) would keep whatever lay between them and the real edge (a row of teeth, the dark
+corners) between the shut lips. Here each inner lip point of a parted mouth is moved out, along the
+face's down axis, over the pixels that are not lip (teeth: pale, less red for their lightness than
+the lips; the cavity: dark and less red) to the lip's real edge (docs/generator.md, "Shut lips over
+a smile's teeth").
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from .face_anatomy import LIPS_LI, LIPS_LO, LIPS_UI, LIPS_UO, FaceFrame
 
-PARTED = 0.01  # face heights: mesh gaps below this are shut lips, left alone (as close_rest_mouth)
+PARTED = 0.01  # face heights: mesh gaps below this are shut lips, left alone
 STEP = 0.5  # pixels between samples along a column
 MAX_SHARE = 0.6  # an edge moves at most this share of the way to the lip's outer edge
 GAP_SAMPLES = 2  # lip-coloured samples in a row that end the opening (a lone one is noise)
@@ -60,7 +60,7 @@ def parted_lip_edges(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.nda
     gap = (lm[li, :2] - lm[ui, :2]) @ face.down
     if gap.max() < PARTED * face.height:
         return lm
-    origin, crop = _around_lips(img, lm, face)
+    origin, crop = around_lips(img, lm, face)
     lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
     at = lm[:, :2] - origin  # (in the crop)
     lip = lip_colour(lab, at)
@@ -81,7 +81,7 @@ def parted_lip_edges(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> np.nda
     return out
 
 
-def _around_lips(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> tuple[np.ndarray, np.ndarray]:
+def around_lips(img: np.ndarray, lm: np.ndarray, face: FaceFrame) -> tuple[np.ndarray, np.ndarray]:
     """The part of the portrait around the lips (their outline's box grown by a tenth of the face
     height): its top-left corner (2,) and the pixels (a view)."""
     outline = lm[list(LIPS_UO + LIPS_LO), :2]
@@ -117,49 +117,3 @@ def _opening_run(
             if run_lip >= GAP_SAMPLES:
                 break
     return float(t[last] + 0.5 * STEP)
-
-
-def mouth_for_rig(img: np.ndarray, lm: np.ndarray, cel: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(landmarks (478, 3), image) a rig is built from: a photo's parted mouth with its inner lip
-    points at the lips' real edges (parted_lip_edges) and its teeth painted over (without_teeth);
-    shut mouths and cel art (whose drawn mouth is drawn_mouth.py's) come back as they are, the
-    same arrays."""
-    if cel:
-        return lm, img
-    face = FaceFrame.from_landmarks(lm)
-    edges = parted_lip_edges(img, lm, face)
-    return edges, without_teeth(img, lm, face, edges)
-
-
-def without_teeth(img: np.ndarray, lm: np.ndarray, face: FaceFrame, edges: np.ndarray) -> np.ndarray:
-    """The portrait (S, S, 3) uint8 with a parted mouth's teeth painted over from the lips around
-    them, given its lip edges (parted_lip_edges); shut mouths come back as they are (the same array).
-
-    The rig never shows the portrait's own teeth (at rest the lips close over them, opened the
-    mouth layer draws its own), but the inner lip line runs between control points a tenth of the
-    mouth's width apart: a lower tooth's tip above the lower lip between two of them stayed as a
-    white fleck on the shut lips. The dark of the opening is left: shut, what shows of it is the
-    shadow between the lips and in a smile's corners, as on a closed mouth."""
-    if edges is lm:
-        return img
-    origin, crop = _around_lips(img, lm, face)
-    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
-    at, edges_at = lm[:, :2] - origin, edges[:, :2] - origin
-    lip = lip_colour(lab, edges_at)
-    inner = np.zeros(crop.shape[:2], np.uint8)
-    cv2.fillPoly(inner, [np.round(edges_at[list(LIPS_UI + LIPS_LI[::-1])]).astype(np.int32)], 1)
-    lips = np.zeros(crop.shape[:2], np.uint8)
-    cv2.fillPoly(lips, [np.round(at[list(LIPS_UO + LIPS_LO[::-1])]).astype(np.int32)], 1)
-    # the opening: pixels that are not lip, within the lips' outline, in one piece with the part
-    # between the inner lines (a glint on the lower lip is pale too, but lip lies between)
-    opening = (opening_mask(lab, lip) & lips.astype(bool)).astype(np.uint8)
-    _, labels = cv2.connectedComponents(opening, connectivity=8)
-    touching = np.unique(labels[(inner > 0) & (opening > 0)])
-    mask = np.isin(labels, touching[touching > 0]) & teeth_mask(lab, lip)
-    if not mask.any():
-        return img
-    mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))  # (their soft edges too)
-    out = img.copy()
-    x0, y0 = origin.astype(int)
-    out[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = cv2.inpaint(crop, mask, 3, cv2.INPAINT_TELEA)
-    return out

@@ -30,9 +30,7 @@ from .face_anatomy import (
     FACE_OVAL,
     IRIS_CENTERS,
     LIPS_LI,
-    LIPS_LO,
     LIPS_UI,
-    LIPS_UO,
     FaceFrame,
     eye_reach,
     eye_width,
@@ -40,7 +38,7 @@ from .face_anatomy import (
     iris_radius,
     select_mesh_points,
 )
-from .lip_edges import mouth_for_rig
+from .mouth_close import close_rest_mouth, mouth_for_rig
 from .names import ARKIT_INDEX
 from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors, shut_lid_row
@@ -85,9 +83,9 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         raise AvatarError(f"avatar landmarks must have shape (478, 3), got {lm.shape}")
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
 
-    face = FaceFrame.from_landmarks(lm)
-    # the mesh puts a smile's inner lips on its teeth: moved to the lips, the teeth painted over
+    # a photo's parted mouth is closed in the picture once (mouth_close.py); cel art's at rest
     src, img = mouth_for_rig(img, lm, bool(avatar.cel_shaded))
+    face = FaceFrame.from_landmarks(src)
     lm = close_rest_mouth(src, face)  # neutral = lips together, whatever the portrait shows
 
     # --- control points: chosen mesh points, iris centres, rings, neck, region border.
@@ -231,10 +229,15 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
         "eye_box": _box_offsets(1.6 * max_eye_w, max(1.1 * max_eye_w, EYE_BOX_REACH * max_reach)),
         "colors": colors.astype(np.float32),
         "lid_patch": lid_patch,
+        # not graph inputs: the picture the textures are made from (a parted mouth closed in it),
+        # so that a rig loaded from the cache need not close it again (textures), and its landmarks
+        PORTRAIT: img,
+        LANDMARKS: src.astype(np.float32),
     }
 
 
 TEXTURE_FIELDS = ("texture", "texels")
+PORTRAIT, LANDMARKS = "portrait", "landmarks"  # the rig's own picture (textures) and its landmarks
 
 
 def textures(avatar, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -247,9 +250,9 @@ def textures(avatar, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
     (R in the low byte; rounded exactly as the graph rounds its output): the region lookup is a
     gather of one element per pixel, and the region stays packed up to the output. `texture` (the
     float copy the eye layers read bilinearly) keeps RGB only: they never read its matte, and a
-    fourth channel was a quarter of their texture lookups. A photo's smile has its teeth painted
-    over in it (lip_edges.mouth_for_rig): the rig never shows them. `image`: that portrait, when
-    the caller (build_rig) has it already."""
+    fourth channel was a quarter of their texture lookups. A photo's parted mouth is closed in it
+    (mouth_close.mouth_for_rig): the rig opens it from there. `image`: that picture, as the rig
+    keeps it (rig[PORTRAIT]); made again when not given."""
     S = int(avatar.size)
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
     if image is None:
@@ -342,22 +345,6 @@ def lines_frame(lm: np.ndarray, face: FaceFrame) -> list[float]:
     brows = float(np.mean(up(lm[list(BROW_TOPS), :2])))
     top = float(up(lm[FOREHEAD_TOP, :2]))
     return [*glabella, *ax, face.ipd, brows, max(top, brows + 0.3)]
-
-
-def close_rest_mouth(lm: np.ndarray, face: FaceFrame) -> np.ndarray:
-    """Neutral motion shows closed lips even when the portrait's mouth is open: move the lip contours
-    together (the upper lip then covers the portrait's teeth); jawOpen opens from there."""
-    out = lm.copy()
-    ui, li = np.array(LIPS_UI), np.array(LIPS_LI)
-    gap = np.clip((lm[li, :2] - lm[ui, :2]) @ face.down, 0, None)
-    if gap.max() < 0.01 * face.height:
-        return out
-    d = face.down
-    out[list(LIPS_UI), :2] += 0.5 * gap[:, None] * d
-    out[list(LIPS_LI), :2] -= 0.5 * gap[:, None] * d
-    out[list(LIPS_UO), :2] += 0.3 * gap[:, None] * d
-    out[list(LIPS_LO), :2] -= 0.3 * gap[:, None] * d
-    return out
 
 
 def head_rings(lm, face: FaceFrame, scales, weights, matte: np.ndarray, S: int):

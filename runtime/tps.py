@@ -29,3 +29,29 @@ def tps_matrix(ctrl: np.ndarray, nodes: np.ndarray, use: np.ndarray, S: int, reg
     out = np.zeros((len(g), len(ctrl)))
     out[:, use] = B @ Linv
     return out
+
+
+def tps_warp(
+    ctrl: np.ndarray, disp: np.ndarray, targets: np.ndarray, use: np.ndarray, S: int, reg: float
+) -> np.ndarray:
+    """(targets, D) the spline through `disp` (points, D) at the points in `use`, evaluated at the
+    targets: tps_matrix(...) @ disp without forming the matrix (many targets, one displacement)."""
+    c = ctrl[use] / S
+    k = len(c)
+    L = np.zeros((k + 3, k + 3))
+    L[:k, :k] = tps_kernel(((c[:, None] - c[None]) ** 2).sum(-1)) + reg * np.eye(k)
+    L[:k, k] = 1
+    L[:k, k + 1 :] = c
+    L[k, :k] = 1
+    L[k + 1 :, :k] = c.T
+    rhs = np.zeros((k + 3, disp.shape[1]))
+    rhs[:k] = disp[use]
+    w = np.linalg.solve(L, rhs)
+    g = targets / S
+    out = w[k] + g @ w[k + 1 :]
+    cc = (c * c).sum(1)
+    for i in range(0, len(g), 4096):  # (chunks keep the kernel block small)
+        gi = g[i : i + 4096]
+        gd2 = np.maximum((gi * gi).sum(1)[:, None] + cc[None] - 2.0 * gi @ c.T, 0.0)
+        out[i : i + 4096] += tps_kernel(gd2) @ w[:k]
+    return out

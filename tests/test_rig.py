@@ -21,8 +21,8 @@ def rig(avatar):
 
 
 def _point(rig, avatar, landmark):
-    """Control point index of a landmark (control points keep landmark positions)."""
-    d = np.linalg.norm(rig["ctrl"][:, :2] - avatar.landmarks[landmark, :2], axis=1)
+    """Control point index of a landmark (control points keep the rig's landmark positions)."""
+    d = np.linalg.norm(rig["ctrl"][:, :2] - rig["landmarks"][landmark, :2], axis=1)
     assert d.min() < 1e-3
     return int(d.argmin())
 
@@ -226,25 +226,63 @@ def test_a_shut_lid_takes_its_skin_from_below_a_glasses_frame(avatar, rig):
         assert LID_ROW_RANGE[0] <= row < 1.15 - 1.0 / r, (eye, row, shut_lid_row(img, lm, eye, lid))
 
 
-def test_a_smiles_teeth_are_painted_over_and_shut_mouths_left_alone(avatar, grace_hopper_jpg):
-    """The rig never shows a portrait's own teeth (shut lips cover them, an open mouth is drawn), so
-    a smile's teeth are painted over from its lips, inside the lips only; shut mouths are untouched."""
-    from facecast.runtime.face_anatomy import LIPS_LO, LIPS_UO
-    from facecast.runtime.lip_edges import mouth_for_rig
+def test_a_parted_mouth_is_closed_in_the_rigs_picture_and_shut_mouths_left_alone(avatar, grace_hopper_jpg):
+    """The rig never shows a portrait's own teeth (shut lips cover them, an open mouth is drawn): a
+    parted mouth is closed once in the picture the rig samples. Its inner lip lines meet, no tooth
+    is left between the lips, and nothing changes away from the mouth and jaw; shut mouths are
+    untouched."""
+    from facecast.runtime.face_anatomy import LIPS_LI, LIPS_LO, LIPS_UI, LIPS_UO, FaceFrame
+    from facecast.runtime.lip_edges import lip_colour, teeth_mask
+    from facecast.runtime.mouth_close import mouth_for_rig
 
     shut = prepare_avatar(grace_hopper_jpg)
     lm = np.asarray(shut.landmarks, np.float64)
-    edges, image = mouth_for_rig(shut.image, lm, cel=False)
-    assert edges is lm and image is shut.image
+    same, image = mouth_for_rig(shut.image, lm, cel=False)
+    assert same is lm and image is shut.image
 
     lm = np.asarray(avatar.landmarks, np.float64)
-    _, painted = mouth_for_rig(avatar.image, lm, cel=False)
-    changed = (painted != avatar.image).any(-1)
-    lips = np.zeros(changed.shape, np.uint8)
-    cv2.fillPoly(lips, [np.round(lm[list(LIPS_UO + LIPS_LO[::-1]), :2]).astype(np.int32)], 1)
-    lips = cv2.dilate(lips, np.ones((5, 5), np.uint8)).astype(bool)
-    assert changed.sum() > 300  # her row of teeth
-    assert not (changed & ~lips).any()
-    before = avatar.image[changed].astype(float).mean(1)
-    after = painted[changed].astype(float).mean(1)
-    assert np.median(after) < np.median(before) - 30  # white teeth became darker lip
+    closed, picture = mouth_for_rig(avatar.image, lm, cel=False)
+    down = FaceFrame.from_landmarks(lm).down  # the lips meet along the face's down axis
+    assert np.abs((closed[list(LIPS_UI), :2] - closed[list(LIPS_LI), :2]) @ down).max() < 1e-6
+
+    def teeth(image, points):  # pale, un-red pixels inside the lips' outline
+        lab = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2LAB).astype(np.float32)
+        lips = np.zeros(lab.shape[:2], np.uint8)
+        cv2.fillPoly(lips, [np.round(points[list(LIPS_UO + LIPS_LO[::-1]), :2]).astype(np.int32)], 1)
+        return teeth_mask(lab, lip_colour(lab, points)) & (lips > 0)
+
+    assert teeth(avatar.image, lm).sum() > 300  # her row of teeth
+    seam = np.zeros(picture.shape[:2], np.uint8)  # where the teeth showed between shut lips
+    cv2.polylines(seam, [np.round(closed[list(LIPS_UI), :2]).astype(np.int32)], False, 1, 5)
+    assert (teeth(picture, closed) & (seam > 0)).sum() < 0.05 * seam.sum()  # (3%: a lip highlight)
+    changed = (picture != avatar.image).any(-1)
+    ys, xs = np.nonzero(changed)
+    face_h = np.linalg.norm(lm[152, :2] - lm[[468, 473], :2].mean(0))
+    assert ys.min() > lm[1, 1] - 0.2 * face_h  # (below the nose tip, give or take)
+    assert np.abs(xs - lm[[61, 291], 0].mean()).max() < 2.0 * np.linalg.norm(lm[468, :2] - lm[473, :2])
+
+
+def test_a_wide_open_mouth_is_closed_by_the_jaw(grace_hopper_jpg):
+    """A shout or a sung note opens the jaw: closing it with the lips alone stretched them over
+    the whole opening (and left a smear). Grace Hopper's shut mouth opened by the rig's own jaw
+    drop closes again with the chin rising by most of the opening, the lips shut and in order,
+    and nothing above the mouth moved."""
+    from facecast.runtime.face_anatomy import LIPS_LI, LIPS_LO, LIPS_UI, LIPS_UO, FaceFrame
+    from facecast.runtime.mouth_close import LIPS_CLOSE, closed_landmarks
+    from facecast.runtime.rig_basis import JAW_DROP, jaw_weights
+
+    lm = np.asarray(prepare_avatar(grace_hopper_jpg).landmarks, np.float64)
+    face = FaceFrame.from_landmarks(lm)
+    opened = lm.copy()
+    opened[:, :2] += JAW_DROP * face.height * jaw_weights(lm, face)[:, None] * face.down
+    gap = float((opened[14, :2] - opened[13, :2]) @ face.down) / face.height
+    assert gap > 0.2  # wide open
+    shut = closed_landmarks(opened, face)
+    down = face.down
+    assert np.abs((shut[list(LIPS_LI), :2] - shut[list(LIPS_UI), :2]) @ down).max() < 1e-6
+    assert ((shut[list(LIPS_UO[1:-1]), :2] - shut[list(LIPS_UI[1:-1]), :2]) @ down < 0).all()  # in order
+    assert ((shut[list(LIPS_LO[1:-1]), :2] - shut[list(LIPS_LI[1:-1]), :2]) @ down > 0).all()
+    rise = float((opened[152, :2] - shut[152, :2]) @ down) / face.height
+    assert rise > 0.5 * gap and abs(rise - (gap - LIPS_CLOSE)) < 0.02  # the chin carries the rest
+    above = lm[:468, 1] < lm[2, 1]  # the nose's base and up: still
+    assert np.abs(shut[:468][above] - opened[:468][above]).max() < 1e-9
