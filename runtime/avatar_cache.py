@@ -8,25 +8,20 @@ treated as a miss (and removed), so a corrupt file costs one rebuild, never an e
 from __future__ import annotations
 
 import hashlib
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .disk_cache import discard, write_npz
+from .disk_cache import derived_cache_dir, discard, write_npz
 
 ARRAY_FIELDS = ("image", "landmarks", "matte", "crop", "cel_shaded", "wide_eyes")
 
 
 def cache_dir(explicit: str | Path | None = None) -> Path:
-    """The cache directory: the argument, else $FACECAST_CACHE_DIR, else ~/.cache/facecast/avatars."""
-    if explicit is not None:
-        return Path(explicit)
-    env = os.environ.get("FACECAST_CACHE_DIR")
-    if env:
-        return Path(env)
-    return Path.home() / ".cache" / "facecast" / "avatars"
+    """The cache directory: the argument, else $FACECAST_CACHE_DIR/avatars, else
+    ~/.cache/facecast/avatars (beside the rigs, models and watermark folders either way)."""
+    return Path(explicit) if explicit is not None else derived_cache_dir("avatars")
 
 
 def cache_key(data: bytes, version: int, size: int) -> str:

@@ -288,7 +288,7 @@ def test_failed_cache_write_leaves_no_partial_file(astronaut_png, tmp_path, monk
 def test_cache_dir_from_environment(astronaut_png, tmp_path, monkeypatch):
     monkeypatch.setenv("FACECAST_CACHE_DIR", str(tmp_path / "env-cache"))
     av = prepare_avatar(astronaut_png)
-    assert (tmp_path / "env-cache" / f"{av.key}.npz").is_file()
+    assert (tmp_path / "env-cache" / "avatars" / f"{av.key}.npz").is_file()  # beside rigs/, models/
 
 
 def test_bad_size_is_refused(astronaut_png):
