@@ -17,7 +17,7 @@ import numpy as np
 from .face_anatomy import LIPS_LI, LIPS_LO, LIPS_UI, LIPS_UO, FaceFrame, select_mesh_points
 from .lip_edges import PARTED, around_lips, lip_colour, opening_mask, parted_lip_edges
 from .rig_basis import jaw_weights, smoothstep
-from .tps import tps_warp
+from .tps import box_border, tps_warp
 
 # Face heights of opening the lips close by themselves; the jaw rises by the rest. A broad smile
 # parts the lips this far over teeth held together (the astronaut 0.096, the smiling dev portrait
@@ -30,6 +30,7 @@ SEAM_INSET = 0.75  # pixels (at 512) into each lip the seam reads from: the lip'
 BOX_HALF_WIDTH, BOX_TOP, BOX_BOTTOM = 1.6, -0.45, 1.0
 FADE = 0.12  # share of the box, at its edges, over which the change fades to none
 GRID = 4  # pixels between the spline's evaluations (bilinear between: it bends smoothly)
+SEAM_SOFT = 0.75  # pixels either side of the seam over which the two lips' maps blend
 CORNER_BLEND = 0.25  # beyond a corner: face heights (per iris distance out) where the two lips' maps blend
 MESH_SPACING = 0.035  # face heights between the spline's interior mesh points (as the rig's)
 TPS_REG = 1e-4
@@ -159,7 +160,7 @@ def close_in_picture(img: np.ndarray, edges: np.ndarray, closed: np.ndarray, fac
     src[np.isin(idx, LIPS_UI[1:-1])] -= inset * face.down
     src[np.isin(idx, LIPS_LI[1:-1])] += inset * face.down
     dst = closed[idx, :2]
-    border = _border(box, spacing=S / 24)
+    border = box_border(x0, y0, x1, y1, spacing=S / 24)
     ctrl = np.concatenate([dst, border])
     disp = np.concatenate([src - dst, np.zeros_like(border)])
     upper = np.ones(len(ctrl), bool)
@@ -179,8 +180,9 @@ def close_in_picture(img: np.ndarray, edges: np.ndarray, closed: np.ndarray, fac
     seam_a, seam_b = _curve(closed, LIPS_UI, face)
     below = b - np.interp(a, seam_a, seam_b)
     beyond = np.maximum(0.0, np.abs(a) - np.abs(seam_a[[0, -1]]).mean())
-    soft = CORNER_BLEND * beyond + 1e-6
-    w_lower = np.where(beyond > 0, smoothstep(-soft, soft, below), (below > 0).astype(np.float64))
+    # a pixel wide along the seam (no stair steps), wider beyond the corners (no crease)
+    soft = np.maximum(CORNER_BLEND * beyond, SEAM_SOFT / face.height)
+    w_lower = smoothstep(-soft, soft, below)
     d = maps[0] * (1 - w_lower[..., None]) + maps[1] * w_lower[..., None]
     d *= _fade(x1 - x0, y1 - y0)[..., None]
     map_x = (rx - 0.5 + d[..., 0]).astype(np.float32)
@@ -200,22 +202,6 @@ def _box(lm: np.ndarray, face: FaceFrame, S: int) -> tuple[int, int, int, int]:
     x0, y0 = np.clip(np.floor(c.min(0)), 0, S - 2).astype(int)
     x1, y1 = np.clip(np.ceil(c.max(0)), [x0 + 2, y0 + 2], S).astype(int)
     return int(x0), int(y0), int(x1), int(y1)
-
-
-def _border(box: tuple[int, int, int, int], spacing: float) -> np.ndarray:
-    """Fixed points along the box's edge: the closing changes nothing outside it."""
-    x0, y0, x1, y1 = box
-    nx = max(2, int(np.ceil((x1 - x0) / spacing)) + 1)
-    ny = max(2, int(np.ceil((y1 - y0) / spacing)) + 1)
-    xs, ys = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)[1:-1]
-    return np.concatenate(
-        [
-            np.column_stack([xs, np.full(nx, y0)]),
-            np.column_stack([xs, np.full(nx, y1)]),
-            np.column_stack([np.full(len(ys), x0), ys]),
-            np.column_stack([np.full(len(ys), x1), ys]),
-        ]
-    ).astype(np.float64)
 
 
 def _fade(w: int, h: int) -> np.ndarray:

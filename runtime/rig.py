@@ -43,7 +43,7 @@ from .names import ARKIT_INDEX
 from .rig_basis import blendshape_basis, is_drawn_eye, lid_shade, lid_warp, smoothstep
 from .rig_colors import portrait_colors, shut_lid_row
 from .rig_depth import smooth_depth, unfold_depth
-from .tps import tps_matrix
+from .tps import box_border, tps_matrix
 
 log = logging.getLogger("facecast")
 
@@ -108,7 +108,7 @@ def build_rig(avatar, options: RigOptions | None = None) -> dict[str, np.ndarray
     n_moving = n + len(ring_pts)
     moving = np.concatenate(pts)[np.concatenate(weights) > 0.05, :2]
     x0, y0, x1, y1 = _region_box(moving, face, opt.region_margin, S)
-    border = _box_border(x0, y0, x1, y1, spacing=S / 10)
+    border = box_border(x0, y0, x1, y1, spacing=S / 10)
     border = np.concatenate([border, _background_anchors(matte, moving, (x0, y0, x1, y1), face, S)])
     pts.append(np.column_stack([border, np.full(len(border), face.depth_behind)]))
     rest.append(np.zeros((len(border), 3)))
@@ -313,22 +313,6 @@ def _background_anchors(matte, moving, box, face, S: int) -> np.ndarray:
     body = b > 0.75  # shoulders and chest: the head turns, the body stays
     far = np.min(np.linalg.norm(cand[:, None] - moving[None], axis=-1), axis=1) > 0.3 * face.height
     return cand[(bg | body) & far]
-
-
-def _box_border(x0: int, y0: int, x1: int, y1: int, spacing: float) -> np.ndarray:
-    """Fixed points along the moving region's edge (pixel-edge coordinates)."""
-    nx = max(2, int(np.ceil((x1 - x0) / spacing)) + 1)
-    ny = max(2, int(np.ceil((y1 - y0) / spacing)) + 1)
-    xs = np.linspace(x0, x1, nx)
-    ys = np.linspace(y0, y1, ny)[1:-1]
-    return np.concatenate(
-        [
-            np.column_stack([xs, np.full(nx, y0)]),
-            np.column_stack([xs, np.full(nx, y1)]),
-            np.column_stack([np.full(len(ys), x0), ys]),
-            np.column_stack([np.full(len(ys), x1), ys]),
-        ]
-    )
 
 
 def lines_frame(lm: np.ndarray, face: FaceFrame) -> list[float]:

@@ -55,3 +55,20 @@ def tps_warp(
         gd2 = np.maximum((gi * gi).sum(1)[:, None] + cc[None] - 2.0 * gi @ c.T, 0.0)
         out[i : i + 4096] += tps_kernel(gd2) @ w[:k]
     return out
+
+
+def box_border(x0: int, y0: int, x1: int, y1: int, spacing: float) -> np.ndarray:
+    """Fixed points along a box's edge (pixel-edge coordinates): a spline pinned there changes
+    nothing outside the box."""
+    nx = max(2, int(np.ceil((x1 - x0) / spacing)) + 1)
+    ny = max(2, int(np.ceil((y1 - y0) / spacing)) + 1)
+    xs = np.linspace(x0, x1, nx)
+    ys = np.linspace(y0, y1, ny)[1:-1]
+    return np.concatenate(
+        [
+            np.column_stack([xs, np.full(nx, y0)]),
+            np.column_stack([xs, np.full(nx, y1)]),
+            np.column_stack([np.full(len(ys), x0), ys]),
+            np.column_stack([np.full(len(ys), x1), ys]),
+        ]
+    )
