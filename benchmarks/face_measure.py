@@ -34,6 +34,14 @@ lashes, liner or a pale lid (on the dev portraits it read some rendered closed e
 than open ones), so blinks are also read with mediapipe's face mesh, re-detected on the rendered
 frame. That is a second opinion, not an independent one: the rig's lid curves come from
 mediapipe's landmarks of the portrait.
+`eye_model_ear` is a third reading of blinks, and an independent one: mediapipe's eye-contour
+model (`iris_landmark.tflite`, shipped inside the mediapipe wheel and run here with TensorFlow
+Lite's interpreter from PyPI) is a network of its own, trained on eye crops, not the face mesh the
+rig is built from; it is given crops placed by dlib's eye corners, as mediapipe places them from its
+mesh's (a square of 2.3 corner distances, turned to the corners' line, the subject's left eye
+mirrored: the model knows one eye). EAR from its lid contour: its 71 points begin with the lower lid
+(0-8, outer corner to inner) and the upper lid (9-15); the pairs 11-3, 12-4, 13-5 stand where the
+68-point scheme's p1-p5 and p2-p4 do.
 """
 
 from __future__ import annotations
@@ -264,6 +272,79 @@ def mesh_ear(rgb: np.ndarray) -> tuple[float, float] | None:
         return None
     right, left = (eye_aspect_ratio(lm[list(idx), :2]) for idx in _MESH_EYES)
     return right, left
+
+
+EYE_MODEL = "modules/iris_landmark/iris_landmark.tflite"  # inside the mediapipe package
+EYE_CROP = 2.3  # crop side / eye-corner distance (mediapipe's own region for this model)
+_EYE_MODEL_SIZE = 64
+_EYE_MODEL_PAIRS = ((11, 3), (12, 4), (13, 5))  # upper-lid / lower-lid points of its contour
+
+
+class _EyeModel:
+    """The eye-contour model's interpreter, loaded once per process (not thread-safe: locked)."""
+
+    lock = threading.Lock()
+    interpreter = None
+
+    @classmethod
+    def get(cls):
+        if cls.interpreter is None:
+            from importlib import resources
+
+            cls.interpreter = tflite_interpreter(str(resources.files("mediapipe").joinpath(EYE_MODEL)))
+        return cls.interpreter
+
+
+TFLITE_MODULES = ("tflite_runtime", "ai_edge_litert")  # (the second where the first has no wheel)
+
+
+def tflite_interpreter(path: str):
+    """A TensorFlow Lite interpreter for the model file, its tensors allocated: from
+    tflite-runtime (the test extra, Python < 3.12) or LiteRT (its successor, Python >= 3.12)."""
+    try:
+        from tflite_runtime.interpreter import Interpreter
+    except ImportError:
+        from ai_edge_litert.interpreter import Interpreter
+    interpreter = Interpreter(model_path=path)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def eye_model_contour(rgb: np.ndarray, start: np.ndarray, end: np.ndarray, mirror: bool) -> np.ndarray:
+    """(16, 2) lid contour in frame pixels of the eye between two corners: `start` and `end` in
+    the order they lie across the frame (left to right), `mirror` for the subject's left eye."""
+    centre = (start + end) / 2.0
+    d = end - start
+    scale = _EYE_MODEL_SIZE / (EYE_CROP * float(np.linalg.norm(d)))
+    M = cv2.getRotationMatrix2D(
+        (float(centre[0]), float(centre[1])), float(np.degrees(np.arctan2(d[1], d[0]))), scale
+    )
+    M[:, 2] += _EYE_MODEL_SIZE / 2.0 - centre
+    crop = cv2.warpAffine(np.ascontiguousarray(_rgb(rgb)), M, (_EYE_MODEL_SIZE, _EYE_MODEL_SIZE),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    if mirror:
+        crop = crop[:, ::-1]
+    with _EyeModel.lock:
+        it = _EyeModel.get()
+        it.set_tensor(it.get_input_details()[0]["index"], (crop.astype(np.float32) / 255.0)[None])
+        it.invoke()
+        pts = it.get_tensor(it.get_output_details()[0]["index"]).reshape(71, 3)[:16, :2].astype(np.float64)
+    if mirror:
+        pts[:, 0] = _EYE_MODEL_SIZE - pts[:, 0]
+    inverse = cv2.invertAffineTransform(M)
+    return pts @ inverse[:, :2].T + inverse[:, 2]
+
+
+def eye_model_ear(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
+    """Eye aspect ratio of (the subject's right eye, left eye) by mediapipe's eye-contour model on
+    crops placed by the 68-point eye corners `landmarks` (a FrameMeasure's): see the module note."""
+    p = landmarks.astype(np.float64)
+    ears = []
+    for start, end, mirror in ((p[36], p[39], False), (p[42], p[45], True)):
+        lid = eye_model_contour(rgb, start, end, mirror)
+        width = float(np.linalg.norm(lid[0] - lid[8]))
+        ears.append(float(np.mean([np.linalg.norm(lid[u] - lid[lo]) for u, lo in _EYE_MODEL_PAIRS])) / width)
+    return ears[0], ears[1]
 
 
 # mediapipe face-mesh points for the same definitions: brow points (BROW_TOPS, the 68-point 17-26),

@@ -12,8 +12,10 @@ Checks (one function each, shared with tests/test_generator_quality.py):
   already reads a few degrees), error in degrees over -20..20; also read by mediapipe's mesh as a
   second opinion (mesh_pose_errors); roll the same way over -15..15;
 - blinks: the mean eye aspect ratio falls below BLINK_RATIO (75%) of the same pose's open-eye
-  value for a commanded blink, and never without one (false blinks); read with dlib and, as a
-  second opinion, with mediapipe's mesh (face_measure.mesh_ear says why);
+  value for a commanded blink, and never without one (false blinks); read with dlib, with
+  mediapipe's eye-contour model on crops at dlib's eye corners (face_measure.eye_model_ear: a
+  network separate from the mesh the rig is built from) and, as a second opinion, with mediapipe's
+  mesh (face_measure.mesh_ear says why);
 - identity: dlib face-descriptor distance between the portrait and rendered frames (< 0.6 = same
   person by dlib's convention);
 - stillness: the same motion twice gives identical frames (max pixel change);
@@ -34,7 +36,7 @@ import numpy as np
 from facecast.runtime.facemotion import GAZE_OFFSET, HEAD_INDEX, MOTION_VECTOR_SIZE
 from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS
 
-from .face_measure import expression_features, identity_distance, measure_frame, mesh_ear
+from .face_measure import expression_features, eye_model_ear, identity_distance, measure_frame, mesh_ear
 from .motion_stats import BLINK_CLOSE
 
 EVAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "portraits"
@@ -216,12 +218,15 @@ def blink_check(gen) -> dict:
         false_mesh += talk is not None and np.mean(talk) < BLINK_RATIO * np.mean(base)
     seen = total = false = 0
     wink = []
+    # the eye-contour model (face_measure.eye_model_ear) on crops at dlib's eye corners
+    model = [eye_model_ear(f, m.landmarks) if m is not None else None for f, m in zip(frames, ms)]
+    seen_model = false_model = 0
+    wink_model = []
     for i in range(0, len(ms), 5):
         base, blink, talk, wl, wr = ms[i : i + 5]
-        if base is None:
-            total += 1
-            continue
         total += 1
+        if base is None:
+            continue
         if blink is not None and blink.mean_ear < BLINK_RATIO * base.mean_ear:
             seen += 1
         if talk is not None:
@@ -230,10 +235,18 @@ def blink_check(gen) -> dict:
             wink.append(wl.ear[1] / base.ear[1])
         if wr is not None:
             wink.append(wr.ear[0] / base.ear[0])
+        open_model, (blink_m, talk_m, wl_m, wr_m) = model[i], model[i + 1 : i + 5]
+        seen_model += blink_m is not None and np.mean(blink_m) < BLINK_RATIO * np.mean(open_model)
+        false_model += talk_m is not None and np.mean(talk_m) < BLINK_RATIO * np.mean(open_model)
+        wink_model += [wl_m[1] / open_model[1]] if wl_m is not None else []
+        wink_model += [wr_m[0] / open_model[0]] if wr_m is not None else []
     return {
         "found": found,
         "blink_detect": seen / total,
         "false_blinks": int(false),
+        "blink_detect_model": seen_model / total,
+        "false_blinks_model": int(false_model),
+        "wink_ear_ratio_model": float(np.mean(wink_model)) if wink_model else float("nan"),
         "blink_detect_mesh": seen_mesh / len(poses),
         "false_blinks_mesh": int(false_mesh),
         "closed_ear_ratio_mesh": float(np.mean(ratios)) if ratios else float("nan"),
@@ -347,8 +360,11 @@ COLUMNS = (
     ("false_blinks", "false", str),
     ("blink_detect_mesh", "blink % mp", lambda x: f"{100 * x:.0f}"),
     ("false_blinks_mesh", "false mp", str),
+    ("blink_detect_model", "blink % eye", lambda x: f"{100 * x:.0f}"),
+    ("false_blinks_model", "false eye", str),
     ("closed_ear_ratio_mesh", "shut/open", lambda x: f"{x:.2f}"),
     ("wink_ear_ratio", "wink", lambda x: f"{x:.2f}"),
+    ("wink_ear_ratio_model", "wink eye", lambda x: f"{x:.2f}"),
     ("identity_dist", "id dist", lambda x: f"{x:.3f}"),
     ("emotions_read", "emotions", lambda x: f"{x}/{len(EMOTION_SIGNS)}"),
     ("still_change", "still", str),
