@@ -36,7 +36,14 @@ import numpy as np
 from facecast.runtime.facemotion import GAZE_OFFSET, HEAD_INDEX, MOTION_VECTOR_SIZE
 from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS
 
-from .face_measure import expression_features, eye_model_ear, identity_distance, measure_frame, mesh_ear
+from .face_measure import (
+    expression_features,
+    eye_model_ear,
+    identity_distance,
+    measure_frame,
+    mesh_ear,
+    mesh_lip_gap,
+)
 from .motion_stats import BLINK_CLOSE
 
 EVAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval-dev" / "portraits"
@@ -75,12 +82,16 @@ def jaw_check(gen) -> dict:
     cm = _measure_all(closed)
     found += [m is not None for m in cm]
     closed_gap = max((m.lip_gap for m in cm if m), default=float("nan"))
-    pp = _measure_all(gen.render(motion(jawOpen=0.15, mouthClose=0.15)[None]))[0]
+    pp_frame = gen.render(motion(jawOpen=0.15, mouthClose=0.15)[None])
+    pp = _measure_all(pp_frame)[0]
+    # the same shut frames by mediapipe's mesh: a second opinion (the rig's lips come from it)
+    mesh = [mesh_lip_gap(f[..., :3]) for f in np.concatenate([closed, pp_frame])]
     return {
         "found": found,
         "jaw_gap_corr": corr,
         "closed_gap": float(closed_gap),
         "pp_gap": float(pp.lip_gap) if pp else float("nan"),
+        "closed_gap_mesh": max((g for g in mesh if g is not None), default=float("nan")),
         "gaps": gaps.tolist(),
     }
 
@@ -350,6 +361,7 @@ COLUMNS = (
     ("jaw_gap_corr", "jaw r", lambda x: f"{x:.3f}"),
     ("closed_gap", "closed", lambda x: f"{x:.3f}"),
     ("pp_gap", "PP gap", lambda x: f"{x:.3f}"),
+    ("closed_gap_mesh", "closed mp", lambda x: f"{x:.3f}"),
     ("opening_shown", "opening", lambda x: "-" if np.isnan(x) else f"{x:.3f}"),
     ("yaw_err", "yaw err", lambda x: f"{x:.1f}"),
     ("pitch_err", "pitch err", lambda x: f"{x:.1f}"),

@@ -16,6 +16,7 @@ def test_jaw_opening_is_measured_back_and_closed_lips_close(gen):
     assert r["closed_gap"] < 0.045  # rest lips under head turns: dlib's lip points drift on a turned smile
     frontal = q.measure_frame(np.ascontiguousarray(gen.render(q.motion()[None])[0, ..., :3]))
     assert frontal.lip_gap < 0.02
+    assert r["closed_gap_mesh"] < 0.02  # mediapipe's mesh (second opinion): shut at every pose (0.004)
     gaps = np.array(r["gaps"])
     assert gaps[-1] > 0.08  # a wide-open jaw is a wide-open mouth, not a twitch
 
