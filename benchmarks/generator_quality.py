@@ -74,6 +74,13 @@ def jaw_check(gen) -> dict:
     gaps = np.array([m.lip_gap if m else np.nan for m in ms])
     ok = ~np.isnan(gaps)
     corr = float(np.corrcoef(JAW_SWEEP[ok], gaps[ok])[0, 1]) if ok.sum() > 2 else float("nan")
+    sweep_mesh = np.array([mesh_lip_gap(f[..., :3]) for f in frames], float)  # (None -> NaN)
+    ok_mesh = ~np.isnan(sweep_mesh)
+    corr_mesh = (
+        float(np.corrcoef(JAW_SWEEP[ok_mesh], sweep_mesh[ok_mesh])[0, 1])
+        if ok_mesh.sum() > 2
+        else float("nan")
+    )
     # closed commands: lips at rest under several head poses, and a bilabial (PP: lips closed while
     # the jaw is slightly open), reported separately: dlib reads the stretched lower lip as a gap
     closed = gen.render(
@@ -89,6 +96,7 @@ def jaw_check(gen) -> dict:
     return {
         "found": found,
         "jaw_gap_corr": corr,
+        "jaw_gap_corr_mesh": corr_mesh,
         "closed_gap": float(closed_gap),
         "pp_gap": float(pp.lip_gap) if pp else float("nan"),
         "closed_gap_mesh": max((g for g in mesh if g is not None), default=float("nan")),
@@ -359,6 +367,7 @@ def evaluate(avatar, gen=None) -> dict:
 COLUMNS = (
     ("face_found", "face %", lambda x: f"{100 * x:.0f}"),
     ("jaw_gap_corr", "jaw r", lambda x: f"{x:.3f}"),
+    ("jaw_gap_corr_mesh", "jaw r mp", lambda x: f"{x:.3f}"),
     ("closed_gap", "closed", lambda x: f"{x:.3f}"),
     ("pp_gap", "PP gap", lambda x: f"{x:.3f}"),
     ("closed_gap_mesh", "closed mp", lambda x: f"{x:.3f}"),
