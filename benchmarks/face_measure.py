@@ -310,9 +310,12 @@ def tflite_interpreter(path: str):
     return interpreter
 
 
-def eye_model_contour(rgb: np.ndarray, start: np.ndarray, end: np.ndarray, mirror: bool) -> np.ndarray:
-    """(16, 2) lid contour in frame pixels of the eye between two corners: `start` and `end` in
-    the order they lie across the frame (left to right), `mirror` for the subject's left eye."""
+def eye_model_points(
+    rgb: np.ndarray, start: np.ndarray, end: np.ndarray, mirror: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lid (16, 2), iris (5, 2)) in frame pixels for the eye between two corners: its lid
+    contour and its iris (centre first, then four points on its edge). `start` and `end` in the
+    order they lie across the frame (left to right), `mirror` for the subject's left eye."""
     centre = (start + end) / 2.0
     d = end - start
     scale = _EYE_MODEL_SIZE / (EYE_CROP * float(np.linalg.norm(d)))
@@ -328,23 +331,46 @@ def eye_model_contour(rgb: np.ndarray, start: np.ndarray, end: np.ndarray, mirro
         it = _EyeModel.get()
         it.set_tensor(it.get_input_details()[0]["index"], (crop.astype(np.float32) / 255.0)[None])
         it.invoke()
-        pts = it.get_tensor(it.get_output_details()[0]["index"]).reshape(71, 3)[:16, :2].astype(np.float64)
+        contour, iris = (it.get_tensor(o["index"]) for o in it.get_output_details()[:2])
+    pts = np.concatenate([contour.reshape(71, 3)[:16, :2], iris.reshape(5, 3)[:, :2]]).astype(np.float64)
     if mirror:
         pts[:, 0] = _EYE_MODEL_SIZE - pts[:, 0]
     inverse = cv2.invertAffineTransform(M)
-    return pts @ inverse[:, :2].T + inverse[:, 2]
+    pts = pts @ inverse[:, :2].T + inverse[:, 2]
+    return pts[:16], pts[16:]
+
+
+def _eye_corners(landmarks: np.ndarray):
+    """(start, end, mirror) of the subject's right eye, then left eye, from 68-point landmarks."""
+    p = landmarks.astype(np.float64)
+    return ((p[36], p[39], False), (p[42], p[45], True))
 
 
 def eye_model_ear(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
     """Eye aspect ratio of (the subject's right eye, left eye) by mediapipe's eye-contour model on
     crops placed by the 68-point eye corners `landmarks` (a FrameMeasure's): see the module note."""
-    p = landmarks.astype(np.float64)
     ears = []
-    for start, end, mirror in ((p[36], p[39], False), (p[42], p[45], True)):
-        lid = eye_model_contour(rgb, start, end, mirror)
+    for start, end, mirror in _eye_corners(landmarks):
+        lid, _ = eye_model_points(rgb, start, end, mirror)
         width = float(np.linalg.norm(lid[0] - lid[8]))
         ears.append(float(np.mean([np.linalg.norm(lid[u] - lid[lo]) for u, lo in _EYE_MODEL_PAIRS])) / width)
     return ears[0], ears[1]
+
+
+def eye_model_gaze(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(2, 2): where each iris centre sits by the eye-contour model (the subject's right eye,
+    then left), from the middle of its eye's corners (the model's own lid contour), in eye widths
+    along the corners' line (> 0: toward the viewer's right) and across it (> 0: down)."""
+    out = []
+    for start, end, mirror in _eye_corners(landmarks):
+        lid, iris = eye_model_points(rgb, start, end, mirror)
+        a, b = (lid[8], lid[0]) if mirror else (lid[0], lid[8])  # (left to right in the frame)
+        axis = b - a
+        width = float(np.linalg.norm(axis))
+        across, down = axis / width, np.array([-axis[1], axis[0]]) / width
+        rel = iris[0] - (a + b) / 2.0
+        out.append([float(rel @ across) / width, float(rel @ down) / width])
+    return np.array(out)
 
 
 # mediapipe face-mesh points for the same definitions: brow points (BROW_TOPS, the 68-point 17-26),

@@ -16,6 +16,8 @@ Checks (one function each, shared with tests/test_generator_quality.py):
   mediapipe's eye-contour model on crops at dlib's eye corners (face_measure.eye_model_ear: a
   network separate from the mesh the rig is built from) and, as a second opinion, with mediapipe's
   mesh (face_measure.mesh_ear says why);
+- gaze: the eye-contour model finds the irises moved the way the eyes were told to look
+  (gaze_check);
 - identity: dlib face-descriptor distance between the portrait and rendered frames (< 0.6 = same
   person by dlib's convention);
 - stillness: the same motion twice gives identical frames (max pixel change);
@@ -39,6 +41,7 @@ from facecast.runtime.names import ARKIT_INDEX, EMOTIONS, GAZE_FIELDS
 from .face_measure import (
     expression_features,
     eye_model_ear,
+    eye_model_gaze,
     identity_distance,
     measure_frame,
     mesh_ear,
@@ -273,6 +276,33 @@ def blink_check(gen) -> dict:
     }
 
 
+GAZE_SWEEP = {"left": (-25.0, 0.0), "right": (25.0, 0.0), "up": (0.0, 20.0), "down": (0.0, -20.0)}
+
+
+def gaze_check(gen) -> dict:
+    """Both eyes look left, right, up and down (gaze yaw / pitch, degrees): where the eye-contour
+    model (face_measure.eye_model_gaze, on crops at dlib's eye corners) finds the irises against
+    the same head looking ahead, in eye widths, both eyes' mean. gaze_x: the smaller of the
+    rightward shift looking right and the leftward shift looking left; gaze_y the same for down
+    and up: negative when an iris went the wrong way."""
+    vs = [motion()] + [
+        motion(gaze_left_yaw=y, gaze_right_yaw=y, gaze_left_pitch=p, gaze_right_pitch=p)
+        for y, p in GAZE_SWEEP.values()
+    ]
+    frames = gen.render(np.stack(vs))
+    ms = _measure_all(frames)
+    if any(m is None for m in ms):
+        return {"found": [m is not None for m in ms], "gaze_x": float("nan"), "gaze_y": float("nan")}
+    at = [eye_model_gaze(f, m.landmarks).mean(0) for f, m in zip(frames, ms)]
+    shift = {name: at[i + 1] - at[0] for i, name in enumerate(GAZE_SWEEP)}
+    return {
+        "found": [True] * len(ms),
+        "gaze_shift": {k: v.tolist() for k, v in shift.items()},
+        "gaze_x": float(min(shift["right"][0], -shift["left"][0])),
+        "gaze_y": float(min(shift["down"][1], -shift["up"][1])),
+    }
+
+
 def identity_check(gen, avatar) -> dict:
     vs = [
         motion(),
@@ -353,7 +383,7 @@ def evaluate(avatar, gen=None) -> dict:
     gen = gen or Generator(avatar)
     out: dict = {}
     found: list[bool] = []
-    for check in (jaw_check, pose_check, blink_check, emotion_check):
+    for check in (jaw_check, pose_check, blink_check, gaze_check, emotion_check):
         r = check(gen)
         found += r.pop("found")
         out.update(r)
@@ -386,6 +416,8 @@ COLUMNS = (
     ("closed_ear_ratio_mesh", "shut/open", lambda x: f"{x:.2f}"),
     ("wink_ear_ratio", "wink", lambda x: f"{x:.2f}"),
     ("wink_ear_ratio_model", "wink eye", lambda x: f"{x:.2f}"),
+    ("gaze_x", "gaze x", lambda x: f"{x:.3f}"),
+    ("gaze_y", "gaze y", lambda x: f"{x:.3f}"),
     ("identity_dist", "id dist", lambda x: f"{x:.3f}"),
     ("emotions_read", "emotions", lambda x: f"{x}/{len(EMOTION_SIGNS)}"),
     ("still_change", "still", str),

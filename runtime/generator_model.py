@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .names import ARKIT_INDEX
+from .names import ARKIT_INDEX, EYE_LOOK_DEGREES
+from .rig_basis import IRIS_TURN
 from .rig_depth import PITCH_DEPTH_GAIN, YAW_DEPTH_GAIN
 
 INPUT_NAMES = (
@@ -185,8 +186,15 @@ class GeneratorModel(nn.Module):
         t = ((jaw - LIP_SEAL[0]) / (LIP_SEAL[1] - LIP_SEAL[0])).clamp(0.0, 1.0)
         seal = jaw * (1 - t * t * (3 - 2 * t))
         close = torch.minimum(torch.maximum(bs[:, _B["mouthClose"]], seal), jaw)
-        i_close = _B["mouthClose"]
-        bs = torch.cat([bs[:, :i_close], close[:, None], bs[:, i_close + 1 :]], 1)
+        bs = _with_column(bs, _B["mouthClose"], close)
+        # The upper lids follow the eyes up and down (the lid rides with the eye's vertical turn):
+        # gaze given as angles moves them as eyeLookUp/Down would (the larger of the two counts).
+        for side, pitch in (("Left", gaze[:, 1]), ("Right", gaze[:, 3])):
+            for name, amount in (("eyeLookUp", pitch), ("eyeLookDown", -pitch)):
+                i = _B[name + side]
+                bs = _with_column(
+                    bs, i, torch.maximum(bs[:, i], (amount / EYE_LOOK_DEGREES[1]).clamp(0.0, 1.0))
+                )
 
         # --- control points: expression, then head pose (weighted for hair, neck, background).
         pts = ctrl + rest + (bs @ basis.reshape(52, -1)).reshape(n, k, 3)
@@ -337,10 +345,10 @@ class GeneratorModel(nn.Module):
         cr, sr = rad_roll.cos(), rad_roll.sin()
         look = torch.stack(
             [
-                (bs[:, _B["eyeLookOutLeft"]] - bs[:, _B["eyeLookInLeft"]]) * 30,
-                (bs[:, _B["eyeLookUpLeft"]] - bs[:, _B["eyeLookDownLeft"]]) * 25,
-                (bs[:, _B["eyeLookInRight"]] - bs[:, _B["eyeLookOutRight"]]) * 30,
-                (bs[:, _B["eyeLookUpRight"]] - bs[:, _B["eyeLookDownRight"]]) * 25,
+                (bs[:, _B["eyeLookOutLeft"]] - bs[:, _B["eyeLookInLeft"]]) * EYE_LOOK_DEGREES[0],
+                (bs[:, _B["eyeLookUpLeft"]] - bs[:, _B["eyeLookDownLeft"]]) * EYE_LOOK_DEGREES[1],
+                (bs[:, _B["eyeLookInRight"]] - bs[:, _B["eyeLookOutRight"]]) * EYE_LOOK_DEGREES[0],
+                (bs[:, _B["eyeLookUpRight"]] - bs[:, _B["eyeLookDownRight"]]) * EYE_LOOK_DEGREES[1],
             ],
             -1,
         )
@@ -371,7 +379,7 @@ class GeneratorModel(nn.Module):
         bh, bw = ys.shape[1], xs.shape[1]
         ef = _sample_at(twice(torch.cat([eye_fields, bmap, eye_below], 1)), xs, ys, lo, span)
         # the iris: moved by gaze (a sphere's rotation seen from the front), rolled with the head
-        rho = 0.42 * r_eye * scale2 * open_e  # open_e = 0: an eye drawn shut
+        rho = IRIS_TURN * r_eye * scale2 * open_e  # open_e = 0: an eye drawn shut
         ox = rho * by_eye(gz[:, [2, 0]]).sin()
         oy = -rho * by_eye(gz[:, [3, 1]]).sin()
         off = torch.stack([ox * cr2 - oy * sr2, ox * sr2 + oy * cr2], -1)
@@ -517,6 +525,11 @@ class GeneratorModel(nn.Module):
         region = region.reshape(n, rh, rw)
         mid = torch.cat([bg_left.expand(n, -1, -1), region, bg_right.expand(n, -1, -1)], 2)
         return torch.cat([bg_top.expand(n, -1, -1), mid, bg_bottom.expand(n, -1, -1)], 1)
+
+
+def _with_column(x: torch.Tensor, i: int, column: torch.Tensor) -> torch.Tensor:
+    """x (N, C) with its column i replaced (a concatenation: exports as three ONNX nodes)."""
+    return torch.cat([x[:, :i], column[:, None], x[:, i + 1 :]], 1)
 
 
 def _per_eye(x: torch.Tensor, n) -> torch.Tensor:

@@ -35,7 +35,7 @@ from .lips import (
     context_windows,
     lip_model,
 )
-from .names import ARKIT_INDEX, ARKIT_NAMES, EMOTIONS, VISEME_NAMES
+from .names import ARKIT_INDEX, ARKIT_NAMES, EMOTIONS, EYE_LOOK_DEGREES, VISEME_NAMES
 from .resample import Resampler
 from .voice_gate import VoiceGate
 
@@ -50,7 +50,7 @@ C_VIS = C_GAZE + 4
 C_EMO = C_VIS + NV
 ROW = C_EMO + NE
 _I = ARKIT_INDEX
-_GAZE_YAW_FULL, _GAZE_PITCH_FULL = 30.0, 25.0  # degrees that map to eyeLook* = 1
+_GAZE_YAW_FULL, _GAZE_PITCH_FULL = EYE_LOOK_DEGREES  # degrees that map to eyeLook* = 1
 # An emotion's shapes that part the lips (surprise's dropped jaw, disgust's raised upper lip) give
 # way where the lips seal for a bilabial (lips.bilabial_seal): "m", "b" and "p" close whatever the
 # mood.

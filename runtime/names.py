@@ -88,6 +88,8 @@ EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "surprised", "f
 # Head pose and gaze fields, in the order they are packed into motion vectors.
 HEAD_FIELDS: tuple[str, ...] = ("yaw", "pitch", "roll", "x", "y", "scale")
 GAZE_FIELDS: tuple[str, ...] = ("left_yaw", "left_pitch", "right_yaw", "right_pitch")
+# The gaze angles (degrees: across, up or down) that the ARKit eyeLook* shapes stand for at 1.
+EYE_LOOK_DEGREES: tuple[float, float] = (30.0, 25.0)
 
 
 def _pascal(name: str) -> str:

@@ -23,7 +23,7 @@ from .face_anatomy import (
     eye_lid_frame,
     eye_width,
 )
-from .names import ARKIT_INDEX
+from .names import ARKIT_INDEX, EYE_LOOK_DEGREES
 
 # A blink is mostly warp: the upper lid (with its own lashes) slides LID_WARP of the eye's opening
 # down and the lower lid LID_RISE up, so the portrait's lash line lands on the lower lid; the
@@ -42,6 +42,10 @@ EYE_OPENING = 0.3  # a photographed eye's opening over its width, about the midd
 # the seam: a photographed lid is convex with its lower edge in shadow, a cel-shaded one is flat.
 LID_SHADE, DRAWN_LID_SHADE = (0.95, 0.12), (1.0, 0.04)
 LID_RISE = 0.06
+# The eyeball's turning radius in eye widths (the iris centre moves IRIS_TURN x sin(gaze): the
+# generator's eye layer) and the share of the iris's rise the upper lid follows looking up (a real
+# lid rides up with the eye nearly one to one).
+IRIS_TURN, LOOK_UP_LID = 0.42, 0.8
 # the jaw's drop at jawOpen 1, face units: the spread of rendered openings over the dev portraits
 # centred in real talkers' range (0.05-0.09, dlib's mean of three inner-lip gaps). 0.225 while the
 # whole lower lip dropped alike; the tapered opening reads smaller to dlib, and 0.245 centres it.
@@ -224,7 +228,11 @@ def blendshape_basis(
         # narrow (hooded, smiling) eyes widen by as much as an average one (EYE_OPENING of width)
         D[f"eyeWide{side}"] = (-w_up * 0.25 * max(eye_h, EYE_OPENING * eye_width(lm, eye)))[:, None] * nv
         D[f"eyeLookDown{side}"] = (w_up * 0.2 * open_h)[:, None] * nv
-        D[f"eyeLookUp{side}"] = (-w_up * 0.1 * eye_h)[:, None] * nv
+        # looking up, the upper lid rises with the eye (LOOK_UP_LID of the iris centre's rise at
+        # eyeLookUp 1, the generator's eyeball turning 0.42 eye widths x sin(25 degrees)): a tenth
+        # of the opening hid a hooded eye's iris under its lid, an eye rolled up
+        rise = LOOK_UP_LID * IRIS_TURN * np.sin(np.radians(EYE_LOOK_DEGREES[1])) * eye_width(lm, eye)
+        D[f"eyeLookUp{side}"] = (-w_up * rise)[:, None] * nv
         under = np.exp(
             -(((a - a[list(lo)].mean()) / 0.35) ** 2) - ((b - (b[list(lo)].mean() + 0.1)) / 0.1) ** 2
         )

@@ -62,6 +62,16 @@ def test_blinks_are_seen_and_talking_is_not_a_blink(gen):
     assert r["closed_ear_ratio_mesh"] < 0.4
 
 
+def test_the_irises_look_where_they_are_told(gen):
+    """Gaze read by an independent network (mediapipe's eye-contour model on crops at dlib's eye
+    corners): looking 25 degrees left or right moves both irises that way, 20 degrees up or down
+    moves them up or down (the astronaut reads 0.09-0.11 and 0.045-0.06 eye widths)."""
+    r = q.gaze_check(gen)
+    assert all(r["found"])
+    assert r["gaze_x"] > 0.05, r["gaze_shift"]
+    assert r["gaze_y"] > 0.025, r["gaze_shift"]
+
+
 def test_identity_holds(gen, avatar):
     assert q.identity_check(gen, avatar)["identity_dist"] < 0.5
 
