@@ -147,19 +147,15 @@ def traced_through_closing(avatar, marks: np.ndarray) -> np.ndarray:
     """(S, S) uint8 marks on the portrait, less those on pixels painted over, moved as the rig's
     picture moved the portrait's pixels when it closed a parted mouth (mouth_close.py): a frame
     rendered from them shows which of its pixels are the marked portrait's own."""
-    from facecast.runtime.face_anatomy import FaceFrame
-    from facecast.runtime.lip_edges import parted_lip_edges
-    from facecast.runtime.mouth_close import close_in_picture, closed_landmarks, without_opening
+    from facecast.runtime.mouth_close import close_in_picture, mouth_closing, without_opening
 
     img = np.asarray(avatar.image)
-    lm = np.asarray(avatar.landmarks, np.float64)
-    face = FaceFrame.from_landmarks(lm)
-    edges = parted_lip_edges(img, lm, face)
-    if edges is lm or avatar.cel_shaded:
+    closing = mouth_closing(img, np.asarray(avatar.landmarks, np.float64), bool(avatar.cel_shaded))
+    if closing is None:
         return marks
+    face, edges, closed = closing
     kept = np.where((without_opening(img, edges, face) == img).all(-1), marks, 0).astype(np.uint8)
-    rgb = np.repeat(kept[..., None], 3, -1)
-    return close_in_picture(rgb, edges, closed_landmarks(edges, face), face)[..., 0]
+    return close_in_picture(np.repeat(kept[..., None], 3, -1), edges, closed, face)[..., 0]
 
 
 def pose_check(gen) -> dict:

@@ -70,7 +70,7 @@ def _stored_rig(avatar) -> dict[str, np.ndarray]:
     stored = rig_cache.load(avatar.key)
     if stored is not None:
         log.info("rig: loaded from the cache")
-        return textures(avatar, stored.get(PORTRAIT)) | stored
+        return textures(avatar, stored[PORTRAIT]) | stored
     rig = build_rig(avatar)
     rig_cache.store(avatar.key, {k: v for k, v in rig.items() if k not in TEXTURE_FIELDS})
     return rig

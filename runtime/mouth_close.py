@@ -40,14 +40,25 @@ def mouth_for_rig(img: np.ndarray, lm: np.ndarray, cel: bool) -> tuple[np.ndarra
     """(landmarks (478, 3), image) a rig is built from: a photo's parted mouth closed in the
     picture (its landmarks moved to match); shut mouths and cel art (whose drawn mouth is
     drawn_mouth.py's) come back as they are, the same arrays."""
-    if cel:
+    closing = mouth_closing(img, lm, cel)
+    if closing is None:
         return lm, img
+    face, edges, closed = closing
+    return closed, close_in_picture(without_opening(img, edges, face), edges, closed, face)
+
+
+def mouth_closing(
+    img: np.ndarray, lm: np.ndarray, cel: bool
+) -> tuple[FaceFrame, np.ndarray, np.ndarray] | None:
+    """(face frame, lip-edge landmarks, closed landmarks) of a photo's parted mouth, from which
+    close_in_picture redraws it shut; None for shut mouths and cel art (left as they are)."""
+    if cel:
+        return None
     face = FaceFrame.from_landmarks(lm)
     edges = parted_lip_edges(img, lm, face)
     if edges is lm:
-        return lm, img
-    closed = closed_landmarks(edges, face)
-    return closed, close_in_picture(without_opening(img, edges, face), edges, closed, face)
+        return None
+    return face, edges, closed_landmarks(edges, face)
 
 
 def close_rest_mouth(lm: np.ndarray, face: FaceFrame) -> np.ndarray:

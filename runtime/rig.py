@@ -240,7 +240,7 @@ TEXTURE_FIELDS = ("texture", "texels")
 PORTRAIT, LANDMARKS = "portrait", "landmarks"  # the rig's own picture (textures) and its landmarks
 
 
-def textures(avatar, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def textures(avatar, image: np.ndarray) -> dict[str, np.ndarray]:
     """The portrait and its matte upscaled 2x, as the graph samples them: two thirds of a rig's
     bytes but a few milliseconds to make, so the rig cache (rig_cache.py) does not store them.
 
@@ -252,12 +252,9 @@ def textures(avatar, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
     float copy the eye layers read bilinearly) keeps RGB only: they never read its matte, and a
     fourth channel was a quarter of their texture lookups. A photo's parted mouth is closed in it
     (mouth_close.mouth_for_rig): the rig opens it from there. `image`: that picture, as the rig
-    keeps it (rig[PORTRAIT]); made again when not given."""
+    keeps it (rig[PORTRAIT])."""
     S = int(avatar.size)
     matte = np.clip(np.asarray(avatar.matte, np.float32), 0, 1)
-    if image is None:
-        lm = np.asarray(avatar.landmarks, np.float64)
-        _, image = mouth_for_rig(np.asarray(avatar.image), lm, bool(avatar.cel_shaded))
     texture = np.concatenate([image.astype(np.float32) / 255.0, matte[..., None]], -1)
     texture = np.clip(cv2.resize(texture, (2 * S, 2 * S), interpolation=cv2.INTER_CUBIC), 0, 1)
     texels = packed_rgba((texture * np.float32(255) + np.float32(0.5)).astype(np.uint8)).reshape(-1)

@@ -10,20 +10,25 @@ def tps_kernel(r2: np.ndarray) -> np.ndarray:
     return np.where(r2 > 1e-12, 0.5 * r2 * np.log(np.maximum(r2, 1e-12)), 0.0)
 
 
+def _system(c: np.ndarray, reg: float) -> np.ndarray:
+    """The spline's (k + 3) square system for points c (k, 2): kernel (smoothed by reg) and affine part."""
+    k = len(c)
+    L = np.zeros((k + 3, k + 3))
+    L[:k, :k] = tps_kernel(((c[:, None] - c[None]) ** 2).sum(-1)) + reg * np.eye(k)
+    L[:k, k] = 1
+    L[:k, k + 1 :] = c
+    L[k, :k] = 1
+    L[k + 1 :, :k] = c.T
+    return L
+
+
 def tps_matrix(ctrl: np.ndarray, nodes: np.ndarray, use: np.ndarray, S: int, reg: float) -> np.ndarray:
     """(nodes x all points) matrix M with forward displacement at the nodes = M @ point displacement.
     Points not in `use` get a zero column. Coordinates are scaled by S for conditioning."""
     c = ctrl[use] / S
     g = nodes / S
     k = len(c)
-    d2 = ((c[:, None] - c[None]) ** 2).sum(-1)
-    L = np.zeros((k + 3, k + 3))
-    L[:k, :k] = tps_kernel(d2) + reg * np.eye(k)
-    L[:k, k] = 1
-    L[:k, k + 1 :] = c
-    L[k, :k] = 1
-    L[k + 1 :, :k] = c.T
-    Linv = np.linalg.inv(L)[:, :k]  # weights = Linv @ displacements
+    Linv = np.linalg.inv(_system(c, reg))[:, :k]  # weights = Linv @ displacements
     gd2 = ((g[:, None] - c[None]) ** 2).sum(-1)
     B = np.concatenate([tps_kernel(gd2), np.ones((len(g), 1)), g], 1)
     out = np.zeros((len(g), len(ctrl)))
@@ -38,15 +43,9 @@ def tps_warp(
     targets: tps_matrix(...) @ disp without forming the matrix (many targets, one displacement)."""
     c = ctrl[use] / S
     k = len(c)
-    L = np.zeros((k + 3, k + 3))
-    L[:k, :k] = tps_kernel(((c[:, None] - c[None]) ** 2).sum(-1)) + reg * np.eye(k)
-    L[:k, k] = 1
-    L[:k, k + 1 :] = c
-    L[k, :k] = 1
-    L[k + 1 :, :k] = c.T
     rhs = np.zeros((k + 3, disp.shape[1]))
     rhs[:k] = disp[use]
-    w = np.linalg.solve(L, rhs)
+    w = np.linalg.solve(_system(c, reg), rhs)
     g = targets / S
     out = w[k] + g @ w[k + 1 :]
     cc = (c * c).sum(1)
